@@ -1,0 +1,104 @@
+"""The one place where things are put together: bot, dispatcher, storage, API, workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import BotCommand, ErrorEvent
+from aiohttp import web
+
+from handlers import get_routers
+from handlers.texts import language_of, t
+from storage.sqlite import SqliteRepo
+from survey_flows.clock import Clock, system_clock
+
+from .api import IntakeApi
+from .config import Config
+from .delivery import DeliveryWorker, RateLimiter
+
+logger = logging.getLogger(__name__)
+
+
+def build_bot(config: Config) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base))
+    session.middleware(RateLimiter())
+    return Bot(
+        config.telegram.token,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+async def on_error(event: ErrorEvent, config: Config) -> bool:
+    """Last resort: log with ids only, and never leave a customer's button spinning."""
+    update = event.update
+    logger.error("update %s failed", update.update_id, exc_info=event.exception)
+    query = update.callback_query
+    if query is not None:
+        lang = language_of(query.from_user.language_code, config.delivery.default_language)
+        with contextlib.suppress(Exception):
+            await query.answer(t(lang, "error"))
+    return True
+
+
+def build_dispatcher(
+    config: Config, repo: SqliteRepo, clock: Clock, worker: DeliveryWorker
+) -> Dispatcher:
+    dp = Dispatcher(
+        events_isolation=SimpleEventIsolation(),
+        repo=repo,
+        config=config,
+        clock=clock,
+        worker=worker,
+    )
+    dp.include_routers(*get_routers())
+    dp.errors.register(on_error)
+    return dp
+
+
+async def run(config: Config, clock: Clock = system_clock) -> None:
+    repo = await SqliteRepo.open(config.storage.path)
+    bot = build_bot(config)
+    worker = DeliveryWorker(
+        bot,
+        repo,
+        config.surveys,
+        clock,
+        expire_after=config.delivery.expire_after,
+        min_gap=config.delivery.min_gap,
+        default_language=config.delivery.default_language,
+    )
+    dp = build_dispatcher(config, repo, clock, worker)
+    api = IntakeApi(config, repo, clock, worker.wake)
+    runner = web.AppRunner(api.app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, config.api.host, config.api.port)
+    await site.start()
+    logger.info("intake API on http://%s:%s/api/v1/events", config.api.host, config.api.port)
+    worker_task = asyncio.create_task(worker.run(), name="delivery")
+    try:
+        with contextlib.suppress(Exception):
+            await bot.set_my_commands(
+                [
+                    BotCommand(command="start", description="Start"),
+                    BotCommand(command="help", description="What this bot does"),
+                    BotCommand(command="stop", description="No more surveys"),
+                ]
+            )
+        await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
+    finally:
+        worker_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker_task
+        await runner.cleanup()
+        await bot.session.close()
+        await repo.close()
+        logger.info("stopped")

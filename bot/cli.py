@@ -1,0 +1,42 @@
+"""`survey-bot run --config config.toml` (and `python -m bot`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+
+from .config import ConfigError, load_config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="survey-bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the bot, its intake API and its workers")
+    run.add_argument("--config", default="config.toml", help="path to the TOML config")
+    run.add_argument("--log-level", default=os.environ.get("SURVEY_BOT_LOG_LEVEL", "INFO"))
+    check = sub.add_parser("check-config", help="validate a config file and exit")
+    check.add_argument("--config", default="config.toml")
+    args = parser.parse_args(argv)
+
+    try:
+        config = load_config(args.config, os.environ)
+    except ConfigError as exc:
+        print(f"survey-bot: config error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "check-config":
+        print(f"{args.config}: ok")
+        return 0
+
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from .app import run as run_bot
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_bot(config))
+    return 0

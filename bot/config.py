@@ -1,0 +1,197 @@
+"""TOML -> typed config. Secrets may come from the environment. One clear error per bad key."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from survey_flows.definitions import build_surveys, build_triggers
+from survey_flows.durations import parse_duration
+from survey_flows.errors import InvalidDefinition
+from survey_flows.models import Survey, Trigger
+
+ENV_TOKEN = "SURVEY_BOT_TOKEN"
+ENV_API_TOKEN = "SURVEY_BOT_API_TOKEN"
+LANGUAGES = ("en", "ru", "uk", "zh")
+
+
+class ConfigError(Exception):
+    """A missing or malformed key; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    token: str
+    api_base: str = "https://api.telegram.org"
+    staff_chat_id: int | None = None
+    manager_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig:
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class ApiConfig:
+    token: str
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    # An invitation not answered within this time no longer accepts answers; one due longer ago
+    # than this (the bot was down) is not sent at all.
+    expire_after: timedelta = timedelta(days=3)
+    # Never pester: at most one survey per customer within this time.
+    min_gap: timedelta = timedelta(hours=0)
+    default_language: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    telegram: TelegramConfig
+    storage: StorageConfig
+    api: ApiConfig
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    surveys: dict[str, Survey] = field(default_factory=dict)
+    triggers: dict[str, Trigger] = field(default_factory=dict)
+    raw: Mapping[str, Any] = field(default_factory=dict)  # for sections other modules parse
+
+
+class _Section:
+    """Typed access to one TOML table that reports errors as `section.key: problem`."""
+
+    def __init__(self, raw: Any, name: str, allowed: set[str]) -> None:
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"{name}: must be a table [{name}]")
+        unknown = set(raw) - allowed
+        if unknown:
+            raise ConfigError(f"{name}.{sorted(unknown)[0]}: unknown key")
+        self.raw, self.name = raw, name
+
+    def _where(self, key: str) -> str:
+        return f"{self.name}.{key}"
+
+    def str(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
+        value = self.raw.get(key, default)
+        if value is None:
+            if required:
+                raise ConfigError(f"{self._where(key)}: missing")
+            return None
+        if not isinstance(value, str) or (required and not value.strip()):
+            raise ConfigError(f"{self._where(key)}: must be a non-empty string")
+        return value
+
+    def int(self, key: str, default: int | None = None, *, low: int | None = None, high=None):
+        value = self.raw.get(key, default)
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ConfigError(f"{self._where(key)}: must be an integer")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise ConfigError(f"{self._where(key)}: must be between {low} and {high}")
+        return value
+
+    def int_list(self, key: str) -> tuple[int, ...]:
+        value = self.raw.get(key, [])
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            raise ConfigError(f"{self._where(key)}: must be a list of integer user ids")
+        return tuple(value)
+
+    def duration(self, key: str, default: timedelta) -> timedelta:
+        value = self.raw.get(key)
+        if value is None:
+            return default
+        try:
+            return parse_duration(value)
+        except InvalidDefinition as exc:
+            raise ConfigError(f"{self._where(key)}: {exc}") from None
+
+
+KNOWN_SECTIONS = {
+    "telegram",
+    "storage",
+    "api",
+    "delivery",
+    "surveys",
+    "triggers",
+    "alerts",
+    "reports",
+}
+
+
+def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path) -> Config:
+    unknown = set(raw) - KNOWN_SECTIONS
+    if unknown:
+        raise ConfigError(f"{sorted(unknown)[0]}: unknown section")
+    tg = _Section(
+        raw.get("telegram"), "telegram", {"token", "api_base", "staff_chat_id", "manager_ids"}
+    )
+    token = env.get(ENV_TOKEN) or tg.str("token")
+    if not token or not token.strip():
+        raise ConfigError(f"telegram.token: missing (set it in the config or in {ENV_TOKEN})")
+    if ":" not in token:
+        raise ConfigError("telegram.token: must look like 123456:ABC..., as BotFather gives it")
+    api_base = tg.str("api_base", "https://api.telegram.org").rstrip("/")
+    if not api_base.startswith(("http://", "https://")):
+        raise ConfigError("telegram.api_base: must be an http:// or https:// URL")
+    staff_chat_id = tg.int("staff_chat_id")
+    telegram = TelegramConfig(token.strip(), api_base, staff_chat_id, tg.int_list("manager_ids"))
+
+    st = _Section(raw.get("storage"), "storage", {"path"})
+    path = Path(st.str("path", "data/survey-bot.sqlite3"))
+    storage = StorageConfig(path if path.is_absolute() else base_dir / path)
+
+    api_section = _Section(raw.get("api"), "api", {"host", "port", "token"})
+    api_token = env.get(ENV_API_TOKEN) or api_section.str("token")
+    if not api_token or len(api_token.strip()) < 16:
+        raise ConfigError(
+            f"api.token: missing or shorter than 16 characters (set it or {ENV_API_TOKEN})"
+        )
+    api = ApiConfig(
+        api_token.strip(),
+        api_section.str("host", "127.0.0.1"),
+        api_section.int("port", 8080, low=0, high=65535),
+    )
+
+    dl = _Section(raw.get("delivery"), "delivery", {"expire_after", "min_gap", "default_language"})
+    language = dl.str("default_language", "en")
+    if language not in LANGUAGES:
+        raise ConfigError(f"delivery.default_language: must be one of {', '.join(LANGUAGES)}")
+    delivery = DeliveryConfig(
+        expire_after=dl.duration("expire_after", DeliveryConfig.expire_after),
+        min_gap=dl.duration("min_gap", DeliveryConfig.min_gap),
+        default_language=language,
+    )
+
+    try:
+        surveys = build_surveys(raw.get("surveys"))
+        triggers = build_triggers(raw.get("triggers"), surveys)
+    except InvalidDefinition as exc:
+        raise ConfigError(str(exc)) from None
+    return Config(telegram, storage, api, delivery, surveys, triggers, raw)
+
+
+def load_config(path: str | Path, env: Mapping[str, str]) -> Config:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found (copy config.example.toml)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return parse_config(raw, env, path.parent.resolve())

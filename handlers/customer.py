@@ -1,0 +1,248 @@
+"""Private chats with customers: /start, /stop, /help, score buttons, follow-up answers."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command, CommandStart
+from aiogram.types import CallbackQuery, Message
+
+from bot.config import Config
+from bot.delivery import DeliveryWorker, edit_message
+from storage.base import Comment, SurveyRepo
+from survey_flows import flow
+from survey_flows.clock import Clock
+from survey_flows.errors import InvalidAnswer, StaleAnswer
+from survey_flows.models import Answer, Invitation, InvitationStatus, Phase
+
+from .callbacks import ScoreCb, SkipCb
+from .prompts import answered_text, followup_closed_text
+from .texts import language_of, t
+
+logger = logging.getLogger(__name__)
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == ChatType.PRIVATE)
+router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+
+COMMENT_LIMIT = 4000
+
+
+async def _lang(repo: SurveyRepo, user_id: int, code: str | None, config: Config) -> str:
+    customer = await repo.get_customer(user_id)
+    stored = customer.language if customer else None
+    return language_of(stored or code, config.delivery.default_language)
+
+
+def _display_name(message: Message) -> str:
+    user = message.from_user
+    return user.first_name if user and user.first_name else "there"
+
+
+@router.message(CommandStart())
+async def on_start(message: Message, repo: SurveyRepo, config: Config, clock: Clock) -> None:
+    user = message.from_user
+    await repo.touch_customer(
+        user.id, clock(), name=user.full_name, username=user.username, language=user.language_code
+    )
+    lang = await _lang(repo, user.id, user.language_code, config)
+    resumed = await repo.opt_in(user.id)
+    await message.answer(
+        t(lang, "start.resumed" if resumed else "start", name=_display_name(message))
+    )
+
+
+@router.message(Command("stop"))
+async def on_stop(message: Message, repo: SurveyRepo, config: Config, clock: Clock) -> None:
+    user = message.from_user
+    lang = await _lang(repo, user.id, user.language_code, config)
+    customer = await repo.get_customer(user.id)
+    if customer is not None and customer.opted_out_at is not None:
+        await message.answer(t(lang, "stop.already"))
+        return
+    cancelled = await repo.opt_out(user.id, clock())
+    logger.info("customer %s opted out; %d invitations cancelled", user.id, cancelled)
+    await message.answer(t(lang, "stop"))
+
+
+@router.message(Command("help"))
+async def on_help(message: Message, repo: SurveyRepo, config: Config) -> None:
+    user = message.from_user
+    await message.answer(t(await _lang(repo, user.id, user.language_code, config), "help"))
+
+
+def _stale_notice(inv: Invitation, exc: StaleAnswer) -> str:
+    if inv.status is InvitationStatus.COMPLETED:
+        return "notice.finished"
+    if inv.status is InvitationStatus.EXPIRED or "expired" in str(exc):
+        return "notice.expired"
+    if inv.status is not InvitationStatus.ACTIVE:
+        return "notice.invalid"
+    return "notice.already"
+
+
+async def _own_invitation(
+    query: CallbackQuery, invitation_id: int, question_index: int, repo: SurveyRepo, config: Config
+) -> tuple[Invitation | None, str]:
+    """The invitation a button refers to, or None after telling the presser why not."""
+    lang = await _lang(repo, query.from_user.id, query.from_user.language_code, config)
+    inv = await repo.get_invitation(invitation_id)
+    if inv is None or inv.customer_id != query.from_user.id:
+        if inv is not None:
+            logger.warning("user %s pressed a button of invitation %s", query.from_user.id, inv.id)
+        await query.answer(t(lang, "notice.not_yours" if inv else "notice.invalid"))
+        return None, lang
+    survey = config.surveys.get(inv.survey)
+    if survey is None or not 0 <= question_index < len(survey.questions):
+        await query.answer(t(lang, "notice.invalid"))
+        return None, lang
+    return inv, lang
+
+
+async def _expire(inv: Invitation, repo: SurveyRepo, clock: Clock, exc: StaleAnswer) -> None:
+    if "expired" in str(exc) and inv.status is InvitationStatus.ACTIVE:
+        await repo.close_invitation(inv.id, InvitationStatus.EXPIRED, "expired", clock())
+
+
+@router.callback_query(ScoreCb.filter())
+async def on_score(
+    query: CallbackQuery,
+    callback_data: ScoreCb,
+    bot: Bot,
+    repo: SurveyRepo,
+    config: Config,
+    clock: Clock,
+    worker: DeliveryWorker,
+) -> None:
+    inv, lang = await _own_invitation(query, callback_data.i, callback_data.q, repo, config)
+    if inv is None:
+        return
+    survey = config.surveys[inv.survey]
+    now = clock()
+    try:
+        outcome = flow.on_score(
+            survey, inv, callback_data.q, callback_data.v, now, config.delivery.expire_after
+        )
+    except StaleAnswer as exc:
+        await _expire(inv, repo, clock, exc)
+        await query.answer(t(lang, _stale_notice(inv, exc)))
+        return
+    except InvalidAnswer:
+        await query.answer(t(lang, "notice.invalid"))
+        return
+    question = survey.questions[callback_data.q]
+    answer = Answer(
+        inv.id, callback_data.q, question.metric, callback_data.v, outcome.category, now
+    )
+    if not await repo.record_score(inv, outcome.position, answer):
+        await query.answer(t(lang, "notice.already"))
+        return
+    # Committed: now the customer may see it. The worker shows the follow-up question.
+    worker.wake()
+    await query.answer(t(lang, "notice.saved"))
+    await edit_message(
+        bot,
+        inv.customer_id,
+        query.message.message_id,
+        answered_text(survey, callback_data.q, callback_data.v, lang),
+    )
+
+
+async def _finish_followup(
+    inv: Invitation,
+    question_index: int,
+    comment: Comment | None,
+    bot: Bot,
+    repo: SurveyRepo,
+    config: Config,
+    clock: Clock,
+    worker: DeliveryWorker,
+    lang: str,
+) -> str | None:
+    """Store the follow-up (or its skip) and move on; returns a notice key when refused."""
+    survey = config.surveys[inv.survey]
+    now = clock()
+    try:
+        position = flow.on_followup(survey, inv, question_index, now, config.delivery.expire_after)
+    except StaleAnswer as exc:
+        await _expire(inv, repo, clock, exc)
+        return _stale_notice(inv, exc)
+    if not await repo.record_followup(inv, position, comment, now):
+        return "notice.already"
+    worker.wake()
+    # Take the Skip button off the follow-up prompt: it is answered.
+    answers = await repo.answers_for(inv.id)
+    category = next(a.category for a in answers if a.question_index == question_index)
+    text = followup_closed_text(survey, question_index, category, lang, skipped=comment is None)
+    if inv.message_id is not None:
+        await edit_message(bot, inv.customer_id, inv.message_id, text)
+    logger.info(
+        "invitation %s question %s follow-up %s%s",
+        inv.id,
+        question_index,
+        "skipped" if comment is None else comment.kind,
+        "; survey done" if position.phase is Phase.DONE else "",
+    )
+    return None
+
+
+@router.callback_query(SkipCb.filter())
+async def on_skip(
+    query: CallbackQuery,
+    callback_data: SkipCb,
+    bot: Bot,
+    repo: SurveyRepo,
+    config: Config,
+    clock: Clock,
+    worker: DeliveryWorker,
+) -> None:
+    inv, lang = await _own_invitation(query, callback_data.i, callback_data.q, repo, config)
+    if inv is None:
+        return
+    refused = await _finish_followup(
+        inv, callback_data.q, None, bot, repo, config, clock, worker, lang
+    )
+    await query.answer(t(lang, refused) if refused else None)
+
+
+def _comment_of(message: Message) -> Comment | None:
+    if message.text:
+        return Comment(message.text[:COMMENT_LIMIT], "text")
+    caption = message.caption[:COMMENT_LIMIT] if message.caption else None
+    if message.voice:
+        return Comment(caption, "voice", message.voice.file_id)
+    if message.video_note:
+        return Comment(caption, "video_note", message.video_note.file_id)
+    if message.photo:
+        return Comment(caption, "photo", message.photo[-1].file_id)
+    if message.video:
+        return Comment(caption, "video", message.video.file_id)
+    return None
+
+
+@router.message(F.text | F.voice | F.video_note | F.photo | F.video)
+async def on_message(
+    message: Message,
+    bot: Bot,
+    repo: SurveyRepo,
+    config: Config,
+    clock: Clock,
+    worker: DeliveryWorker,
+) -> None:
+    user = message.from_user
+    lang = await _lang(repo, user.id, user.language_code, config)
+    if message.text and message.text.startswith("/"):
+        await message.answer(t(lang, "help"))
+        return
+    inv = await repo.awaiting_followup(user.id)
+    comment = _comment_of(message)
+    if inv is None or comment is None:
+        await message.answer(t(lang, "no_survey"))
+        return
+    refused = await _finish_followup(
+        inv, inv.position.step, comment, bot, repo, config, clock, worker, lang
+    )
+    if refused:
+        await message.answer(t(lang, "no_survey"))

@@ -1,0 +1,84 @@
+"""The repository interface the handlers and workers rely on: dataclasses in, dataclasses out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from survey_flows.models import Answer, Customer, Invitation, InvitationStatus, Position
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    event_id: str
+    event_type: str
+    survey: str
+    customer_id: int
+    customer_name: str | None
+    customer_language: str | None
+    context: dict[str, str]
+    send_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    text: str | None
+    kind: str = "text"  # text, voice, photo, video_note
+    file_id: str | None = None
+
+
+class SurveyRepo(Protocol):
+    async def create_invitation(
+        self, event: NewEvent, now: datetime
+    ) -> tuple[Invitation, bool]: ...
+
+    async def get_invitation(self, invitation_id: int) -> Invitation | None: ...
+
+    async def due_prompts(self, now: datetime, limit: int) -> list[Invitation]: ...
+
+    async def next_due_at(self) -> datetime | None: ...
+
+    async def mark_prompt_sent(
+        self, invitation_id: int, message_id: int, now: datetime
+    ) -> None: ...
+
+    async def attempts(self, invitation_id: int) -> int: ...
+
+    async def retry_later(self, invitation_id: int, due_at: datetime, error: str) -> None: ...
+
+    async def close_invitation(
+        self, invitation_id: int, status: InvitationStatus, note: str, now: datetime
+    ) -> None: ...
+
+    async def record_score(
+        self, inv: Invitation, new_position: Position, answer: Answer
+    ) -> bool: ...
+
+    async def record_followup(
+        self, inv: Invitation, new_position: Position, comment: Comment | None, now: datetime
+    ) -> bool: ...
+
+    async def awaiting_followup(self, customer_id: int) -> Invitation | None: ...
+
+    async def answers_for(self, invitation_id: int) -> list[Answer]: ...
+
+    async def get_customer(self, telegram_id: int) -> Customer | None: ...
+
+    async def touch_customer(
+        self,
+        telegram_id: int,
+        now: datetime,
+        *,
+        name: str | None,
+        username: str | None,
+        language: str | None,
+    ) -> Customer: ...
+
+    async def last_invited_at(self, customer_id: int) -> datetime | None: ...
+
+    async def opt_out(self, telegram_id: int, now: datetime) -> int: ...
+
+    async def opt_in(self, telegram_id: int) -> bool: ...
+
+    async def mark_unreachable(self, telegram_id: int, now: datetime) -> None: ...

@@ -1,0 +1,457 @@
+"""aiosqlite implementation of the repository: explicit parameterised SQL, WAL, foreign keys.
+
+One connection per process. Every public method is one transaction, serialised by a lock so that
+coroutines sharing the connection never interleave inside each other's transactions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+from survey_flows.models import (
+    Answer,
+    Category,
+    Customer,
+    Invitation,
+    InvitationStatus,
+    Metric,
+    Phase,
+    Position,
+)
+
+from .base import Comment, NewEvent
+
+logger = logging.getLogger(__name__)
+
+
+def to_db(dt: datetime | None) -> str | None:
+    # One fixed textual form (UTC, microseconds) so that string order is time order.
+    if dt is None:
+        return None
+    return dt.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_db(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("storage") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+_INVITATION_COLUMNS = (
+    "id, event_id, event_type, survey, customer_id, context, created_at, send_at, status, step,"
+    " phase, prompt_sent, message_id, sent_at, finished_at, note"
+)
+
+
+def _invitation(row: aiosqlite.Row) -> Invitation:
+    return Invitation(
+        id=row["id"],
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        survey=row["survey"],
+        customer_id=row["customer_id"],
+        context=json.loads(row["context"]),
+        created_at=from_db(row["created_at"]),
+        send_at=from_db(row["send_at"]),
+        status=InvitationStatus(row["status"]),
+        position=Position(row["step"], Phase(row["phase"])),
+        prompt_sent=bool(row["prompt_sent"]),
+        message_id=row["message_id"],
+        sent_at=from_db(row["sent_at"]),
+        finished_at=from_db(row["finished_at"]),
+        note=row["note"],
+    )
+
+
+def _customer(row: aiosqlite.Row) -> Customer:
+    return Customer(
+        telegram_id=row["telegram_id"],
+        name=row["name"],
+        username=row["username"],
+        language=row["language"],
+        opted_out_at=from_db(row["opted_out_at"]),
+        unreachable_at=from_db(row["unreachable_at"]),
+    )
+
+
+class SqliteRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path) -> SqliteRepo:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=FULL")  # an acknowledged answer survives power loss
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA busy_timeout=5000")
+        repo = cls(conn)
+        await repo._migrate()
+        return repo
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    @property
+    def connection(self) -> aiosqlite.Connection:
+        return self._conn
+
+    async def _migrate(self) -> None:
+        async with self._lock:
+            (version,) = await (await self._conn.execute("PRAGMA user_version")).fetchone()
+            for number, sql in _migrations():
+                if number <= version:
+                    continue
+                logger.info("applying migration %03d", number)
+                # executescript commits on its own; user_version moves inside the same script.
+                await self._conn.executescript(
+                    f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;"
+                )
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One serialised write transaction; committed on exit, rolled back on error."""
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            yield self._conn
+
+    # --- intake ---------------------------------------------------------------------------
+
+    async def create_invitation(self, event: NewEvent, now: datetime) -> tuple[Invitation, bool]:
+        """Store an event's invitation once; the same event_id again returns the stored one."""
+        async with self.transaction() as db:
+            existing = await self._invitation_by_event(db, event.event_id)
+            if existing is not None:
+                return existing, False
+            await db.execute(
+                "INSERT INTO customers (telegram_id, name, language, created_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET"
+                " name = coalesce(excluded.name, name),"
+                " language = coalesce(excluded.language, language)",
+                (event.customer_id, event.customer_name, event.customer_language, to_db(now)),
+            )
+            cursor = await db.execute(
+                "INSERT INTO invitations (event_id, event_type, survey, customer_id, context,"
+                " created_at, send_at, due_at, status)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'scheduled')",
+                (
+                    event.event_id,
+                    event.event_type,
+                    event.survey,
+                    event.customer_id,
+                    json.dumps(event.context, ensure_ascii=False, sort_keys=True),
+                    to_db(now),
+                    to_db(event.send_at),
+                    to_db(event.send_at),
+                ),
+            )
+            invitation_id = cursor.lastrowid
+            await db.executemany(
+                "INSERT INTO invitation_context (invitation_id, key, value) VALUES (?, ?, ?)",
+                [(invitation_id, k, v) for k, v in event.context.items()],
+            )
+            created = await self._invitation_by_id(db, invitation_id)
+            return created, True
+
+    async def _invitation_by_event(
+        self, db: aiosqlite.Connection, event_id: str
+    ) -> Invitation | None:
+        cursor = await db.execute(
+            f"SELECT {_INVITATION_COLUMNS} FROM invitations WHERE event_id = ?", (event_id,)
+        )
+        row = await cursor.fetchone()
+        return _invitation(row) if row else None
+
+    async def _invitation_by_id(
+        self, db: aiosqlite.Connection, invitation_id: int
+    ) -> Invitation | None:
+        cursor = await db.execute(
+            f"SELECT {_INVITATION_COLUMNS} FROM invitations WHERE id = ?", (invitation_id,)
+        )
+        row = await cursor.fetchone()
+        return _invitation(row) if row else None
+
+    async def get_invitation(self, invitation_id: int) -> Invitation | None:
+        async with self.reading() as db:
+            return await self._invitation_by_id(db, invitation_id)
+
+    # --- delivery outbox ------------------------------------------------------------------
+
+    async def due_prompts(self, now: datetime, limit: int) -> list[Invitation]:
+        """Invitations whose current prompt (question, follow-up or thank-you) must be shown."""
+        async with self.reading() as db:
+            cursor = await db.execute(
+                f"SELECT {_INVITATION_COLUMNS} FROM invitations"
+                " WHERE prompt_sent = 0 AND due_at <= ?"
+                " AND status IN ('scheduled', 'active', 'completed')"
+                " ORDER BY due_at, id LIMIT ?",
+                (to_db(now), limit),
+            )
+            return [_invitation(r) for r in await cursor.fetchall()]
+
+    async def next_due_at(self) -> datetime | None:
+        async with self.reading() as db:
+            cursor = await db.execute(
+                "SELECT min(due_at) FROM invitations WHERE prompt_sent = 0"
+                " AND status IN ('scheduled', 'active', 'completed')"
+            )
+            (value,) = await cursor.fetchone()
+            return from_db(value)
+
+    async def mark_prompt_sent(self, invitation_id: int, message_id: int, now: datetime) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE invitations SET prompt_sent = 1, message_id = ?, attempts = 0,"
+                " status = CASE status WHEN 'scheduled' THEN 'active' ELSE status END,"
+                " sent_at = coalesce(sent_at, ?) WHERE id = ?",
+                (message_id, to_db(now), invitation_id),
+            )
+            await db.execute(
+                "UPDATE customers SET last_invited_at = ? WHERE telegram_id ="
+                " (SELECT customer_id FROM invitations WHERE id = ?) AND"
+                " (last_invited_at IS NULL OR last_invited_at < ?)",
+                (to_db(now), invitation_id, to_db(now)),
+            )
+
+    async def retry_later(self, invitation_id: int, due_at: datetime, error: str) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE invitations SET due_at = ?, attempts = attempts + 1, note = ? WHERE id = ?",
+                (to_db(due_at), error[:500], invitation_id),
+            )
+
+    async def attempts(self, invitation_id: int) -> int:
+        async with self.reading() as db:
+            cursor = await db.execute(
+                "SELECT attempts FROM invitations WHERE id = ?", (invitation_id,)
+            )
+            row = await cursor.fetchone()
+            return row["attempts"] if row else 0
+
+    async def close_invitation(
+        self, invitation_id: int, status: InvitationStatus, note: str, now: datetime
+    ) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE invitations SET status = ?, note = ?, prompt_sent = 1,"
+                " finished_at = coalesce(finished_at, ?) WHERE id = ?",
+                (status.value, note, to_db(now), invitation_id),
+            )
+
+    # --- the conversation -----------------------------------------------------------------
+
+    async def record_score(self, inv: Invitation, new_position: Position, answer: Answer) -> bool:
+        """Store a score and move the conversation on, only if it still stands where `inv` says.
+
+        The conditional UPDATE makes a second, concurrent press of the same keyboard a no-op.
+        """
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE invitations SET step = ?, phase = ?, prompt_sent = 0, due_at = ?"
+                " WHERE id = ? AND status = 'active' AND step = ? AND phase = ?",
+                (
+                    new_position.step,
+                    new_position.phase.value,
+                    to_db(answer.answered_at),
+                    inv.id,
+                    inv.position.step,
+                    inv.position.phase.value,
+                ),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await db.execute(
+                "INSERT INTO answers (invitation_id, question_index, survey, metric, score,"
+                " category, customer_id, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    inv.id,
+                    answer.question_index,
+                    inv.survey,
+                    answer.metric.value,
+                    answer.score,
+                    answer.category.value,
+                    inv.customer_id,
+                    to_db(answer.answered_at),
+                ),
+            )
+            return True
+
+    async def record_followup(
+        self, inv: Invitation, new_position: Position, comment: Comment | None, now: datetime
+    ) -> bool:
+        """Store the follow-up (None when skipped) and move to the next question or the end."""
+        done = new_position.phase is Phase.DONE
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE invitations SET step = ?, phase = ?, prompt_sent = 0, due_at = ?,"
+                " status = ?, finished_at = CASE WHEN ? THEN ? ELSE finished_at END"
+                " WHERE id = ? AND status = 'active' AND step = ? AND phase = ?",
+                (
+                    new_position.step,
+                    new_position.phase.value,
+                    to_db(now),
+                    InvitationStatus.COMPLETED.value if done else InvitationStatus.ACTIVE.value,
+                    done,
+                    to_db(now),
+                    inv.id,
+                    inv.position.step,
+                    inv.position.phase.value,
+                ),
+            )
+            if cursor.rowcount != 1:
+                return False
+            if comment is not None:
+                await db.execute(
+                    "UPDATE answers SET comment = ?, comment_kind = ?, comment_file_id = ?,"
+                    " commented_at = ? WHERE invitation_id = ? AND question_index = ?",
+                    (
+                        comment.text,
+                        comment.kind,
+                        comment.file_id,
+                        to_db(now),
+                        inv.id,
+                        inv.position.step,
+                    ),
+                )
+            return True
+
+    async def awaiting_followup(self, customer_id: int) -> Invitation | None:
+        async with self.reading() as db:
+            cursor = await db.execute(
+                f"SELECT {_INVITATION_COLUMNS} FROM invitations WHERE customer_id = ?"
+                " AND status = 'active' AND phase = 'followup'"
+                " ORDER BY due_at DESC, id DESC LIMIT 1",
+                (customer_id,),
+            )
+            row = await cursor.fetchone()
+            return _invitation(row) if row else None
+
+    async def answers_for(self, invitation_id: int) -> list[Answer]:
+        async with self.reading() as db:
+            cursor = await db.execute(
+                "SELECT invitation_id, question_index, metric, score, category, answered_at,"
+                " comment FROM answers WHERE invitation_id = ? ORDER BY question_index",
+                (invitation_id,),
+            )
+            return [
+                Answer(
+                    invitation_id=r["invitation_id"],
+                    question_index=r["question_index"],
+                    metric=Metric(r["metric"]),
+                    score=r["score"],
+                    category=Category(r["category"]),
+                    answered_at=from_db(r["answered_at"]),
+                    comment=r["comment"],
+                )
+                for r in await cursor.fetchall()
+            ]
+
+    # --- customers ------------------------------------------------------------------------
+
+    async def get_customer(self, telegram_id: int) -> Customer | None:
+        async with self.reading() as db:
+            cursor = await db.execute(
+                "SELECT * FROM customers WHERE telegram_id = ?", (telegram_id,)
+            )
+            row = await cursor.fetchone()
+            return _customer(row) if row else None
+
+    async def touch_customer(
+        self,
+        telegram_id: int,
+        now: datetime,
+        *,
+        name: str | None,
+        username: str | None,
+        language: str | None,
+    ) -> Customer:
+        """Create or refresh a customer from what Telegram tells about them; they can be reached."""
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO customers (telegram_id, name, username, language, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET"
+                " name = coalesce(excluded.name, name),"
+                " username = coalesce(excluded.username, username),"
+                " language = coalesce(language, excluded.language), unreachable_at = NULL",
+                (telegram_id, name, username, language, to_db(now)),
+            )
+            cursor = await db.execute(
+                "SELECT * FROM customers WHERE telegram_id = ?", (telegram_id,)
+            )
+            return _customer(await cursor.fetchone())
+
+    async def last_invited_at(self, customer_id: int) -> datetime | None:
+        async with self.reading() as db:
+            cursor = await db.execute(
+                "SELECT last_invited_at FROM customers WHERE telegram_id = ?", (customer_id,)
+            )
+            row = await cursor.fetchone()
+            return from_db(row["last_invited_at"]) if row else None
+
+    async def opt_out(self, telegram_id: int, now: datetime) -> int:
+        """Opt the customer out and cancel what is scheduled or going on; returns how many."""
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO customers (telegram_id, created_at, opted_out_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (telegram_id) DO UPDATE SET"
+                " opted_out_at = coalesce(opted_out_at, excluded.opted_out_at)",
+                (telegram_id, to_db(now), to_db(now)),
+            )
+            cursor = await db.execute(
+                "UPDATE invitations SET status = 'cancelled', note = 'opted_out', prompt_sent = 1,"
+                " finished_at = ? WHERE customer_id = ? AND status IN ('scheduled', 'active')",
+                (to_db(now), telegram_id),
+            )
+            return cursor.rowcount
+
+    async def opt_in(self, telegram_id: int) -> bool:
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE customers SET opted_out_at = NULL"
+                " WHERE telegram_id = ? AND opted_out_at IS NOT NULL",
+                (telegram_id,),
+            )
+            return cursor.rowcount == 1
+
+    async def mark_unreachable(self, telegram_id: int, now: datetime) -> None:
+        """The customer blocked the bot: stop every pending send to them."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE customers SET unreachable_at = ? WHERE telegram_id = ?",
+                (to_db(now), telegram_id),
+            )
+            await db.execute(
+                "UPDATE invitations SET status = 'failed', note = 'unreachable', prompt_sent = 1,"
+                " finished_at = ? WHERE customer_id = ? AND status IN ('scheduled', 'active')",
+                (to_db(now), telegram_id),
+            )

@@ -1,0 +1,109 @@
+"""The conversation as a state machine: what a customer's action moves the survey to.
+
+A position is (question index, phase). The table below is the whole machine:
+
+    phase     event           next
+    SCORE     score pressed   FOLLOWUP (same question)
+    FOLLOWUP  comment / skip  SCORE of the next question, or DONE after the last one
+    DONE      anything        (stale: the survey is over)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from .errors import StaleAnswer
+from .models import Category, Customer, Invitation, InvitationStatus, Phase, Position, Survey
+from .scoring import Thresholds, category, check_score
+
+START = Position(0, Phase.SCORE)
+
+# Statuses in which the customer may still act on the invitation.
+OPEN_STATUSES = frozenset({InvitationStatus.ACTIVE})
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreOutcome:
+    position: Position
+    category: Category
+
+
+def _check_open(inv: Invitation, now: datetime, expire_after: timedelta) -> None:
+    if inv.status not in OPEN_STATUSES:
+        raise StaleAnswer(f"invitation {inv.id} is {inv.status}")
+    if inv.sent_at is not None and now - inv.sent_at > expire_after:
+        raise StaleAnswer(f"invitation {inv.id} expired")
+
+
+def on_score(
+    survey: Survey,
+    inv: Invitation,
+    question_index: int,
+    score: int,
+    now: datetime,
+    expire_after: timedelta,
+    thresholds: dict | None = None,
+) -> ScoreOutcome:
+    """A score button was pressed for question `question_index`."""
+    _check_open(inv, now, expire_after)
+    pos = inv.position
+    if pos.phase is not Phase.SCORE or pos.step != question_index:
+        raise StaleAnswer(f"question {question_index} of invitation {inv.id} is not being asked")
+    metric = survey.questions[question_index].metric
+    check_score(metric, score)
+    return ScoreOutcome(Position(pos.step, Phase.FOLLOWUP), category(metric, score, thresholds))
+
+
+def on_followup(
+    survey: Survey, inv: Invitation, question_index: int, now: datetime, expire_after: timedelta
+) -> Position:
+    """The follow-up for `question_index` was answered (text, media) or skipped."""
+    _check_open(inv, now, expire_after)
+    pos = inv.position
+    if pos.phase is not Phase.FOLLOWUP or pos.step != question_index:
+        raise StaleAnswer(f"no follow-up awaited for question {question_index} of {inv.id}")
+    if pos.step + 1 < len(survey.questions):
+        return Position(pos.step + 1, Phase.SCORE)
+    return Position(pos.step, Phase.DONE)
+
+
+class SendDecision(StrEnum):
+    SEND = "send"
+    OPTED_OUT = "opted_out"
+    UNREACHABLE = "unreachable"
+    TOO_LATE = "too_late"  # due so long ago (bot was down) that asking now would confuse
+    RECENTLY_SURVEYED = "recently_surveyed"  # never pester: one survey per min_gap
+
+
+def decide_send(
+    inv: Invitation,
+    customer: Customer | None,
+    now: datetime,
+    *,
+    expire_after: timedelta,
+    min_gap: timedelta,
+    last_invited_at: datetime | None,
+) -> SendDecision:
+    """Whether a due invitation's first question should go out now."""
+    if customer is not None and customer.opted_out_at is not None:
+        return SendDecision.OPTED_OUT
+    if customer is not None and customer.unreachable_at is not None:
+        return SendDecision.UNREACHABLE
+    if now - inv.send_at > expire_after:
+        return SendDecision.TOO_LATE
+    if last_invited_at is not None and min_gap > timedelta(0) and now - last_invited_at < min_gap:
+        return SendDecision.RECENTLY_SURVEYED
+    return SendDecision.SEND
+
+
+__all__ = [
+    "START",
+    "ScoreOutcome",
+    "SendDecision",
+    "Thresholds",
+    "decide_send",
+    "on_followup",
+    "on_score",
+]
