@@ -23,6 +23,7 @@ from survey_flows.clock import Clock, system_clock
 from .api import IntakeApi
 from .config import Config
 from .delivery import DeliveryWorker, RateLimiter
+from .scheduler import ReportScheduler
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,9 @@ async def run(config: Config, clock: Clock = system_clock) -> None:
     await site.start()
     logger.info("intake API on http://%s:%s/api/v1/events", config.api.host, config.api.port)
     worker_task = asyncio.create_task(worker.run(), name="delivery")
+    reports = ReportScheduler(bot, repo, config.reports, clock)
     try:
+        await reports.start()  # sends a report missed while down (within the grace time) first
         with contextlib.suppress(Exception):
             await bot.set_my_commands(
                 [
@@ -95,9 +98,9 @@ async def run(config: Config, clock: Clock = system_clock) -> None:
             )
         await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
     finally:
-        worker_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker_task
+        await reports.stop()
+        await worker.stop()
+        await worker_task
         await runner.cleanup()
         await bot.session.close()
         await repo.close()

@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         level=args.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # These log every statement or font lookup at DEBUG: never useful, and it would drown ours.
+    for noisy in ("aiosqlite", "matplotlib", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.INFO)
     from .app import run as run_bot
 
     with contextlib.suppress(KeyboardInterrupt):

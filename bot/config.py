@@ -43,14 +43,33 @@ class ApiConfig:
     port: int = 8080
 
 
+DEFAULT_EXPIRE_AFTER = timedelta(days=3)
+DEFAULT_MIN_GAP = timedelta(0)
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryConfig:
     # An invitation not answered within this time no longer accepts answers; one due longer ago
     # than this (the bot was down) is not sent at all.
-    expire_after: timedelta = timedelta(days=3)
+    expire_after: timedelta = DEFAULT_EXPIRE_AFTER
     # Never pester: at most one survey per customer within this time.
-    min_gap: timedelta = timedelta(hours=0)
+    min_gap: timedelta = DEFAULT_MIN_GAP
     default_language: str = "en"
+
+
+DEFAULT_REPORT_GRACE = timedelta(hours=6)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportsConfig:
+    """[reports]: scheduled reports and the trust threshold of every manager's figure."""
+
+    cron: str | None = None  # "0 9 * * mon"; None = no scheduled reports
+    timezone: str = "UTC"  # for the cron schedule and for calendar periods (today, week...)
+    chat_ids: tuple[int, ...] = ()  # where scheduled reports go; defaults to the managers
+    min_answers: int = 10  # below this a figure is marked "too few to trust"
+    grace: timedelta = DEFAULT_REPORT_GRACE  # a missed run is sent on start-up within this time
+    language: str = "en"  # language of scheduled reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +81,7 @@ class Config:
     surveys: dict[str, Survey] = field(default_factory=dict)
     triggers: dict[str, Trigger] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)  # for sections other modules parse
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
 
 
 class _Section:
@@ -149,7 +169,7 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
     telegram = TelegramConfig(token.strip(), api_base, staff_chat_id, tg.int_list("manager_ids"))
 
     st = _Section(raw.get("storage"), "storage", {"path"})
-    path = Path(st.str("path", "data/survey-bot.sqlite3"))
+    path = Path(st.str("path", "data/survey-bot.sqlite3", required=True))
     storage = StorageConfig(path if path.is_absolute() else base_dir / path)
 
     api_section = _Section(raw.get("api"), "api", {"host", "port", "token"})
@@ -169,8 +189,8 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
     if language not in LANGUAGES:
         raise ConfigError(f"delivery.default_language: must be one of {', '.join(LANGUAGES)}")
     delivery = DeliveryConfig(
-        expire_after=dl.duration("expire_after", DeliveryConfig.expire_after),
-        min_gap=dl.duration("min_gap", DeliveryConfig.min_gap),
+        expire_after=dl.duration("expire_after", DEFAULT_EXPIRE_AFTER),
+        min_gap=dl.duration("min_gap", DEFAULT_MIN_GAP),
         default_language=language,
     )
 
@@ -179,7 +199,47 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
         triggers = build_triggers(raw.get("triggers"), surveys)
     except InvalidDefinition as exc:
         raise ConfigError(str(exc)) from None
-    return Config(telegram, storage, api, delivery, surveys, triggers, raw)
+    reports = _parse_reports(raw.get("reports"), telegram.manager_ids)
+    return Config(telegram, storage, api, delivery, surveys, triggers, raw, reports=reports)
+
+
+def _parse_reports(raw: Any, manager_ids: tuple[int, ...]) -> ReportsConfig:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from apscheduler.triggers.cron import CronTrigger
+
+    from survey_flows.periods import cron_with_day_names
+
+    rp = _Section(
+        raw, "reports", {"cron", "timezone", "chat_ids", "min_answers", "grace", "language"}
+    )
+    timezone = rp.str("timezone", "UTC")
+    try:
+        tz = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"reports.timezone: unknown time zone {timezone!r}") from None
+    cron = rp.str("cron")
+    if cron is not None:
+        try:
+            CronTrigger.from_crontab(cron_with_day_names(cron), timezone=tz)
+        except ValueError as exc:
+            raise ConfigError(f'reports.cron: {exc} (write it like "0 9 * * mon")') from None
+    chat_ids = rp.raw.get("chat_ids", list(manager_ids))
+    if not isinstance(chat_ids, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in chat_ids
+    ):
+        raise ConfigError("reports.chat_ids: must be a list of integer chat ids")
+    language = rp.str("language", "en")
+    if language not in LANGUAGES:
+        raise ConfigError(f"reports.language: must be one of {', '.join(LANGUAGES)}")
+    return ReportsConfig(
+        cron=cron,
+        timezone=timezone,
+        chat_ids=tuple(chat_ids),
+        min_answers=rp.int("min_answers", 10, low=1, high=1_000_000),
+        grace=rp.duration("grace", DEFAULT_REPORT_GRACE),
+        language=language,
+    )
 
 
 def load_config(path: str | Path, env: Mapping[str, str]) -> Config:

@@ -176,22 +176,32 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._customers_busy: set[int] = set()
+        self._stopping = False
 
     def wake(self) -> None:
         """Something became due now (a new event, an answer): look at the outbox at once."""
         self._wake.set()
 
     async def run(self) -> None:
+        uncertain = await self._repo.settle_uncertain_prompts()
+        if uncertain:
+            # Logged so an operator can look: these may or may not have reached the customer.
+            logger.warning("prompts interrupted by the last shutdown, not resent: %s", uncertain)
         logger.info("delivery worker started")
+        while not self._stopping:
+            await self.run_once()
+            await self._idle()
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Start nothing new and let prompts in flight finish, so each is recorded as sent."""
+        self._stopping = True
+        self._wake.set()
         try:
-            while True:
-                await self.run_once()
-                await self._idle()
-        finally:
-            for task in list(self._in_flight.values()):
+            await asyncio.wait_for(self.drain(), timeout)
+        except TimeoutError:
+            for task in self._in_flight.values():
                 task.cancel()
-            if self._in_flight:
-                await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+            logger.warning("%d prompts still in flight at shutdown", len(self._in_flight))
 
     async def _idle(self) -> None:
         timeout = self._max_idle
@@ -205,6 +215,8 @@ class DeliveryWorker:
     async def run_once(self) -> int:
         """Start sending every due prompt not already in flight; returns how many were started."""
         started = 0
+        if self._stopping:
+            return 0
         for inv in await self._repo.due_prompts(self._clock(), self._batch):
             # One prompt per customer at a time keeps their messages in order.
             if inv.id in self._in_flight or inv.customer_id in self._customers_busy:
@@ -256,6 +268,8 @@ class DeliveryWorker:
                 logger.info("invitation %s not sent: %s", inv.id, decision)
                 await self._repo.close_invitation(inv.id, _DECISION_STATUS[decision], decision, now)
                 return
+        if not await self._repo.claim_prompt(inv, now):
+            return  # the conversation moved on meanwhile; the newer prompt is due instead
         lang = language_of(customer.language if customer else None, self._default_language)
         category = None
         if inv.position.phase is Phase.FOLLOWUP:
@@ -285,6 +299,6 @@ class DeliveryWorker:
             attempts = await self._repo.attempts(inv.id)
             delay = timedelta(seconds=min(30 * 2**attempts, 3600))
             logger.warning("invitation %s: %s; retry in %s", inv.id, exc, delay)
-            await self._repo.retry_later(inv.id, now + delay, f"network: {exc}")
+            await self._repo.release_prompt(inv, now + delay, f"network: {exc}")
             return
-        await self._repo.mark_prompt_sent(inv.id, message.message_id, self._clock())
+        await self._repo.mark_prompt_sent(inv, message.message_id)

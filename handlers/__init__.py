@@ -1,10 +1,16 @@
 """aiogram routers, one per audience."""
 
-from aiogram import Router
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # importing handlers.texts alone must not load aiogram (150 MB of models)
+    from aiogram import Router
 
 
 def get_routers() -> list[Router]:
     """Every router, in the order updates should reach them."""
-    from . import customer
+    from . import customer, manager
 
-    return [customer.router]
+    # Managers first: the customer router answers any private text.
+    return [manager.router, customer.router]

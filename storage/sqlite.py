@@ -228,27 +228,66 @@ class SqliteRepo:
             (value,) = await cursor.fetchone()
             return from_db(value)
 
-    async def mark_prompt_sent(self, invitation_id: int, message_id: int, now: datetime) -> None:
+    async def claim_prompt(self, inv: Invitation, now: datetime) -> bool:
+        """Mark the current prompt as being sent; the first one makes the invitation active.
+
+        Active before the message exists, so that a press arriving before the send is recorded
+        finds the invitation open.
+        """
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE invitations SET prompt_sent = 2,"
+                " status = CASE status WHEN 'scheduled' THEN 'active' ELSE status END,"
+                " sent_at = coalesce(sent_at, ?)"
+                " WHERE id = ? AND prompt_sent = 0 AND step = ? AND phase = ?"
+                " AND status IN ('scheduled', 'active', 'completed')",
+                (to_db(now), inv.id, inv.position.step, inv.position.phase.value),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await db.execute(
+                "UPDATE customers SET last_invited_at = ? WHERE telegram_id = ?"
+                " AND (last_invited_at IS NULL OR last_invited_at < ?)",
+                (to_db(now), inv.customer_id, to_db(now)),
+            )
+            return True
+
+    async def mark_prompt_sent(self, inv: Invitation, message_id: int) -> None:
+        """The prompt for `inv.position` is shown. If the customer already moved on (a fast
+        press), the newer prompt stays due."""
         async with self.transaction() as db:
             await db.execute(
-                "UPDATE invitations SET prompt_sent = 1, message_id = ?, attempts = 0,"
-                " status = CASE status WHEN 'scheduled' THEN 'active' ELSE status END,"
-                " sent_at = coalesce(sent_at, ?) WHERE id = ?",
-                (message_id, to_db(now), invitation_id),
-            )
-            await db.execute(
-                "UPDATE customers SET last_invited_at = ? WHERE telegram_id ="
-                " (SELECT customer_id FROM invitations WHERE id = ?) AND"
-                " (last_invited_at IS NULL OR last_invited_at < ?)",
-                (to_db(now), invitation_id, to_db(now)),
+                "UPDATE invitations SET prompt_sent = 1, message_id = ?, attempts = 0"
+                " WHERE id = ? AND prompt_sent = 2 AND step = ? AND phase = ?",
+                (message_id, inv.id, inv.position.step, inv.position.phase.value),
             )
 
-    async def retry_later(self, invitation_id: int, due_at: datetime, error: str) -> None:
+    async def release_prompt(self, inv: Invitation, due_at: datetime, error: str) -> None:
+        """The send failed for now: try again at `due_at`."""
         async with self.transaction() as db:
             await db.execute(
-                "UPDATE invitations SET due_at = ?, attempts = attempts + 1, note = ? WHERE id = ?",
-                (to_db(due_at), error[:500], invitation_id),
+                "UPDATE invitations SET prompt_sent = 0, due_at = ?, attempts = attempts + 1,"
+                " note = ?,"
+                " status = CASE WHEN message_id IS NULL AND step = 0 AND phase = 'score'"
+                " THEN 'scheduled' ELSE status END,"
+                " sent_at = CASE WHEN message_id IS NULL AND step = 0 AND phase = 'score'"
+                " THEN NULL ELSE sent_at END"
+                " WHERE id = ? AND prompt_sent IN (0, 2)",
+                (to_db(due_at), error[:500], inv.id),
             )
+
+    async def settle_uncertain_prompts(self) -> list[int]:
+        """At start-up: prompts claimed by a process that died mid-send count as shown.
+
+        The send may or may not have reached Telegram; sending again risks a duplicate the
+        customer sees, while a prompt that was lost leaves the survey open to answers anyway.
+        """
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE invitations SET prompt_sent = 1, note = 'send uncertain after restart'"
+                " WHERE prompt_sent = 2 RETURNING id"
+            )
+            return [row["id"] for row in await cursor.fetchall()]
 
     async def attempts(self, invitation_id: int) -> int:
         async with self.reading() as db:

@@ -69,6 +69,9 @@ def build_surveys(raw: Any) -> dict[str, Survey]:
         where = f"surveys.{name}"
         if not isinstance(table, Mapping) or not isinstance(table.get("questions"), list):
             raise InvalidDefinition(f"{where}.questions: must be a list of question tables")
+        unknown = set(table) - {"questions"}
+        if unknown:
+            raise InvalidDefinition(f"{where}.{sorted(unknown)[0]}: unknown key")
         if not table["questions"]:
             raise InvalidDefinition(f"{where}.questions: needs at least one question")
         if len(table["questions"]) > 20:

@@ -16,7 +16,10 @@ def parse_duration(text: str) -> timedelta:
     cleaned = text.strip().lower() if isinstance(text, str) else ""
     if not _WHOLE.fullmatch(cleaned):
         raise InvalidDefinition(f"duration must look like 0s, 30m, 2h, 1d or 1h30m, got {text!r}")
-    return timedelta(seconds=sum(int(n) * _UNITS[u] for n, u in _PART.findall(cleaned)))
+    try:
+        return timedelta(seconds=sum(int(n) * _UNITS[u] for n, u in _PART.findall(cleaned)))
+    except OverflowError:
+        raise InvalidDefinition(f"duration {text!r} is too long") from None
 
 
 def format_duration(delta: timedelta) -> str:

@@ -81,3 +81,42 @@ COMPUTE = {Metric.NPS: nps, Metric.CSAT: csat, Metric.CES: ces}
 
 def compute(metric: Metric, counts: Mapping[int, int]) -> MetricResult:
     return COMPUTE[metric](counts)
+
+
+# --- comparing and trusting results (used by managers' reports) ----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Current minus previous value, and whether it stands out from sampling noise."""
+
+    delta: float
+    margin: float | None  # 95% margin of the difference; None when either side has none
+    significant: bool  # False when the change is within the margin (or cannot be judged)
+
+
+def change(current: MetricResult, previous: MetricResult) -> Change | None:
+    """The change against an earlier period; None when either period has no answers.
+
+    Independent samples: the margin of the difference is sqrt(m1^2 + m2^2).
+    """
+    if current.value is None or previous.value is None:
+        return None
+    delta = current.value - previous.value
+    if current.margin is None or previous.margin is None:
+        return Change(delta, None, False)
+    margin = math.sqrt(current.margin**2 + previous.margin**2)
+    return Change(delta, margin, abs(delta) > margin)
+
+
+def too_few(result: MetricResult, min_answers: int) -> bool:
+    """A result resting on fewer answers than `min_answers` is not to be trusted."""
+    return result.n < min_answers
+
+
+def category_counts(metric: Metric, counts: Mapping[int, int]) -> dict[Category, int]:
+    """Number of detractors / passives / promoters in a score distribution."""
+    out = dict.fromkeys(Category, 0)
+    for score, c in counts.items():
+        out[category(metric, score)] += c
+    return out

@@ -22,7 +22,8 @@ CREATE TABLE invitations (
     status       TEXT NOT NULL,
     step         INTEGER NOT NULL DEFAULT 0,
     phase        TEXT NOT NULL DEFAULT 'score',
-    -- 0 while the prompt for (step, phase) still has to be shown to the customer: the outbox flag.
+    -- The outbox flag for the prompt of (step, phase): 0 = to be shown, 2 = being sent (claimed
+    -- by the worker; if the process dies now, the send's fate is unknown), 1 = shown.
     prompt_sent  INTEGER NOT NULL DEFAULT 0,
     -- When the delivery worker should next look at this row (send time, or a retry after an error).
     due_at       TEXT NOT NULL,

@@ -1,0 +1,229 @@
+"""Benchmark of managers' analytics on a big database. Run by hand:
+
+    python bench/stats.py                 # 1,000,000 answers, prints timings and peak memory
+    python bench/stats.py --answers 50000 # smaller, quicker
+    python bench/stats.py --docs docs     # also writes one example PNG of each chart kind
+
+Fills a temporary SQLite file (the real schema and migrations) with answers over two years
+across 20 products and 50 agents, then times, end to end (SQL + maths + chart PNG), what a
+manager triggers: `/nps 90d`, `/csat 30d by agent`, `/stats 90d` and the weekly report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import resource
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot import charts, report
+from bot.config import ReportsConfig
+from storage.analytics import Analytics
+from storage.sqlite import SqliteRepo
+from survey_flows.models import Metric
+from survey_flows.periods import Period, parse_selection
+from survey_flows.scoring import category
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+SPAN = timedelta(days=730)
+PRODUCTS = [f"product-{i:02d}" for i in range(20)]
+AGENTS = [f"agent-{i:02d}" for i in range(50)]
+CHANNELS = ["web", "app", "phone"]
+SURVEYS = [("support", (Metric.CES, Metric.CSAT)), ("csat", (Metric.CSAT,)), ("nps", (Metric.NPS,))]
+SURVEY_WEIGHTS = [0.4, 0.3, 0.3]
+SCALE = {Metric.NPS: (0, 10), Metric.CSAT: (1, 5), Metric.CES: (1, 7)}
+COMMENTS = ["Took too long", "Nobody called back", "Broken on arrival", "Rude answer", "Fine"]
+BATCH = 50_000
+
+
+def ts(dt: datetime) -> str:
+    return dt.isoformat(timespec="microseconds")
+
+
+def score(rng: random.Random, metric: Metric, quality: float) -> int:
+    low, high = SCALE[metric]
+    value = round(rng.gauss(low + (high - low) * quality, (high - low) / 3.5))
+    return min(high, max(low, value))
+
+
+def fill(path: Path, answers_wanted: int, seed: int = 7) -> tuple[int, int]:
+    """Bulk insert with plain sqlite3 (one big transaction per batch); returns counts."""
+    rng = random.Random(seed)
+    quality = {a: rng.uniform(0.45, 0.9) for a in AGENTS}
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("PRAGMA journal_mode=WAL")
+    customers = [(100_000 + i, ts(NOW - SPAN)) for i in range(50_000)]
+    db.executemany("INSERT INTO customers (telegram_id, created_at) VALUES (?, ?)", customers)
+    inv_rows, ctx_rows, ans_rows = [], [], []
+    answers = invitations = 0
+    start = NOW - SPAN
+    while answers < answers_wanted:
+        invitations += 1
+        inv_id = invitations
+        survey, metrics = rng.choices(SURVEYS, SURVEY_WEIGHTS)[0]
+        sent = start + timedelta(seconds=rng.random() * SPAN.total_seconds())
+        agent, product = rng.choice(AGENTS), rng.choice(PRODUCTS)
+        customer = 100_000 + rng.randrange(50_000)
+        answered = rng.random() < 0.6
+        status = "completed" if answered else "expired"
+        inv_rows.append(
+            (inv_id, f"ev-{inv_id}", "purchase", survey, customer, ts(sent), ts(sent), status)
+        )
+        for key, value in (
+            ("agent", agent),
+            ("product", product),
+            ("channel", rng.choice(CHANNELS)),
+        ):
+            ctx_rows.append((inv_id, key, value))
+        if answered:
+            at = sent + timedelta(minutes=rng.randrange(1, 600))
+            for q, metric in enumerate(metrics):
+                s = score(rng, metric, quality[agent])
+                comment = rng.choice(COMMENTS) if rng.random() < 0.2 else None
+                ans_rows.append(
+                    (
+                        inv_id, q, survey, metric.value, s, category(metric, s).value, customer,
+                        ts(at), comment, "text" if comment else None, ts(at) if comment else None,
+                    )
+                )  # fmt: skip
+                answers += 1
+        if len(inv_rows) >= BATCH:
+            _flush(db, inv_rows, ctx_rows, ans_rows)
+    _flush(db, inv_rows, ctx_rows, ans_rows)
+    db.execute("ANALYZE")
+    db.close()
+    return invitations, answers
+
+
+def _flush(db: sqlite3.Connection, inv: list, ctx: list, ans: list) -> None:
+    with db:
+        db.executemany(
+            "INSERT INTO invitations (id, event_id, event_type, survey, customer_id, send_at,"
+            " due_at, created_at, sent_at, status, prompt_sent)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            [(i, e, t, s, c, at, at, at, at, st) for (i, e, t, s, c, at, _, st) in inv],
+        )
+        db.executemany(
+            "INSERT INTO invitation_context (invitation_id, key, value) VALUES (?, ?, ?)", ctx
+        )
+        db.executemany(
+            "INSERT INTO answers (invitation_id, question_index, survey, metric, score, category,"
+            " customer_id, answered_at, comment, comment_kind, commented_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ans,
+        )
+    inv.clear(), ctx.clear(), ans.clear()
+
+
+async def timed(label: str, work) -> float:
+    started = time.perf_counter()
+    out = await work
+    elapsed = time.perf_counter() - started
+    pngs = sum(1 for o in out if o.photo)
+    print(f"  {label:<22} {elapsed * 1000:7.0f} ms   ({len(out)} message, {pngs} chart)")
+    return elapsed
+
+
+async def measure(path: Path, docs: Path | None) -> None:
+    repo = await SqliteRepo.open(path)
+    analytics = Analytics(repo)
+    cfg = ReportsConfig()
+    try:
+        nps90 = parse_selection("90d", NOW)
+        csat_by = parse_selection("30d by agent", NOW)
+        weekly = Period(NOW - timedelta(days=7), NOW, "since the last report")
+        # Warm-up: first use imports matplotlib's font cache and reads the file into page cache.
+        await report.metric_reply(analytics, Metric.NPS, parse_selection("7d", NOW), cfg, "en")
+        print("end to end (SQL + maths + PNG):")
+        results = [
+            await timed("/nps 90d", report.metric_reply(analytics, Metric.NPS, nps90, cfg, "en")),
+            await timed(
+                "/csat 30d by agent",
+                report.metric_reply(analytics, Metric.CSAT, csat_by, cfg, "en"),
+            ),
+            await timed("weekly report", report.report_reply(analytics, weekly, cfg, "en")),
+            await timed("/stats 90d", report.stats_reply(analytics, nps90, cfg, "en")),
+            await timed(
+                "/nps 2y product=…",
+                report.metric_reply(
+                    analytics,
+                    Metric.NPS,
+                    parse_selection("2024-03-02..2026-03-01 product=product-03", NOW),
+                    cfg,
+                    "en",
+                ),
+            ),
+        ]
+        started = time.perf_counter()
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = await report.export_csv(
+                analytics, NOW - timedelta(days=30), NOW, (), Path(tmp) / "x.csv"
+            )
+        print(
+            f"  {'/export 30d (CSV)':<22} {(time.perf_counter() - started) * 1000:7.0f} ms"
+            f"   ({rows} rows)"
+        )
+        print(f"slowest: {max(results) * 1000:.0f} ms (target < 1000 ms)")
+        if docs is not None:
+            await write_docs(analytics, docs, cfg)
+    finally:
+        await repo.close()
+
+
+async def write_docs(analytics: Analytics, folder: Path, cfg: ReportsConfig) -> None:
+    shots = {
+        "chart-trend.png": await report.metric_reply(
+            analytics, Metric.NPS, parse_selection("30d", NOW), cfg, "en"
+        ),
+        "chart-segments.png": await report.metric_reply(
+            analytics, Metric.CSAT, parse_selection("30d by agent", NOW), cfg, "en"
+        ),
+        "chart-overview.png": await report.stats_reply(
+            analytics, parse_selection("90d", NOW), cfg, "en"
+        ),
+    }
+    for name, out in shots.items():
+        (folder / name).write_bytes(out[0].photo)
+    labels = report.chart_labels("en")
+    (folder / "chart-empty.png").write_bytes(
+        charts.render_trend(Metric.NPS, "NPS · today", [], "", labels)
+    )
+    print(f"wrote {', '.join([*shots, 'chart-empty.png'])} to {folder}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--answers", type=int, default=1_000_000)
+    parser.add_argument("--docs", type=Path, help="write example chart PNGs into this folder")
+    args = parser.parse_args()
+    if args.docs is not None:
+        args.docs.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.sqlite3"
+
+        async def create() -> None:
+            await (await SqliteRepo.open(path)).close()
+
+        asyncio.run(create())
+        started = time.perf_counter()
+        invitations, answers = fill(path, args.answers)
+        print(
+            f"filled {answers:,} answers / {invitations:,} invitations in"
+            f" {time.perf_counter() - started:.1f} s ({path.stat().st_size / 1e6:.0f} MB file)"
+        )
+        asyncio.run(measure(path, args.docs))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory (ru_maxrss): {peak:.0f} MB (target < 200 MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,320 @@
+"""Charts as PNG bytes: one matplotlib `Figure` per chart (Agg canvas, no pyplot global state).
+
+Drawn for a phone screen: large fonts, labelled axes, the value and the number of answers on the
+chart, and the same colours everywhere (promoters green, passives grey-yellow, detractors red).
+Rendering is CPU work: the async `*_png` functions run it in a thread, off the event loop.
+Every chart copes with zero, one or thousands of points.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from matplotlib import dates as mdates
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from survey_flows.models import Category, Metric
+from survey_flows.reports import Segment, TrendPoint
+
+COLOURS = {
+    Category.DETRACTOR: "#d64541",
+    Category.PASSIVE: "#cdb45a",
+    Category.PROMOTER: "#2e9d57",
+}
+LINE = "#1f4e79"
+BAND = "#9dbbd8"
+WEAK = "#9a9a9a"
+DPI = 100
+BASE_FONT = 16
+MAX_SEGMENTS = 15
+
+# Value axis of each metric: the whole scale, so a chart never exaggerates a wiggle.
+Y_RANGE = {Metric.NPS: (-100, 100), Metric.CSAT: (0, 100), Metric.CES: (1, 7)}
+UNITS = {Metric.NPS: "NPS, −100…+100", Metric.CSAT: "CSAT, % of 4–5", Metric.CES: "CES, mean 1–7"}
+
+
+@dataclass(frozen=True, slots=True)
+class ChartLabels:
+    """The words on the charts, in the reader's language (built by bot/report.py)."""
+
+    answers: str = "answers"
+    no_answers: str = "No answers in this period"
+    too_few: str = "too few to trust"
+    more_groups: str = "+{count} smaller groups not shown"
+    not_set: str = "(not set)"
+    categories: tuple[str, str, str] = ("detractors", "passives", "promoters")
+
+
+def format_value(metric: Metric, value: float | None) -> str:
+    if value is None:
+        return "–"
+    if metric is Metric.NPS:
+        return f"{value:+.0f}"
+    if metric is Metric.CSAT:
+        return f"{value:.0f}%"
+    return f"{value:.1f}"
+
+
+def format_margin(metric: Metric, margin: float | None) -> str:
+    if margin is None:
+        return ""
+    if metric is Metric.CES:  # a mean on 1..7: keep two decimals for tight margins
+        return f" ±{margin:.2f}" if margin < 0.1 else f" ±{margin:.1f}"
+    return f" ±{margin:.0f}"
+
+
+def _figure(width: float, height: float) -> Figure:
+    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        # A glyph missing from the font (a group named in Chinese) must not fail a report.
+        warnings.simplefilter("ignore", UserWarning)
+        fig.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()
+
+
+def _category_handles(labels: ChartLabels) -> list[Patch]:
+    return [
+        Patch(color=COLOURS[c], label=n) for c, n in zip(Category, labels.categories, strict=True)
+    ]
+
+
+def _style(ax: Axes) -> None:
+    ax.tick_params(labelsize=BASE_FONT - 2)
+    ax.grid(axis="y", alpha=0.3)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _empty(title: str, labels: ChartLabels) -> bytes:
+    fig = _figure(9, 4)
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=BASE_FONT + 4, loc="left")
+    ax.text(
+        0.5,
+        0.45,
+        labels.no_answers,
+        ha="center",
+        va="center",
+        fontsize=BASE_FONT + 6,
+        color=WEAK,
+        transform=ax.transAxes,
+    )
+    return _png(fig)
+
+
+def _date_axis(ax: Axes, start: datetime, end: datetime) -> None:
+    ax.set_xlim(mdates.date2num(start), mdates.date2num(end))
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def _value_line(ax: Axes, metric: Metric, points: Sequence[TrendPoint], marker_limit: int) -> None:
+    """The metric per bucket at bucket centres, its 95% band, weak buckets as hollow grey dots."""
+    xs = [mdates.date2num(p.start + (p.end - p.start) / 2) for p in points]
+    ys = [p.result.value if p.result.value is not None else math.nan for p in points]
+    lo = [
+        y - (p.result.margin or 0) if p.result.value is not None else math.nan
+        for y, p in zip(ys, points, strict=True)
+    ]
+    hi = [
+        y + (p.result.margin or 0) if p.result.value is not None else math.nan
+        for y, p in zip(ys, points, strict=True)
+    ]
+    low, high = Y_RANGE[metric]
+    if len(points) > 3:
+        ax.fill_between(
+            xs,
+            [max(v, low) for v in lo],
+            [min(v, high) for v in hi],
+            color=BAND,
+            alpha=0.45,
+            linewidth=0,
+            label="95%",
+        )
+    else:  # a band between one or two points is a strange wedge: error bars read better
+        below = [y - v for y, v in zip(ys, lo, strict=True)]
+        above = [v - y for y, v in zip(ys, hi, strict=True)]
+        ax.errorbar(xs, ys, yerr=[below, above], fmt="none", ecolor=BAND, elinewidth=8)
+    ax.plot(xs, ys, color=LINE, linewidth=2.5)
+    if len(points) <= marker_limit:
+        trusted = [(x, y) for x, y, p in zip(xs, ys, points, strict=True) if p.trusted]
+        weak = [
+            (x, y)
+            for x, y, p in zip(xs, ys, points, strict=True)
+            if not p.trusted and not math.isnan(y)
+        ]
+        if trusted:
+            ax.scatter(*zip(*trusted, strict=True), color=LINE, s=45, zorder=3)
+        if weak:
+            ax.scatter(
+                *zip(*weak, strict=True),
+                facecolors="white",
+                edgecolors=WEAK,
+                s=45,
+                linewidths=2,
+                zorder=3,
+            )
+    if metric is Metric.NPS:
+        ax.axhline(0, color="black", linewidth=0.8, alpha=0.5)
+    ax.set_ylim(low - (high - low) * 0.04, high + (high - low) * 0.04)
+    ax.set_ylabel(UNITS[metric], fontsize=BASE_FONT - 1)
+    _style(ax)
+
+
+def _count_bars(ax: Axes, points: Sequence[TrendPoint], labels: ChartLabels) -> None:
+    """Answers per bucket, stacked detractors / passives / promoters."""
+    lefts = [mdates.date2num(p.start) for p in points]
+    widths = [(p.end - p.start) / timedelta(days=1) for p in points]
+    bottom = [0] * len(points)
+    for cat, name in zip(Category, labels.categories, strict=True):
+        heights = [p.categories[cat] for p in points]
+        ax.bar(
+            lefts,
+            heights,
+            width=widths,
+            bottom=bottom,
+            align="edge",
+            color=COLOURS[cat],
+            label=name,
+            linewidth=0,
+        )
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    ax.set_ylabel(labels.answers, fontsize=BASE_FONT - 1)
+    ax.set_ylim(0, max(max(bottom, default=0), 1) * 1.15)
+    _style(ax)
+
+
+def render_trend(
+    metric: Metric, title: str, points: Sequence[TrendPoint], total: str, labels: ChartLabels
+) -> bytes:
+    """The metric over time (top) and the answers per bucket by category (bottom).
+
+    `total` is the headline drawn on the chart, e.g. "NPS +32 ±8 · n=412".
+    """
+    if not points or sum(p.result.n for p in points) == 0:
+        return _empty(title, labels)
+    fig = _figure(10, 7.5)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1.6])
+    fig.suptitle(title, fontsize=BASE_FONT + 4, x=0.01, ha="left")
+    top.set_title(total, fontsize=BASE_FONT + 2, loc="left", fontweight="bold")
+    _value_line(top, metric, points, marker_limit=60)
+    _count_bars(bottom, points, labels)
+    fig.legend(
+        handles=_category_handles(labels),
+        loc="outside lower left",
+        ncols=3,
+        fontsize=BASE_FONT - 3,
+        frameon=False,
+    )
+    _date_axis(bottom, points[0].start, points[-1].end)
+    return _png(fig)
+
+
+def render_overview(
+    title: str,
+    series: Sequence[tuple[Metric, str, Sequence[TrendPoint]]],
+    labels: ChartLabels,
+) -> bytes:
+    """All metrics over time, one panel each; `series` is (metric, headline, points)."""
+    if not series or all(sum(p.result.n for p in pts) == 0 for _, _, pts in series):
+        return _empty(title, labels)
+    fig = _figure(10, 3.4 * len(series) + 0.8)
+    axes = fig.subplots(len(series), 1, sharex=True, squeeze=False)[:, 0]
+    fig.suptitle(title, fontsize=BASE_FONT + 4, x=0.01, ha="left")
+    for ax, (metric, headline, points) in zip(axes, series, strict=True):
+        ax.set_title(headline, fontsize=BASE_FONT + 1, loc="left", fontweight="bold")
+        counts = ax.twinx()
+        lefts = [mdates.date2num(p.start) for p in points]
+        widths = [(p.end - p.start) / timedelta(days=1) for p in points]
+        n = [p.result.n for p in points]
+        counts.bar(lefts, n, width=widths, align="edge", color=WEAK, alpha=0.25, linewidth=0)
+        counts.set_ylim(0, max(max(n, default=0), 1) * 3)  # bars stay in the lower third
+        counts.set_ylabel(labels.answers, fontsize=BASE_FONT - 3, color=WEAK)
+        counts.tick_params(labelsize=BASE_FONT - 4, colors=WEAK)
+        counts.spines["top"].set_visible(False)
+        ax.set_zorder(counts.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        _value_line(ax, metric, points, marker_limit=60)
+    _date_axis(axes[-1], series[0][2][0].start, series[0][2][-1].end)
+    return _png(fig)
+
+
+def render_segments(
+    metric: Metric,
+    title: str,
+    segments: Sequence[Segment],
+    labels: ChartLabels,
+) -> bytes:
+    """One 100% bar per group (detractors / passives / promoters), biggest groups on top,
+    with the group's metric, margin and n beside it; groups too small to trust are faded."""
+    shown = [s for s in segments if s.result.n > 0][:MAX_SEGMENTS]
+    if not shown:
+        return _empty(title, labels)
+    hidden = sum(1 for s in segments if s.result.n > 0) - len(shown)
+    fig = _figure(10, 1.8 + 0.62 * len(shown) + (0.4 if hidden else 0))
+    ax = fig.add_subplot()
+    fig.suptitle(title, fontsize=BASE_FONT + 3, x=0.01, ha="left")
+    ys = list(range(len(shown)))[::-1]
+    names = [(s.value if s.value is not None else labels.not_set)[:22] for s in shown]
+    left = [0.0] * len(shown)
+    for cat, name in zip(Category, labels.categories, strict=True):
+        widths = [100.0 * s.categories[cat] / s.result.n for s in shown]
+        bars = ax.barh(ys, widths, left=left, color=COLOURS[cat], height=0.72, label=name)
+        for bar, seg in zip(bars, shown, strict=True):
+            if not seg.trusted:
+                bar.set_alpha(0.3)
+        left = [a + w for a, w in zip(left, widths, strict=True)]
+    for y, seg in zip(ys, shown, strict=True):
+        value = format_value(metric, seg.result.value)
+        if seg.trusted:
+            text = f"{value}{format_margin(metric, seg.result.margin)}  n={seg.result.n}"
+            colour, weight = "black", "bold"
+        else:
+            text = f"{value}  n={seg.result.n}, {labels.too_few}"
+            colour, weight = WEAK, "normal"
+        ax.text(102, y, text, va="center", fontsize=BASE_FONT - 2, color=colour, fontweight=weight)
+    ax.set_yticks(ys, names, fontsize=BASE_FONT - 1)
+    ax.set_xlim(0, 100)
+    ax.set_xticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
+    ax.set_xlabel(f"% of {labels.answers}", fontsize=BASE_FONT - 2)
+    ax.tick_params(axis="x", labelsize=BASE_FONT - 3)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    fig.legend(
+        handles=_category_handles(labels),
+        loc="outside lower left",
+        ncols=3,
+        fontsize=BASE_FONT - 3,
+        frameon=False,
+    )
+    if hidden:
+        ax.set_title(
+            labels.more_groups.format(count=hidden), fontsize=BASE_FONT - 3, loc="left", color=WEAK
+        )
+    return _png(fig)
+
+
+async def trend_png(*args, **kwargs) -> bytes:
+    return await asyncio.to_thread(render_trend, *args, **kwargs)
+
+
+async def overview_png(*args, **kwargs) -> bytes:
+    return await asyncio.to_thread(render_overview, *args, **kwargs)
+
+
+async def segments_png(*args, **kwargs) -> bytes:
+    return await asyncio.to_thread(render_segments, *args, **kwargs)

@@ -1,0 +1,431 @@
+"""Managers' messages: metric, segment, stats and report replies, and the CSV export.
+
+Queries go through `storage.analytics`, maths through `survey_flows`, words through
+`handlers.texts`, pictures through `bot.charts`. The result is a list of `Outgoing` messages that
+`bot.report_sender` delivers within Telegram's limits. No aiogram here: composing a report
+costs no Telegram machinery (the benchmark measures exactly this part).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers.texts import TEXTS, raw_t, t
+from storage.analytics import Analytics, Filters
+from survey_flows.durations import format_duration
+from survey_flows.metrics import Change, MetricResult
+from survey_flows.models import Metric
+from survey_flows.periods import Period, Selection, bucket_edges, bucket_for, describe_filters
+from survey_flows.reports import Figure, figure, safe_cell, segments, trend
+
+from . import charts
+from .config import ReportsConfig
+
+logger = logging.getLogger(__name__)
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+DOCUMENT_LIMIT = 49 * 1024 * 1024  # bots may send documents up to 50 MB
+MAX_SEGMENT_LINES = 40
+COMMENT_PREVIEW = 200
+METRIC_ORDER = (Metric.NPS, Metric.CSAT, Metric.CES)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One thing to send: HTML text, optionally with a PNG chart."""
+
+    text: str
+    photo: bytes | None = None
+    photo_caption: str | None = None  # used when `text` is too long to be the caption
+
+
+# --- formatting ------------------------------------------------------------------------------
+
+
+def tz_of(cfg: ReportsConfig) -> tzinfo:
+    return ZoneInfo(cfg.timezone)
+
+
+def _when(moment: datetime, tz: tzinfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def period_line(period: Period, cfg: ReportsConfig) -> str:
+    tz = tz_of(cfg)
+    return f"{_when(period.start, tz)} – {_when(period.end, tz)} ({cfg.timezone})"
+
+
+def headline(metric: Metric, result: MetricResult) -> str:
+    """Plain text for charts: "NPS +32 ±8 · n=412"."""
+    value = charts.format_value(metric, result.value)
+    margin = charts.format_margin(metric, result.margin)
+    return f"{metric.value.upper()} {value}{margin} · n={result.n}"
+
+
+def _value_html(metric: Metric, result: MetricResult) -> str:
+    value = charts.format_value(metric, result.value)
+    return f"<b>{value}</b>{charts.format_margin(metric, result.margin)}"
+
+
+def _delta(metric: Metric, delta: float) -> str:
+    if metric is Metric.CES:
+        return f"{delta:+.1f}"
+    return f"{delta:+.0f}" + (" pp" if metric is Metric.CSAT else "")
+
+
+def change_text(lang: str, metric: Metric, fig: Figure) -> str:
+    """▲ +4 vs the previous period (+28, n=390) — within noise."""
+    ch: Change | None = fig.change
+    if ch is None:
+        return t(lang, "mgr.change.none")
+    arrow = "▲" if ch.delta > 0.05 else "▼" if ch.delta < -0.05 else "="
+    return t(
+        lang,
+        "mgr.change" if ch.significant else "mgr.change.noise",
+        arrow=arrow,
+        delta=_delta(metric, ch.delta),
+        previous=charts.format_value(metric, fig.previous.value),
+        n=fig.previous.n,
+    )
+
+
+def trust_text(lang: str, result: MetricResult, cfg: ReportsConfig) -> str:
+    if result.n >= cfg.min_answers:
+        return ""
+    return " " + t(lang, "mgr.too_few", n=result.n, min=cfg.min_answers)
+
+
+def breakdown_text(lang: str, metric: Metric, fig: Figure) -> str:
+    n = fig.result.n
+    if not n:
+        return ""
+    if metric is Metric.NPS:
+        b = fig.result.breakdown
+        return t(
+            lang,
+            "mgr.breakdown.nps",
+            promoters=f"{b['promoter']:.0f}%",
+            passives=f"{b['passive']:.0f}%",
+            detractors=f"{b['detractor']:.0f}%",
+        )
+    parts = [
+        f"{score}: {100 * count / n:.0f}%"
+        for score, count in sorted(fig.result.breakdown.items(), key=lambda kv: -int(kv[0]))
+    ]
+    return t(lang, "mgr.breakdown.scores", scores=" · ".join(parts))
+
+
+def metric_line(lang: str, metric: Metric, fig: Figure, cfg: ReportsConfig) -> str:
+    """NPS +32 ±8 · n=412 · ▲ +4 vs …"""
+    if fig.result.n == 0:
+        return t(lang, "mgr.metric.empty", metric=metric.value.upper())
+    return (
+        f"{metric.value.upper()} {_value_html(metric, fig.result)} · n={fig.result.n}"
+        f"{trust_text(lang, fig.result, cfg)}\n   {change_text(lang, metric, fig)}"
+    )
+
+
+def title_block(lang: str, title: str, selection: Selection, cfg: ReportsConfig) -> str:
+    lines = [
+        t(lang, "mgr.title", title=title, period=selection.period.label),
+        f"<i>{period_line(selection.period, cfg)}</i>",
+    ]
+    if selection.filters:
+        lines.append(t(lang, "mgr.filters", filters=describe_filters(selection.filters)))
+    return "\n".join(lines)
+
+
+def chart_labels(lang: str) -> charts.ChartLabels:
+    # DejaVu Sans has no Chinese glyphs: Chinese readers get English words on charts.
+    lang = "en" if lang == "zh" else lang
+    return charts.ChartLabels(
+        answers=raw_t(lang, "chart.answers"),
+        no_answers=raw_t(lang, "chart.no_answers"),
+        too_few=raw_t(lang, "chart.too_few"),
+        more_groups=raw_t(lang, "chart.more_groups", count="{count}"),
+        not_set=raw_t(lang, "chart.not_set"),
+        categories=(
+            raw_t(lang, "chart.detractors"),
+            raw_t(lang, "chart.passives"),
+            raw_t(lang, "chart.promoters"),
+        ),
+    )
+
+
+def _chart_title(title: str, selection: Selection) -> str:
+    extra = f" · {describe_filters(selection.filters)}" if selection.filters else ""
+    return f"{title} · {selection.period.label}{extra}"
+
+
+# --- replies ---------------------------------------------------------------------------------
+
+
+async def _figures(
+    analytics: Analytics, selection: Selection, cfg: ReportsConfig
+) -> dict[Metric, Figure]:
+    p, prev = selection.period, selection.period.previous()
+    now = await analytics.distributions(p.start, p.end, selection.filters)
+    before = await analytics.distributions(prev.start, prev.end, selection.filters)
+    return {m: figure(m, now[m], before[m], cfg.min_answers) for m in METRIC_ORDER}
+
+
+async def metric_reply(
+    analytics: Analytics, metric: Metric, selection: Selection, cfg: ReportsConfig, lang: str
+) -> list[Outgoing]:
+    """/nps, /csat, /ces: the figure, its breakdown, the change and a trend chart (or, with
+    `by <field>`, one line and one bar per group)."""
+    if selection.by:
+        return await segments_reply(analytics, metric, selection, cfg, lang)
+    p, prev = selection.period, selection.period.previous()
+    fig = figure(
+        metric,
+        await analytics.distribution(metric, p.start, p.end, selection.filters),
+        await analytics.distribution(metric, prev.start, prev.end, selection.filters),
+        cfg.min_answers,
+    )
+    title = metric.value.upper()
+    head = title_block(lang, title, selection, cfg)
+    if fig.result.n == 0:
+        return [Outgoing(f"{head}\n\n{t(lang, 'mgr.no_answers')}")]
+    text = "\n".join(
+        line
+        for line in (
+            head,
+            "",
+            f"{title} {_value_html(metric, fig.result)} · n={fig.result.n}"
+            + trust_text(lang, fig.result, cfg),
+            breakdown_text(lang, metric, fig),
+            change_text(lang, metric, fig),
+        )
+        if line is not None
+    )
+    tz = tz_of(cfg)
+    edges = bucket_edges(p, bucket_for(p), tz)
+    buckets = await analytics.bucketed([metric], edges, selection.filters)
+    points = trend(metric, edges, buckets[metric], cfg.min_answers)
+    png = await charts.trend_png(
+        metric,
+        _chart_title(title, selection),
+        points,
+        headline(metric, fig.result),
+        chart_labels(lang),
+    )
+    return [Outgoing(text, png, t(lang, "mgr.title", title=title, period=p.label))]
+
+
+async def segments_reply(
+    analytics: Analytics, metric: Metric, selection: Selection, cfg: ReportsConfig, lang: str
+) -> list[Outgoing]:
+    p = selection.period
+    field = selection.by or ""
+    groups = segments(
+        metric,
+        await analytics.by_segment(metric, field, p.start, p.end, selection.filters),
+        cfg.min_answers,
+    )
+    title = t(lang, "mgr.by", metric=metric.value.upper(), field=field)
+    head = title_block(lang, title, selection, cfg)
+    if not groups:
+        return [Outgoing(f"{head}\n\n{t(lang, 'mgr.no_answers')}")]
+    lines = [head, ""]
+    for seg in groups[:MAX_SEGMENT_LINES]:
+        name = seg.value if seg.value is not None else raw_t(lang, "chart.not_set")
+        lines.append(
+            t(lang, "mgr.segment", name=name)
+            + f" {_value_html(metric, seg.result)} · n={seg.result.n}"
+            + trust_text(lang, seg.result, cfg)
+        )
+    if len(groups) > MAX_SEGMENT_LINES:
+        lines.append(t(lang, "mgr.more_groups", count=len(groups) - MAX_SEGMENT_LINES))
+    chart_title = _chart_title(f"{metric.value.upper()} by {field}", selection)
+    png = await charts.segments_png(metric, chart_title, groups, chart_labels(lang))
+    return [Outgoing("\n".join(lines), png, t(lang, "mgr.title", title=title, period=p.label))]
+
+
+async def alert_lines(repo: Any, lang: str, start: datetime, end: datetime) -> list[str]:
+    """Alert figures from the alerts feature, when its repository offers them.
+
+    The seam: `await repo.alert_figures(since, until)` returning a mapping or a dataclass of
+    named numbers; each is shown with the label `report.alert.<name>` when translated.
+    """
+    provider = getattr(repo, "alert_figures", None)
+    if provider is None:
+        return []
+    try:
+        figures = await provider(start, end)
+    except Exception:
+        logger.exception("alert figures unavailable")
+        return []
+    if figures is None:
+        return []
+    if dataclasses.is_dataclass(figures) and not isinstance(figures, type):
+        figures = dataclasses.asdict(figures)
+    if not isinstance(figures, Mapping):
+        return []
+    lines = [t(lang, "report.alerts")]
+    for key, value in figures.items():
+        label = t(lang, f"report.alert.{key}") if f"report.alert.{key}" in TEXTS["en"] else key
+        lines.append(f"• {label}: <b>{_alert_value(key, value)}</b>")
+    return lines
+
+
+def _alert_value(key: str, value: object) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, timedelta):
+        return format_duration(timedelta(seconds=round(value.total_seconds())))
+    if isinstance(value, float):
+        if key.endswith(("share", "rate")) and 0 <= value <= 1:
+            return f"{100 * value:.0f}%"
+        return f"{value:.1f}"
+    return str(value).replace("<", "&lt;")
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.0f}%"
+
+
+async def stats_reply(
+    analytics: Analytics,
+    selection: Selection,
+    cfg: ReportsConfig,
+    lang: str,
+    *,
+    title: str | None = None,
+    comments: int = 0,
+) -> list[Outgoing]:
+    """/stats and the report: activity, every metric with its change, the overview chart;
+    the report adds recent detractor comments. No answers: one line, no chart."""
+    p = selection.period
+    title = title or t(lang, "mgr.stats.title")
+    head = title_block(lang, title, selection, cfg)
+    activity = await analytics.activity(p.start, p.end, selection.filters)
+    alerts = await alert_lines(analytics.repo, lang, p.start, p.end)
+    if activity.answers == 0:
+        text = t(
+            lang, "report.empty", start=_when(p.start, tz_of(cfg)), end=_when(p.end, tz_of(cfg))
+        )
+        return [Outgoing("\n".join([text, *alerts]))]
+    figs = await _figures(analytics, selection, cfg)
+    lines = [
+        head,
+        "",
+        t(
+            lang,
+            "mgr.activity.invitations",
+            sent=activity.invitations_sent,
+            answered=activity.invitations_answered,
+            rate=_pct(activity.response_rate),
+        ),
+        t(
+            lang,
+            "mgr.activity.answers",
+            answers=activity.answers,
+            comments=activity.comments,
+            rate=_pct(activity.comment_rate),
+        ),
+        "",
+        *(metric_line(lang, m, figs[m], cfg) for m in METRIC_ORDER),
+    ]
+    if comments:
+        recent = await analytics.recent_comments(p.start, p.end, selection.filters, comments)
+        if recent:
+            lines += ["", t(lang, "report.comments")]
+            tz = tz_of(cfg)
+            for c in recent:
+                where = ", ".join(f"{k}={v}" for k, v in sorted(c.context.items())[:3])
+                text = c.comment if len(c.comment) <= COMMENT_PREVIEW else c.comment[:199] + "…"
+                lines.append(
+                    t(
+                        lang,
+                        "report.comment",
+                        metric=c.metric.value.upper(),
+                        score=c.score,
+                        when=_when(c.answered_at, tz),
+                        where=where,
+                        comment=text,
+                    )
+                )
+    if alerts:
+        lines += ["", *alerts]
+    tz = tz_of(cfg)
+    edges = bucket_edges(p, bucket_for(p), tz)
+    buckets = await analytics.bucketed(METRIC_ORDER, edges, selection.filters)
+    series = [
+        (m, headline(m, figs[m].result), trend(m, edges, buckets[m], cfg.min_answers))
+        for m in METRIC_ORDER
+    ]
+    png = await charts.overview_png(_chart_title(title, selection), series, chart_labels(lang))
+    return [Outgoing("\n".join(lines), png, t(lang, "mgr.title", title=title, period=p.label))]
+
+
+async def report_reply(
+    analytics: Analytics, period: Period, cfg: ReportsConfig, lang: str
+) -> list[Outgoing]:
+    """The scheduled (or /report) report: stats plus a few recent detractor comments."""
+    return await stats_reply(
+        analytics, Selection(period), cfg, lang, title=t(lang, "report.title"), comments=5
+    )
+
+
+# --- export ----------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "answered_at",
+    "survey",
+    "metric",
+    "score",
+    "category",
+    "comment",
+    "comment_kind",
+    "customer_id",
+    "invitation_id",
+)
+
+
+async def export_csv(
+    analytics: Analytics, start: datetime, end: datetime, filters: Filters, path: Path
+) -> int:
+    """Write the answers of [start, end) to `path` as spreadsheet-safe UTF-8 CSV; returns rows.
+
+    Rows are streamed page by page from SQL; every text cell goes through `safe_cell`. The file
+    starts with a byte-order mark so spreadsheet programs read it as UTF-8.
+    """
+    keys = await analytics.context_keys(start, end, filters)
+    count = 0
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow([*EXPORT_COLUMNS, *(safe_cell(k) for k in keys)])
+        async for row in analytics.export_rows(start, end, filters):
+            writer.writerow(
+                [
+                    row.answered_at.isoformat(timespec="seconds"),
+                    safe_cell(row.survey),
+                    row.metric,
+                    row.score,
+                    row.category,
+                    safe_cell(row.comment or ""),
+                    row.comment_kind or "",
+                    row.customer_id,
+                    row.invitation_id,
+                    *(safe_cell(row.context.get(k, "")) for k in keys),
+                ]
+            )
+            count += 1
+    return count
+
+
+def export_name(selection: Selection, cfg: ReportsConfig) -> str:
+    tz = tz_of(cfg)
+    start = selection.period.start.astimezone(tz).strftime("%Y-%m-%d")
+    end = (selection.period.end - timedelta(microseconds=1)).astimezone(tz).strftime("%Y-%m-%d")
+    return f"answers_{start}_{end}.csv"

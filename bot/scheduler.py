@@ -1,0 +1,166 @@
+"""Scheduled reports: APScheduler cron jobs from `[reports]`, recorded in SQLite.
+
+- Each run has an identity: the job (cron expression and timezone) and its scheduled fire time.
+  A run is sent to each chat at most once: `report_runs` remembers which chats got it, across
+  restarts, and a start-up catch-up and a cron firing cannot race (one lock).
+- A run missed while the bot was down is sent once on start-up if its fire time lies within
+  `[reports] grace`; older runs are not sent (no flood), but nothing is lost: the next report
+  covers everything since the last report that was sent (up to MAX_REPORT_SPAN).
+- Jobs are plain async functions taking explicit arguments; time comes from the injected clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from aiogram import Bot
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from storage.analytics import Analytics
+from storage.sqlite import SqliteRepo
+from survey_flows.clock import Clock
+from survey_flows.periods import Period, cron_with_day_names
+
+from . import report, report_sender
+from .config import ReportsConfig
+
+logger = logging.getLogger(__name__)
+
+MAX_REPORT_SPAN = timedelta(days=92)
+DEFAULT_ON_DEMAND = timedelta(days=7)
+
+
+def cron_trigger(expression: str, timezone: str) -> CronTrigger:
+    """A crontab line as cron reads it (numeric weekdays from Sunday = 0)."""
+    return CronTrigger.from_crontab(cron_with_day_names(expression), timezone=timezone)
+
+
+def job_id(cfg: ReportsConfig) -> str:
+    return f"{cfg.cron} @ {cfg.timezone}"
+
+
+def latest_fire(trigger: CronTrigger, now: datetime, lookback: timedelta) -> datetime | None:
+    """The latest scheduled time in (now - lookback, now], if any."""
+    found = None
+    fire = trigger.get_next_fire_time(None, now - lookback + timedelta(microseconds=1))
+    while fire is not None and fire <= now:
+        found = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return found
+
+
+def nominal_span(trigger: CronTrigger, fire: datetime) -> timedelta:
+    """The usual time between two runs, measured from `fire` to the next one."""
+    following = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return following - fire if following is not None else timedelta(days=7)
+
+
+async def report_period(
+    analytics: Analytics, job: str, fire: datetime, nominal: timedelta
+) -> Period:
+    """Since the end of the last sent report (so a skipped run loses nothing), else one nominal
+    span back; never longer than MAX_REPORT_SPAN."""
+    last_end = await analytics.last_report_end(job, fire)
+    start = last_end if last_end is not None and last_end < fire else fire - nominal
+    start = max(start, fire - MAX_REPORT_SPAN)
+    return Period(start, fire, "since the last report")
+
+
+async def on_demand_period(analytics: Analytics, cfg: ReportsConfig, now: datetime) -> Period:
+    """/report without arguments: everything since the last scheduled report (else 7 days)."""
+    if cfg.cron:
+        last_end = await analytics.last_report_end(job_id(cfg), now)
+        if last_end is not None and now - last_end <= MAX_REPORT_SPAN:
+            return Period(last_end, now, "since the last report")
+    return Period(now - DEFAULT_ON_DEMAND, now, "7d")
+
+
+async def run_report(
+    bot: Bot,
+    repo: SqliteRepo,
+    cfg: ReportsConfig,
+    clock: Clock,
+    *,
+    lookback: timedelta,
+) -> int:
+    """Send the latest run due within `lookback` to every chat that has not had it; returns how
+    many chats it reached now. Safe to call any number of times."""
+    if not cfg.cron or not cfg.chat_ids:
+        return 0
+    trigger = cron_trigger(cfg.cron, cfg.timezone)
+    now = clock()
+    fire = latest_fire(trigger, now, lookback)
+    if fire is None:
+        return 0
+    job = job_id(cfg)
+    analytics = Analytics(repo)
+    period = await report_period(analytics, job, fire, nominal_span(trigger, fire))
+    messages: list[report.Outgoing] | None = None
+    sent = 0
+    for chat_id in cfg.chat_ids:
+        if not await analytics.claim_report(job, fire, chat_id, period.start, period.end, now):
+            continue
+        if messages is None:  # built once, and only when some chat still needs it
+            messages = await report.report_reply(analytics, period, cfg, cfg.language)
+        try:
+            await report_sender.send(bot, chat_id, messages)
+        except Exception:
+            # Left unsent: the next start-up within the grace time tries this chat again.
+            logger.exception("report %s of %s to chat %s failed", job, fire.isoformat(), chat_id)
+            continue
+        await analytics.mark_report_sent(job, fire, chat_id, clock())
+        sent += 1
+        logger.info("report %s of %s sent to chat %s", job, fire.isoformat(), chat_id)
+    return sent
+
+
+class ReportScheduler:
+    """Owns the AsyncIOScheduler; `start()` first catches up a missed run, then schedules."""
+
+    def __init__(self, bot: Bot, repo: SqliteRepo, cfg: ReportsConfig, clock: Clock) -> None:
+        self._bot, self._repo, self._cfg, self._clock = bot, repo, cfg, clock
+        self._lock = asyncio.Lock()
+        self.scheduler = AsyncIOScheduler(timezone=cfg.timezone)
+
+    async def fire(self, lookback: timedelta | None = None) -> int:
+        """One run (the cron job, or the start-up catch-up with lookback = grace)."""
+        async with self._lock:
+            try:
+                return await run_report(
+                    self._bot,
+                    self._repo,
+                    self._cfg,
+                    self._clock,
+                    lookback=lookback or max(self._cfg.grace, timedelta(minutes=5)),
+                )
+            except Exception:
+                logger.exception("scheduled report failed")
+                return 0
+
+    async def start(self) -> None:
+        if not self._cfg.cron:
+            logger.info("no [reports] cron: scheduled reports are off")
+            return
+        if not self._cfg.chat_ids:
+            logger.warning("[reports] cron set but no chat_ids or manager_ids: reports are off")
+            return
+        caught_up = await self.fire(self._cfg.grace)
+        if caught_up:
+            logger.info("sent a report missed while the bot was down to %d chats", caught_up)
+        self.scheduler.add_job(
+            self.fire,
+            cron_trigger(self._cfg.cron, self._cfg.timezone),
+            id="report",
+            misfire_grace_time=int(self._cfg.grace.total_seconds()) or None,
+            coalesce=True,
+            max_instances=1,
+        )
+        self.scheduler.start()
+        logger.info("scheduled reports: %s (%s)", self._cfg.cron, self._cfg.timezone)
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)

@@ -1,0 +1,149 @@
+"""Managers' commands: /nps /csat /ces /stats /export /report, for configured managers only.
+
+`router` holds two routers in order: `managers` (filtered to `[telegram] manager_ids` by
+`IsManager`, which gets the config by injection) and `refusal`, which answers anyone else's
+manager command with one polite line and no data. It must come before the customer router,
+which answers every private text.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject, Filter
+from aiogram.types import Message
+
+from bot import report, report_sender
+from bot.config import Config
+from bot.scheduler import on_demand_period
+from storage.analytics import Analytics
+from storage.sqlite import SqliteRepo
+from survey_flows.clock import Clock
+from survey_flows.models import Metric
+from survey_flows.periods import BadArguments, Selection, parse_selection
+
+from .texts import language_of, t
+
+logger = logging.getLogger(__name__)
+
+COMMANDS = ("nps", "csat", "ces", "stats", "export", "report")
+
+
+class IsManager(Filter):
+    async def __call__(self, message: Message, config: Config) -> bool:
+        user = message.from_user
+        return user is not None and user.id in config.telegram.manager_ids
+
+
+router = Router(name=__name__)
+managers = Router(name=f"{__name__}.managers")
+managers.message.filter(IsManager())
+refusal = Router(name=f"{__name__}.refusal")
+router.include_routers(managers, refusal)
+
+
+def _lang(message: Message, config: Config) -> str:
+    code = message.from_user.language_code if message.from_user else None
+    return language_of(code, config.delivery.default_language)
+
+
+async def _selection(
+    message: Message, command: CommandObject, config: Config, clock: Clock, usage: str, **kw
+) -> Selection | None:
+    """The parsed arguments, or None after a one-line usage reply naming what was wrong."""
+    try:
+        return parse_selection(command.args, clock(), report.tz_of(config.reports), **kw)
+    except BadArguments as exc:
+        logger.info("manager %s: bad arguments to /%s", message.from_user.id, command.command)
+        lang = _lang(message, config)
+        await message.answer(t(lang, usage, error=str(exc), command=command.command))
+        return None
+
+
+@managers.message(Command("nps", "csat", "ces"))
+async def on_metric(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    repo: SqliteRepo,
+    config: Config,
+    clock: Clock,
+) -> None:
+    selection = await _selection(message, command, config, clock, "mgr.usage.metric")
+    if selection is None:
+        return
+    metric = Metric(command.command.lower())
+    replies = await report.metric_reply(
+        Analytics(repo), metric, selection, config.reports, _lang(message, config)
+    )
+    await report_sender.send(bot, message.chat.id, replies)
+
+
+@managers.message(Command("stats"))
+async def on_stats(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    repo: SqliteRepo,
+    config: Config,
+    clock: Clock,
+) -> None:
+    selection = await _selection(message, command, config, clock, "mgr.usage.stats", allow_by=False)
+    if selection is None:
+        return
+    replies = await report.stats_reply(
+        Analytics(repo), selection, config.reports, _lang(message, config)
+    )
+    await report_sender.send(bot, message.chat.id, replies)
+
+
+@managers.message(Command("export"))
+async def on_export(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    repo: SqliteRepo,
+    config: Config,
+    clock: Clock,
+) -> None:
+    selection = await _selection(
+        message, command, config, clock, "mgr.usage.export", allow_by=False
+    )
+    if selection is None:
+        return
+    logger.info("manager %s exports %s", message.from_user.id, selection.period.label)
+    await report_sender.send_export(
+        bot, message.chat.id, Analytics(repo), selection, config.reports, _lang(message, config)
+    )
+
+
+@managers.message(Command("report"))
+async def on_report(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    repo: SqliteRepo,
+    config: Config,
+    clock: Clock,
+) -> None:
+    analytics = Analytics(repo)
+    lang = _lang(message, config)
+    if command.args:
+        selection = await _selection(
+            message, command, config, clock, "mgr.usage.report", allow_by=False, allow_filters=False
+        )
+        if selection is None:
+            return
+        period = selection.period
+    else:
+        period = await on_demand_period(analytics, config.reports, clock())
+    await report_sender.send(
+        bot, message.chat.id, await report.report_reply(analytics, period, config.reports, lang)
+    )
+
+
+@refusal.message(Command(*COMMANDS))
+async def on_refused(message: Message, config: Config) -> None:
+    logger.info("user %s tried a manager command", message.from_user.id if message.from_user else 0)
+    await message.answer(t(_lang(message, config), "mgr.refused"))

@@ -1,0 +1,232 @@
+"""What a manager's command arguments mean: a period, context filters and a `by <field>` split.
+
+Pure time maths, no I/O. Every period is a half-open interval [start, end) of timezone-aware
+datetimes; calendar words (today, week, month, quarter) and dates are read in the reports'
+timezone, and storage receives the same instants converted to UTC.
+
+    7d 30d 90d 12w 6m       the last N days / weeks / calendar months, up to now
+    2026-01-01..2026-03-31  whole days, both ends included
+    today week month quarter  from the start of the current calendar unit up to now
+    product=Kettle          only answers whose event context has this value (several: all must hold)
+    by agent                one figure per value of a context field
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+
+from .errors import SurveyError
+
+DEFAULT_PERIOD = "30d"
+MAX_SPAN = timedelta(days=3 * 366)  # a longer period is almost surely a typo
+DAILY_UP_TO = timedelta(days=45)  # longer periods are drawn in weekly buckets
+
+_RELATIVE = re.compile(r"(\d{1,4})([dwm])")
+_RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
+_KEY = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+_CALENDAR = ("today", "week", "month", "quarter")
+
+
+class BadArguments(SurveyError):
+    """The command's arguments cannot be understood; the message says which one and why."""
+
+
+class Bucket(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: datetime
+    end: datetime
+    label: str  # as the manager typed it, or the default ("30d")
+
+    @property
+    def length(self) -> timedelta:
+        return self.end - self.start
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one (what changes are measured to)."""
+        return Period(self.start - self.length, self.start, f"before {self.label}")
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Everything a stats command was asked for."""
+
+    period: Period
+    filters: tuple[tuple[str, str], ...] = ()
+    by: str | None = None
+
+
+def _midnight(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+def _months_back(moment: datetime, months: int) -> datetime:
+    """The same wall-clock moment `months` calendar months earlier (day clamped to month end)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    days_in_month = (date(year + month // 12, month % 12 + 1, 1) - date(year, month, 1)).days
+    return moment.replace(year=year, month=month, day=min(moment.day, days_in_month))
+
+
+def parse_period(text: str, now: datetime, tz: tzinfo = UTC) -> Period:
+    """One period word -> Period; raises BadArguments naming the word."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    local_now = now.astimezone(tz)
+    word = text.strip().lower()
+    if m := _RELATIVE.fullmatch(word):
+        count, unit = int(m.group(1)), m.group(2)
+        if count == 0:
+            raise BadArguments(f"period {text!r} is empty: use at least 1{unit}")
+        if unit == "d":
+            start = local_now - timedelta(days=count)
+        elif unit == "w":
+            start = local_now - timedelta(weeks=count)
+        else:
+            start = _months_back(local_now, count)
+    elif m := _RANGE.fullmatch(word):
+        try:
+            first, last = date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))
+        except ValueError:
+            raise BadArguments(f"period {text!r}: not a real date") from None
+        if last < first:
+            raise BadArguments(f"period {text!r}: the end date is before the start date")
+        start, end = _midnight(first, tz), _midnight(last + timedelta(days=1), tz)
+        if end - start > MAX_SPAN:
+            raise BadArguments(f"period {text!r} is longer than 3 years")
+        return Period(start.astimezone(UTC), end.astimezone(UTC), word)
+    elif word in _CALENDAR:
+        today = local_now.date()
+        if word == "today":
+            first = today
+        elif word == "week":
+            first = today - timedelta(days=today.weekday())
+        elif word == "month":
+            first = today.replace(day=1)
+        else:
+            first = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+        start = _midnight(first, tz)
+    else:
+        raise BadArguments(
+            f"unknown period {text!r}: use 7d, 30d, 12w, 6m, today, week, month, quarter"
+            " or 2026-01-01..2026-03-31"
+        )
+    if local_now - start > MAX_SPAN:
+        raise BadArguments(f"period {text!r} is longer than 3 years")
+    return Period(start.astimezone(UTC), now.astimezone(UTC), word)
+
+
+def _is_period_word(word: str) -> bool:
+    low = word.lower()
+    return bool(_RELATIVE.fullmatch(low) or _RANGE.fullmatch(low) or low in _CALENDAR)
+
+
+def parse_selection(
+    args: str | None,
+    now: datetime,
+    tz: tzinfo = UTC,
+    *,
+    default_period: str = DEFAULT_PERIOD,
+    allow_by: bool = True,
+    allow_filters: bool = True,
+) -> Selection:
+    """The text after a command -> Selection. Raises BadArguments naming what is wrong."""
+    try:
+        words = shlex.split(args or "")
+    except ValueError:
+        raise BadArguments('unbalanced quotes: write product="Big kettle"') from None
+    period: Period | None = None
+    filters: dict[str, str] = {}
+    by: str | None = None
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word.lower() == "by":
+            if not allow_by:
+                raise BadArguments("'by' is not available for this command")
+            if by is not None:
+                raise BadArguments("only one 'by <field>' at a time")
+            if i + 1 >= len(words):
+                raise BadArguments("'by' needs a field name, like: by agent")
+            by = words[i + 1]
+            if not _KEY.fullmatch(by):
+                raise BadArguments(f"field name {by!r} may only hold letters, digits, _ . -")
+            i += 2
+            continue
+        if "=" in word:
+            if not allow_filters:
+                raise BadArguments(f"filters like {word!r} are not available for this command")
+            key, _, value = word.partition("=")
+            if not _KEY.fullmatch(key):
+                raise BadArguments(f"filter {word!r}: the field name must be like product or agent")
+            if not value:
+                raise BadArguments(f"filter {word!r} has no value, like {key}=Kettle")
+            if key in filters:
+                raise BadArguments(f"filter on {key!r} given twice")
+            filters[key] = value
+        elif _is_period_word(word):
+            if period is not None:
+                raise BadArguments(f"two periods given: {period.label!r} and {word!r}")
+            period = parse_period(word, now, tz)
+        else:
+            raise BadArguments(f"cannot understand {word!r}")
+        i += 1
+    if by is not None and by in filters:
+        raise BadArguments(f"'by {by}' with a filter on {by} leaves a single group")
+    if period is None:
+        period = parse_period(default_period, now, tz)
+    return Selection(period, tuple(sorted(filters.items())), by)
+
+
+def bucket_for(period: Period) -> Bucket:
+    """Daily points up to about six weeks, weekly beyond (readable on a phone either way)."""
+    return Bucket.DAY if period.length <= DAILY_UP_TO else Bucket.WEEK
+
+
+def bucket_edges(period: Period, bucket: Bucket, tz: tzinfo = UTC) -> list[datetime]:
+    """Bucket boundaries in UTC: the period's start, every local midnight (or Monday) inside it,
+    and its end. N edges make N - 1 buckets; the first and last may be partial."""
+    if period.end <= period.start:
+        return [period.start, period.end]
+    local_start = period.start.astimezone(tz)
+    day = local_start.date()
+    if bucket is Bucket.WEEK:
+        day -= timedelta(days=day.weekday())
+    step = timedelta(days=1 if bucket is Bucket.DAY else 7)
+    edges = [period.start]
+    day += step
+    while (edge := _midnight(day, tz).astimezone(UTC)) < period.end:
+        if edge > edges[-1]:
+            edges.append(edge)
+        day += step
+    edges.append(period.end)
+    return edges
+
+
+def describe_filters(filters: tuple[tuple[str, str], ...]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in filters)
+
+
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def cron_with_day_names(expression: str) -> str:
+    """A crontab line with numeric weekdays written as names ("1-5" -> "mon-fri", 0 and 7 are
+    Sunday, as in cron). APScheduler 3 counts numeric weekdays from Monday = 0, so passing cron's
+    numbers through unchanged would shift every weekly report by a day."""
+    fields = expression.split()
+    if len(fields) != 5:
+        return expression
+    fields[4] = re.sub(
+        r"(?<![/\d])([0-7])(?!\d)", lambda m: _DAY_NAMES[int(m.group(1)) % 7], fields[4]
+    )
+    return " ".join(fields)

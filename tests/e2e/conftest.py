@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from bot.emulator import BotAPIEmulator
+
+from .harness import BOT_TOKEN, BotProcess
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotAPIEmulator]:
+    emu = BotAPIEmulator(BOT_TOKEN)
+    await emu.start()
+    try:
+        yield emu
+    finally:
+        await emu.stop()
+
+
+@pytest.fixture
+async def start_bot(emulator, tmp_path) -> AsyncIterator[Callable]:
+    started: list[BotProcess] = []
+
+    async def start(extra_config: str = "", *, reuse: BotProcess | None = None) -> BotProcess:
+        bot = reuse or BotProcess(emulator, tmp_path, extra_config)
+        await bot.start()
+        started.append(bot)
+        return bot
+
+    yield start
+    for bot in started:
+        await bot.stop()
+    # Shown by pytest only when the test failed: what the bot itself logged.
+    for bot in {id(b): b for b in started}.values():
+        print(f"--- bot log ({bot.workdir}) ---\n{bot.output()}")

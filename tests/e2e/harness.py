@@ -1,0 +1,164 @@
+"""Runs the real bot process against the project's Bot API emulator, for end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sqlite3
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.emulator import BotAPIEmulator
+
+BOT_TOKEN = "123456:TEST-token"
+API_TOKEN = "test-api-token-0123456789"
+STAFF_CHAT = -100777
+MANAGER = 900001
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
+    """Wait for a condition to hold, checking it every 20 ms; fail with `what` after `timeout`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = predicate()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
+        await asyncio.sleep(0.02)
+
+
+@dataclass
+class BotProcess:
+    """One `python -m bot run` process with its own config, database and intake port."""
+
+    emulator: BotAPIEmulator
+    workdir: Path
+    extra_config: str = ""
+    api_port: int = field(default_factory=free_port)
+    proc: asyncio.subprocess.Process | None = None
+
+    @property
+    def db_path(self) -> Path:
+        return self.workdir / "data" / "bot.sqlite3"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def write_config(self) -> Path:
+        path = self.workdir / "config.toml"
+        path.write_text(
+            f"""
+[telegram]
+token = "{BOT_TOKEN}"
+api_base = "{self.emulator.base_url}"
+staff_chat_id = {STAFF_CHAT}
+manager_ids = [{MANAGER}]
+
+[storage]
+path = "data/bot.sqlite3"
+
+[api]
+host = "127.0.0.1"
+port = {self.api_port}
+token = "{API_TOKEN}"
+{self.extra_config}
+""",
+            encoding="utf-8",
+        )
+        return path
+
+    async def start(self) -> None:
+        config = self.write_config()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SURVEY_BOT_")}
+        env["PYTHONPATH"] = str(ROOT)
+        self.log = open(self.workdir / "bot.log", "ab")  # noqa: SIM115
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--config",
+            str(config),
+            "--log-level",
+            "DEBUG",
+            cwd=self.workdir,
+            env=env,
+            stdout=self.log,
+            stderr=self.log,
+        )
+        await wait_until(self._healthy, 20, "the bot's intake API to answer /api/v1/health")
+        await self.emulator.wait_for_poll(timeout=20)
+
+    async def _healthy(self) -> bool:
+        if self.proc is not None and self.proc.returncode is not None:
+            raise AssertionError(f"bot exited with {self.proc.returncode}:\n{self.output()}")
+        try:
+            async with (
+                aiohttp.ClientSession() as s,
+                s.get(f"{self.api_url}/api/v1/health") as r,
+            ):
+                return r.status == 200
+        except aiohttp.ClientError:
+            return False
+
+    def output(self) -> str:
+        path = self.workdir / "bot.log"
+        return path.read_text(encoding="utf-8", errors="replace")[-4000:] if path.exists() else ""
+
+    async def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as in a crash."""
+        if self.proc and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGKILL)
+            await self.proc.wait()
+        self.log.close()
+
+    async def stop(self) -> None:
+        if self.proc and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 10)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        if not self.log.closed:
+            self.log.close()
+
+    async def post_event(self, body: Any, token: str = API_TOKEN) -> tuple[int, dict]:
+        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        async with (
+            aiohttp.ClientSession() as s,
+            s.post(
+                f"{self.api_url}/api/v1/events",
+                data=data,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            ) as r,
+        ):
+            return r.status, await r.json()
+
+    def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        conn = sqlite3.connect(self.db_path)
+        conn.row_factory = sqlite3.Row
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()

@@ -1,0 +1,209 @@
+"""The intake API over real HTTP against a real SQLite file: accepted events and every bad input."""
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.api import MAX_BODY, IntakeApi
+from bot.config import parse_config
+from storage.sqlite import SqliteRepo
+
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+TOKEN = "intake-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+URL = "/api/v1/events"
+
+
+@dataclass
+class Api:
+    client: TestClient
+    repo: SqliteRepo
+    scheduled: list[None]
+
+    async def post(self, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        resp = await self.client.post(URL, data=data, headers=AUTH if headers is None else headers)
+        return resp.status, await resp.json()
+
+    async def rows(self) -> dict[str, int]:
+        counts = {}
+        for table in ("invitations", "customers", "invitation_context", "answers"):
+            cursor = await self.repo.connection.execute(f"SELECT count(*) FROM {table}")
+            (counts[table],) = await cursor.fetchone()
+        return counts
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[Api]:
+    raw = {
+        "telegram": {"token": "1:abc"},
+        "api": {"token": TOKEN},
+        "storage": {"path": "bot.sqlite3"},
+        "triggers": {"signup": {"survey": "nps", "delay": "0s"}},
+    }
+    config = parse_config(raw, {}, tmp_path)
+    repo = await SqliteRepo.open(config.storage.path)
+    scheduled: list[None] = []
+    app = IntakeApi(config, repo, lambda: NOW, lambda: scheduled.append(None)).app()
+    async with TestClient(TestServer(app)) as client:
+        yield Api(client, repo, scheduled)
+    await repo.close()
+
+
+def event(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "event_id": "order-1001",
+        "type": "purchase",
+        "customer": {"telegram_id": 424242, "name": "Ann", "language": "en"},
+        "context": {"order_id": "1001", "product": "Tea"},
+    }
+    for key, value in overrides.items():
+        if value is None:
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return body
+
+
+@pytest.mark.parametrize(
+    ("body", "delay"),
+    [
+        (event(), timedelta(hours=1)),
+        (event(type="ticket_closed", context=None), timedelta(minutes=10)),
+        (event(type="signup"), timedelta(0)),
+        (event(delay_seconds=90), timedelta(seconds=90)),
+        (event(delay_seconds=0), timedelta(0)),
+    ],
+)
+async def test_event_is_scheduled(api: Api, body: dict[str, Any], delay: timedelta) -> None:
+    status, data = await api.post(body)
+    assert status == 202, f"the caller got {status} {data} for a good event"
+    assert data["status"] == "scheduled"
+    assert isinstance(data["invitation_id"], int)
+    send_at = datetime.fromisoformat(data["send_at"])
+    assert send_at == NOW + delay, f"the survey would go out at {send_at}, not {NOW + delay}"
+    assert send_at.tzinfo is not None, "send_at without a timezone is ambiguous to callers"
+    inv = await api.repo.get_invitation(data["invitation_id"])
+    assert inv is not None and inv.event_id == body["event_id"]
+    assert inv.context == body.get("context", {})
+    assert len(api.scheduled) == 1, "the delivery worker was not woken for the new invitation"
+
+
+async def test_same_event_id_returns_same_invitation(api: Api) -> None:
+    status, first = await api.post(event())
+    assert status == 202
+    before = await api.rows()
+    status, again = await api.post(event(delay_seconds=5, context={"x": "y"}))
+    assert status == 200, f"a retried webhook got {status}, not 200"
+    assert again == first, "a retried webhook got a different invitation"
+    assert await api.rows() == before, "a retried webhook stored something new"
+    assert len(api.scheduled) == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong-token-0123456789"},
+        {"Authorization": TOKEN},
+        {"Authorization": f"Basic {TOKEN}"},
+        {"Authorization": "Bearer "},
+    ],
+)
+async def test_missing_or_wrong_token_is_401(api: Api, headers: dict[str, str]) -> None:
+    status, data = await api.post(event(), headers=headers)
+    assert status == 401, f"an unauthenticated caller got {status}"
+    assert "error" in data
+    assert (await api.rows())["invitations"] == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b"{not json", "JSON"),
+        (b"", "JSON"),
+        (b"\xff\xfe", "JSON"),
+        ([event()], "object"),
+        ("just a string", "object"),
+        (42, "object"),
+        (None, "object"),
+        (event(type="refund"), "type"),
+        (event(type=1), "type"),
+        (event(event_id=None), "event_id"),
+        (event(event_id=""), "event_id"),
+        (event(event_id=7), "event_id"),
+        (event(type=None), "type"),
+        (event(customer=None), "customer"),
+        (event(customer="424242"), "customer"),
+        (event(customer={"name": "Ann"}), "customer.telegram_id"),
+        (event(customer={"telegram_id": "424242"}), "customer.telegram_id"),
+        (event(customer={"telegram_id": True}), "customer.telegram_id"),
+        (event(customer={"telegram_id": 4.0}), "customer.telegram_id"),
+        (event(customer={"telegram_id": -5}), "customer.telegram_id"),
+        (event(customer={"telegram_id": 1, "name": 5}), "customer.name"),
+        (event(context={"order_id": 1001}), "context.order_id"),
+        (event(context={"order": {"id": "1"}}), "context.order"),
+        (event(context={"tags": ["a"]}), "context.tags"),
+        (event(context=["order_id"]), "context"),
+        (event(delay_seconds=-1), "delay_seconds"),
+        (event(delay_seconds=1.5), "delay_seconds"),
+        (event(delay_seconds=60.0), "delay_seconds"),
+        (event(delay_seconds="60"), "delay_seconds"),
+        (event(delay_seconds=True), "delay_seconds"),
+        (event(colour="red"), "colour"),
+    ],
+)
+async def test_bad_input_is_400_naming_the_field_and_stores_nothing(
+    api: Api, body: Any, field: str
+) -> None:
+    status, data = await api.post(body)
+    assert status == 400, f"the caller got {status} {data} for a bad event ({field})"
+    assert set(data) == {"error"}
+    assert field in data["error"], f"the caller was told {data['error']!r}, not about {field}"
+    assert await api.rows() == {
+        "invitations": 0,
+        "customers": 0,
+        "invitation_context": 0,
+        "answers": 0,
+    }, "a rejected event left rows behind"
+    assert api.scheduled == []
+
+
+async def test_body_over_64_kib_is_413(api: Api) -> None:
+    big = json.dumps(event(context={"note": "x" * 1000, "pad": "y" * MAX_BODY})).encode()
+    assert len(big) > MAX_BODY
+    status, data = await api.post(big)
+    assert status == 413, f"a {len(big)}-byte body got {status}"
+    assert "error" in data
+    assert (await api.rows())["invitations"] == 0
+
+
+async def test_body_just_under_the_limit_is_read(api: Api) -> None:
+    body = json.dumps(event())
+    body = body[:-1] + " " * (MAX_BODY - len(body)) + "}"
+    assert len(body) == MAX_BODY
+    status, _ = await api.post(body.encode())
+    assert status == 202, "a body of exactly 64 KiB was refused"
+
+
+async def test_chunked_body_over_the_limit_is_413(api: Api) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"event_id": "big", "pad": "'
+        for _ in range(20):
+            yield b"z" * 8192
+        yield b'"}'
+
+    resp = await api.client.post(URL, data=chunks(), headers=AUTH)
+    assert resp.status == 413, "a streamed body without Content-Length bypassed the size limit"
+
+
+async def test_health(api: Api) -> None:
+    resp = await api.client.get("/api/v1/health")
+    assert resp.status == 200
+    assert await resp.json() == {"status": "ok"}

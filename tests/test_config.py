@@ -1,0 +1,183 @@
+"""Config loading: the example file, env secrets, and one clear line for every bad key."""
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import ENV_API_TOKEN, ENV_TOKEN, ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {ENV_TOKEN: "123456:env-token", ENV_API_TOKEN: "env-api-token-0123456789"}
+
+BASE: dict[str, dict[str, str]] = {
+    "telegram": {
+        "token": '"111:file-token"',
+        "api_base": '"http://127.0.0.1:8081/"',
+        "staff_chat_id": "-100123",
+        "manager_ids": "[1, 2]",
+    },
+    "storage": {"path": '"db/bot.sqlite3"'},
+    "api": {"host": '"127.0.0.1"', "port": "8080", "token": '"file-api-token-0123456789"'},
+}
+
+
+def render(overrides: dict[tuple[str, str], str | None] | None = None, extra: str = "") -> str:
+    """BASE as TOML text, with (section, key) -> literal overrides (None removes the key)."""
+    lines = []
+    for section, keys in BASE.items():
+        merged = dict(keys)
+        for (sec, key), value in (overrides or {}).items():
+            if sec == section:
+                merged[key] = value
+        lines.append(f"[{section}]")
+        lines += [f"{k} = {v}" for k, v in merged.items() if v is not None]
+    return "\n".join(lines) + "\n" + extra
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_example_file_loads_with_tokens_from_env() -> None:
+    config = load_config(ROOT / "config.example.toml", ENV)
+    assert config.telegram.token == ENV[ENV_TOKEN]
+    assert config.api.token == ENV[ENV_API_TOKEN]
+    assert config.telegram.api_base == "https://api.telegram.org"
+    assert config.storage.path == ROOT / "data" / "survey-bot.sqlite3"
+    assert config.triggers["purchase"].survey == "csat"
+    assert config.triggers["purchase"].delay == timedelta(hours=1)
+    assert config.triggers["ticket_closed"].survey == "support"
+    assert config.triggers["ticket_closed"].delay == timedelta(minutes=10)
+    assert set(config.surveys) >= {"csat", "nps", "ces", "support"}
+
+
+def test_example_file_without_tokens_names_the_token(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^telegram\.token: "):
+        load_config(ROOT / "config.example.toml", {})
+
+
+def test_file_values_and_env_overrides(tmp_path: Path) -> None:
+    path = write(tmp_path, render())
+    from_file = load_config(path, {})
+    assert from_file.telegram.token == "111:file-token"
+    assert from_file.api.token == "file-api-token-0123456789"
+    assert from_file.telegram.api_base == "http://127.0.0.1:8081", "trailing slash kept"
+    assert from_file.telegram.manager_ids == (1, 2)
+    assert from_file.telegram.staff_chat_id == -100123
+    from_env = load_config(path, ENV)
+    assert from_env.telegram.token == ENV[ENV_TOKEN], f"{ENV_TOKEN} did not override the file"
+    assert from_env.api.token == ENV[ENV_API_TOKEN], f"{ENV_API_TOKEN} did not override the file"
+
+
+def test_storage_path_is_relative_to_the_config_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    relative = load_config(write(folder, render()), {})
+    assert relative.storage.path == folder.resolve() / "db" / "bot.sqlite3", (
+        "a relative storage.path would depend on the directory the bot was started from"
+    )
+    absolute = tmp_path / "abs.sqlite3"
+    config = load_config(write(folder, render({("storage", "path"): f'"{absolute}"'})), {})
+    assert config.storage.path == absolute
+
+
+def test_defaults_for_optional_keys(tmp_path: Path) -> None:
+    text = '[telegram]\ntoken = "1:a"\n[api]\ntoken = "0123456789abcdef"\n'
+    config = load_config(write(tmp_path, text), {})
+    assert config.telegram.api_base == "https://api.telegram.org"
+    assert config.telegram.manager_ids == ()
+    assert (config.api.host, config.api.port) == ("127.0.0.1", 8080)
+    assert config.storage.path.name == "survey-bot.sqlite3"
+    assert config.delivery.expire_after == timedelta(days=3), "surveys would never expire"
+    assert config.delivery.min_gap == timedelta(0)
+    assert config.delivery.default_language == "en"
+
+
+TX = '[triggers.x]\nsurvey = "csat"\n'
+
+
+@pytest.mark.parametrize(
+    ("overrides", "extra", "key"),
+    [
+        ({("telegram", "token"): None}, "", "telegram.token"),
+        ({("telegram", "token"): '""'}, "", "telegram.token"),
+        ({("telegram", "token"): '"no-colon"'}, "", "telegram.token"),
+        ({("telegram", "token"): "123"}, "", "telegram.token"),
+        ({("telegram", "tokn"): '"1:a"'}, "", "telegram.tokn"),
+        ({("telegram", "api_base"): '"api.telegram.org"'}, "", "telegram.api_base"),
+        ({("telegram", "api_base"): '""'}, "", "telegram.api_base"),
+        ({("telegram", "api_base"): "8081"}, "", "telegram.api_base"),
+        ({("telegram", "staff_chat_id"): '"-100"'}, "", "telegram.staff_chat_id"),
+        ({("telegram", "manager_ids"): '"1,2"'}, "", "telegram.manager_ids"),
+        ({("telegram", "manager_ids"): '[1, "2"]'}, "", "telegram.manager_ids"),
+        ({("telegram", "manager_ids"): "[true]"}, "", "telegram.manager_ids"),
+        ({("api", "port"): '"8080"'}, "", "api.port"),
+        ({("api", "port"): "70000"}, "", "api.port"),
+        ({("api", "port"): "-1"}, "", "api.port"),
+        ({("api", "port"): "true"}, "", "api.port"),
+        ({("api", "port"): "80.5"}, "", "api.port"),
+        ({("api", "host"): "5"}, "", "api.host"),
+        ({("api", "token"): None}, "", "api.token"),
+        ({("api", "token"): '"short"'}, "", "api.token"),
+        ({("storage", "path"): "5"}, "", "storage.path"),
+        ({("storage", "path"): '""'}, "", "storage.path"),
+        ({}, TX + 'delay = "soon"\n', "triggers.x.delay"),
+        ({}, TX + "delay = 30\n", "triggers.x.delay"),
+        ({}, TX + 'delay = "99999999999d"\n', "triggers.x.delay"),
+        ({}, '[triggers.x]\nsurvey = "nope"\n', "triggers.x.survey"),
+        ({}, '[triggers.purchase]\nsurvey = "nope"\n', "triggers.purchase.survey"),
+        ({}, "[surveys.y]\nquestions = []\n", "surveys.y.questions"),
+        ({}, '[surveys.y]\nquestions = [{ metric = "stars" }]\n', "surveys.y.questions[0].metric"),
+        ({}, '[delivery]\nexpire_after = "3 days"\n', "delivery.expire_after"),
+        ({}, '[delivery]\ndefault_language = "fr"\n', "delivery.default_language"),
+        ({}, '[database]\npath = "x"\n', "database"),
+    ],
+)
+def test_bad_key_gives_one_line_naming_it(
+    tmp_path: Path, overrides: dict[tuple[str, str], str | None], extra: str, key: str
+) -> None:
+    path = write(tmp_path, render(overrides, extra))
+    with pytest.raises(ConfigError) as info:
+        load_config(path, {})
+    message = str(info.value)
+    assert message.startswith(f"{key}:"), (
+        f"the bot would stop with {message!r}, which does not name the bad key {key}"
+    )
+    assert "\n" not in message, f"the start-up error spans several lines: {message!r}"
+
+
+@pytest.mark.parametrize("text", ["[telegram\ntoken = 1", 'token = "a" "b"', "[api]\nport = "])
+def test_invalid_toml_is_a_config_error(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match="not valid TOML") as info:
+        load_config(path, ENV)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.toml", ENV)
+
+
+def test_cli_check_config_prints_one_line_and_no_traceback(tmp_path: Path) -> None:
+    bad = write(tmp_path, render(extra='[triggers.purchase]\ndelay = "99999999999d"\n'))
+    env = {k: v for k, v in os.environ.items() if k not in (ENV_TOKEN, ENV_API_TOKEN)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check-config", "--config", str(bad)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, f"exit code {result.returncode}; stderr: {result.stderr}"
+    assert "Traceback" not in result.stderr, f"the operator saw a traceback:\n{result.stderr}"
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, f"expected one line, the operator saw:\n{result.stderr}"
+    assert "triggers.purchase.delay" in lines[0], f"the bad key is not named: {lines[0]}"
