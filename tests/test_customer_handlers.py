@@ -14,14 +14,14 @@ from bot.delivery import DeliveryWorker
 from storage.base import NewEvent
 from storage.sqlite import SqliteRepo
 
-from .test_manager import NOW, RecordingSession, dispatcher, make_config  # noqa: F401
+from .test_manager import NOW, RecordingSession, make_config
 
 OWNER, FORGER = 5001, 5002
 _ids = itertools.count(10_000)
 
 
 @pytest.fixture
-async def setup(tmp_path: Path, dispatcher):  # noqa: F811
+async def setup(tmp_path: Path, dispatcher):
     config = make_config(tmp_path)
     repo = await SqliteRepo.open(config.storage.path)
     session = RecordingSession()

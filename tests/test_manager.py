@@ -16,7 +16,6 @@ from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
 from aiogram.types import BufferedInputFile, Chat, FSInputFile, Message, Update, User
 
-from bot.app import build_dispatcher
 from bot.config import parse_config
 from storage.sqlite import SqliteRepo
 from survey_flows.models import Metric
@@ -106,12 +105,6 @@ class Harness:
         )
         await self.dp.feed_update(self.bot, Update(update_id=next(_update_ids), message=message))
         return self.session.calls[before:]
-
-
-@pytest.fixture(scope="session")
-def dispatcher(tmp_path_factory) -> Dispatcher:
-    config = make_config(tmp_path_factory.mktemp("dp"))
-    return build_dispatcher(config, None, lambda: NOW, worker=None)  # type: ignore[arg-type]
 
 
 @pytest.fixture
