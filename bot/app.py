@@ -20,6 +20,7 @@ from handlers.texts import language_of, t
 from storage.sqlite import SqliteRepo
 from survey_flows.clock import Clock, system_clock
 
+from .alerts import AlertWorker
 from .api import IntakeApi
 from .config import Config
 from .delivery import DeliveryWorker, RateLimiter
@@ -51,7 +52,11 @@ async def on_error(event: ErrorEvent, config: Config) -> bool:
 
 
 def build_dispatcher(
-    config: Config, repo: SqliteRepo, clock: Clock, worker: DeliveryWorker
+    config: Config,
+    repo: SqliteRepo,
+    clock: Clock,
+    worker: DeliveryWorker,
+    alerts: AlertWorker | None = None,
 ) -> Dispatcher:
     dp = Dispatcher(
         events_isolation=SimpleEventIsolation(),
@@ -59,6 +64,7 @@ def build_dispatcher(
         config=config,
         clock=clock,
         worker=worker,
+        alerts=alerts,
     )
     dp.include_routers(*get_routers())
     dp.errors.register(on_error)
@@ -77,7 +83,19 @@ async def run(config: Config, clock: Clock = system_clock) -> None:
         min_gap=config.delivery.min_gap,
         default_language=config.delivery.default_language,
     )
-    dp = build_dispatcher(config, repo, clock, worker)
+    alerts = None
+    if config.alerts_enabled and config.telegram.staff_chat_id is not None:
+        alerts = AlertWorker(
+            bot,
+            repo,
+            config.alerts,
+            config.telegram.staff_chat_id,
+            clock,
+            language=config.delivery.default_language,
+        )
+    else:
+        logger.info("no [telegram] staff_chat_id or alerts disabled: no alerts")
+    dp = build_dispatcher(config, repo, clock, worker, alerts)
     api = IntakeApi(config, repo, clock, worker.wake)
     runner = web.AppRunner(api.app(), access_log=None)
     await runner.setup()
@@ -85,6 +103,7 @@ async def run(config: Config, clock: Clock = system_clock) -> None:
     await site.start()
     logger.info("intake API on http://%s:%s/api/v1/events", config.api.host, config.api.port)
     worker_task = asyncio.create_task(worker.run(), name="delivery")
+    alerts_task = asyncio.create_task(alerts.run(), name="alerts") if alerts else None
     reports = ReportScheduler(bot, repo, config.reports, clock)
     try:
         await reports.start()  # sends a report missed while down (within the grace time) first
@@ -101,6 +120,9 @@ async def run(config: Config, clock: Clock = system_clock) -> None:
         await reports.stop()
         await worker.stop()
         await worker_task
+        if alerts is not None and alerts_task is not None:
+            alerts.stop()
+            await alerts_task
         await runner.cleanup()
         await bot.session.close()
         await repo.close()

@@ -9,10 +9,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from survey_flows.alerts import DEFAULT_ALERT_MAX, AlertRules
 from survey_flows.definitions import build_surveys, build_triggers
 from survey_flows.durations import parse_duration
 from survey_flows.errors import InvalidDefinition
-from survey_flows.models import Survey, Trigger
+from survey_flows.models import Metric, Survey, Trigger
+from survey_flows.scoring import SCALES
 
 ENV_TOKEN = "SURVEY_BOT_TOKEN"
 ENV_API_TOKEN = "SURVEY_BOT_API_TOKEN"
@@ -82,6 +84,8 @@ class Config:
     triggers: dict[str, Trigger] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)  # for sections other modules parse
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    alerts: AlertRules = field(default_factory=lambda: AlertRules(dict(DEFAULT_ALERT_MAX)))
+    alerts_enabled: bool = False  # alerts need a staff chat
 
 
 class _Section:
@@ -200,7 +204,43 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
     except InvalidDefinition as exc:
         raise ConfigError(str(exc)) from None
     reports = _parse_reports(raw.get("reports"), telegram.manager_ids)
-    return Config(telegram, storage, api, delivery, surveys, triggers, raw, reports=reports)
+    alerts = _parse_alerts(raw.get("alerts"))
+    enabled = telegram.staff_chat_id is not None and bool(
+        (raw.get("alerts") or {}).get("enabled", True)
+    )
+    return Config(
+        telegram,
+        storage,
+        api,
+        delivery,
+        surveys,
+        triggers,
+        raw,
+        reports=reports,
+        alerts=alerts,
+        alerts_enabled=enabled,
+    )
+
+
+def _parse_alerts(raw: Any) -> AlertRules:
+    """[alerts]: which scores alert (at or below, per metric), escalation and recheck times."""
+    section = _Section(
+        raw, "alerts", {"enabled", "nps", "csat", "ces", "escalate_after", "recheck_after"}
+    )
+    if not isinstance(section.raw.get("enabled", True), bool):
+        raise ConfigError("alerts.enabled: must be true or false")
+    max_score = {}
+    for metric in Metric:
+        scale = SCALES[metric]
+        value = section.int(
+            metric.value, DEFAULT_ALERT_MAX[metric], low=scale.low - 1, high=scale.high
+        )
+        max_score[metric] = value
+    return AlertRules(
+        max_score=max_score,
+        escalate_after=section.duration("escalate_after", timedelta(minutes=30)),
+        recheck_after=section.duration("recheck_after", timedelta(days=1)),
+    )
 
 
 def _parse_reports(raw: Any, manager_ids: tuple[int, ...]) -> ReportsConfig:

@@ -271,6 +271,8 @@ async def alert_lines(repo: Any, lang: str, start: datetime, end: datetime) -> l
         figures = dataclasses.asdict(figures)
     if not isinstance(figures, Mapping):
         return []
+    if not any(figures.values()):
+        return []  # no alert raised and none open: nothing worth a line
     lines = [t(lang, "report.alerts")]
     for key, value in figures.items():
         label = t(lang, f"report.alert.{key}") if f"report.alert.{key}" in TEXTS["en"] else key

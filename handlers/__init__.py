@@ -10,7 +10,7 @@ if TYPE_CHECKING:  # importing handlers.texts alone must not load aiogram (150 M
 
 def get_routers() -> list[Router]:
     """Every router, in the order updates should reach them."""
-    from . import customer, manager
+    from . import customer, manager, staff
 
     # Managers first: the customer router answers any private text.
-    return [manager.router, customer.router]
+    return [staff.router, manager.router, customer.router]

@@ -16,3 +16,13 @@ class ScoreCb(CallbackData, prefix="s"):
 class SkipCb(CallbackData, prefix="k"):
     i: int
     q: int
+
+
+class AlertCb(CallbackData, prefix="a"):
+    a: str  # t = take, r = resolved, c = contact, o = open (from a digest)
+    i: int  # alert id
+
+
+class RecheckCb(CallbackData, prefix="r"):
+    i: int  # alert id
+    v: int  # 1 = solved, 0 = not solved

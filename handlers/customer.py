@@ -9,17 +9,20 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandStart
 from aiogram.types import CallbackQuery, Message
 
+from bot.alerts import AlertWorker
 from bot.config import Config
-from bot.delivery import DeliveryWorker, edit_message
+from bot.delivery import DeliveryWorker, edit_message, send
+from storage.alerts import NewAlert
 from storage.base import Comment, SurveyRepo
 from survey_flows import flow
+from survey_flows.alerts import raises_alert
 from survey_flows.clock import Clock
 from survey_flows.errors import InvalidAnswer, StaleAnswer
 from survey_flows.models import Answer, Invitation, InvitationStatus, Phase
 
-from .callbacks import ScoreCb, SkipCb
+from .callbacks import RecheckCb, ScoreCb, SkipCb
 from .prompts import answered_text, followup_closed_text
-from .texts import language_of, t
+from .texts import language_of, raw_t, t
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +118,7 @@ async def on_score(
     config: Config,
     clock: Clock,
     worker: DeliveryWorker,
+    alerts: AlertWorker | None,
 ) -> None:
     inv, lang = await _own_invitation(query, callback_data.i, callback_data.q, repo, config)
     if inv is None:
@@ -136,11 +140,16 @@ async def on_score(
     answer = Answer(
         inv.id, callback_data.q, question.metric, callback_data.v, outcome.category, now
     )
-    if not await repo.record_score(inv, outcome.position, answer):
+    alert = None
+    if config.alerts_enabled and raises_alert(question.metric, callback_data.v, config.alerts):
+        alert = NewAlert(config.telegram.staff_chat_id, now + config.alerts.escalate_after)
+    if not await repo.record_score(inv, outcome.position, answer, alert=alert):
         await query.answer(t(lang, "notice.already"))
         return
     # Committed: now the customer may see it. The worker shows the follow-up question.
     worker.wake()
+    if alert is not None and alerts is not None:
+        alerts.wake()
     await query.answer(t(lang, "notice.saved"))
     await edit_message(
         bot,
@@ -159,6 +168,7 @@ async def _finish_followup(
     config: Config,
     clock: Clock,
     worker: DeliveryWorker,
+    alerts: AlertWorker | None,
     lang: str,
 ) -> str | None:
     """Store the follow-up (or its skip) and move on; returns a notice key when refused."""
@@ -172,6 +182,8 @@ async def _finish_followup(
     if not await repo.record_followup(inv, position, comment, now):
         return "notice.already"
     worker.wake()
+    if alerts is not None:
+        alerts.wake()  # an alert card of this answer shows the comment
     # Take the Skip button off the follow-up prompt: it is answered.
     answers = await repo.answers_for(inv.id)
     category = next(a.category for a in answers if a.question_index == question_index)
@@ -197,12 +209,13 @@ async def on_skip(
     config: Config,
     clock: Clock,
     worker: DeliveryWorker,
+    alerts: AlertWorker | None,
 ) -> None:
     inv, lang = await _own_invitation(query, callback_data.i, callback_data.q, repo, config)
     if inv is None:
         return
     refused = await _finish_followup(
-        inv, callback_data.q, None, bot, repo, config, clock, worker, lang
+        inv, callback_data.q, None, bot, repo, config, clock, worker, alerts, lang
     )
     await query.answer(t(lang, refused) if refused else None)
 
@@ -230,6 +243,7 @@ async def on_message(
     config: Config,
     clock: Clock,
     worker: DeliveryWorker,
+    alerts: AlertWorker | None,
 ) -> None:
     user = message.from_user
     lang = await _lang(repo, user.id, user.language_code, config)
@@ -238,11 +252,70 @@ async def on_message(
         return
     inv = await repo.awaiting_followup(user.id)
     comment = _comment_of(message)
+    relayed = inv is None and comment is not None
+    if relayed and await _relay_to_staff(message, comment, bot, repo, config, clock):
+        return
     if inv is None or comment is None:
         await message.answer(t(lang, "no_survey"))
         return
     refused = await _finish_followup(
-        inv, inv.position.step, comment, bot, repo, config, clock, worker, lang
+        inv, inv.position.step, comment, bot, repo, config, clock, worker, alerts, lang
     )
     if refused:
         await message.answer(t(lang, "no_survey"))
+
+
+async def _relay_to_staff(
+    message: Message, comment: Comment, bot: Bot, repo: SurveyRepo, config: Config, clock: Clock
+) -> bool:
+    """While staff talk with the customer about an open alert, their messages go to its thread."""
+    alert = await repo.open_alert_of_customer(message.from_user.id)
+    if alert is None:
+        return False
+    staff_lang = config.delivery.default_language
+    if comment.kind == "text":
+        text = t(staff_lang, "alert.relayed", id=alert.id, text=comment.text)
+        sent = await send(bot, alert.chat_id, text, reply_to=alert.message_id)
+    else:
+        kind = t(staff_lang, f"alert.kind.{comment.kind}")
+        text = t(staff_lang, "alert.relayed_media", id=alert.id, kind=kind)
+        sent = await send(bot, alert.chat_id, text, reply_to=alert.message_id)
+        if sent.message is not None:
+            media = await send(
+                bot,
+                alert.chat_id,
+                reply_to=sent.message.message_id,
+                media=(comment.kind, comment.file_id),
+            )
+            if media.message is not None:
+                await repo.add_alert_message(alert.chat_id, media.message.message_id, alert.id)
+    if sent.message is None:
+        return False
+    await repo.add_alert_message(alert.chat_id, sent.message.message_id, alert.id)
+    await repo.log_alert_action(alert.id, message.from_user.id, None, "relayed", clock())
+    return True
+
+
+@router.callback_query(RecheckCb.filter())
+async def on_recheck(
+    query: CallbackQuery,
+    callback_data: RecheckCb,
+    bot: Bot,
+    repo: SurveyRepo,
+    config: Config,
+    clock: Clock,
+    alerts: AlertWorker | None,
+) -> None:
+    lang = await _lang(repo, query.from_user.id, query.from_user.language_code, config)
+    solved = bool(callback_data.v)
+    if not await repo.record_recheck(callback_data.i, query.from_user.id, solved, clock()):
+        await query.answer(t(lang, "notice.invalid"))
+        return
+    await query.answer(t(lang, "notice.saved"))
+    key = "recheck.answer_yes" if solved else "recheck.answer_no"
+    question = t(lang, "recheck.question")
+    await edit_message(
+        bot, query.message.chat.id, query.message.message_id, raw_t(lang, key, question=question)
+    )
+    if alerts is not None:
+        alerts.wake()

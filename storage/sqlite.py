@@ -28,6 +28,7 @@ from survey_flows.models import (
     Position,
 )
 
+from .alerts import AlertStorage, NewAlert
 from .base import Comment, NewEvent
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ def _customer(row: aiosqlite.Row) -> Customer:
     )
 
 
-class SqliteRepo:
+class SqliteRepo(AlertStorage):
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
@@ -309,7 +310,14 @@ class SqliteRepo:
 
     # --- the conversation -----------------------------------------------------------------
 
-    async def record_score(self, inv: Invitation, new_position: Position, answer: Answer) -> bool:
+    async def record_score(
+        self,
+        inv: Invitation,
+        new_position: Position,
+        answer: Answer,
+        *,
+        alert: NewAlert | None = None,
+    ) -> bool:
         """Store a score and move the conversation on, only if it still stands where `inv` says.
 
         The conditional UPDATE makes a second, concurrent press of the same keyboard a no-op.
@@ -329,7 +337,7 @@ class SqliteRepo:
             )
             if cursor.rowcount != 1:
                 return False
-            await db.execute(
+            cursor = await db.execute(
                 "INSERT INTO answers (invitation_id, question_index, survey, metric, score,"
                 " category, customer_id, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -343,6 +351,9 @@ class SqliteRepo:
                     to_db(answer.answered_at),
                 ),
             )
+            if alert is not None:
+                # In the same transaction: an acknowledged detractor always has its alert.
+                await self._insert_alert(db, cursor.lastrowid, inv, alert, answer.answered_at)
             return True
 
     async def record_followup(
@@ -370,6 +381,12 @@ class SqliteRepo:
             if cursor.rowcount != 1:
                 return False
             if comment is not None:
+                # The alert card of this answer, if any, must show the comment.
+                await db.execute(
+                    "UPDATE alerts SET dirty = 1 WHERE answer_id ="
+                    " (SELECT id FROM answers WHERE invitation_id = ? AND question_index = ?)",
+                    (inv.id, inv.position.step),
+                )
                 await db.execute(
                     "UPDATE answers SET comment = ?, comment_kind = ?, comment_file_id = ?,"
                     " commented_at = ? WHERE invitation_id = ? AND question_index = ?",

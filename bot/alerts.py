@@ -1,0 +1,171 @@
+"""The alert worker: posts alert cards to the staff chat, keeps them up to date, escalates
+alerts nobody took, and asks customers whether a resolved problem was solved.
+
+Everything it does is driven by rows in SQLite, so a restart forgets nothing. Each step claims
+its row before sending, so nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiogram import Bot
+
+from handlers.alert_card import card_keyboard, card_text, digest, recheck_keyboard, span
+from handlers.texts import language_of, t
+from storage.sqlite import SqliteRepo
+from survey_flows.alerts import AlertRules
+from survey_flows.clock import Clock
+
+from .delivery import edit_message, send
+
+logger = logging.getLogger(__name__)
+
+DIGEST_LINES = 20
+
+
+class AlertWorker:
+    def __init__(
+        self,
+        bot: Bot,
+        repo: SqliteRepo,
+        rules: AlertRules,
+        staff_chat_id: int,
+        clock: Clock,
+        *,
+        language: str = "en",
+        max_idle: float = 1.0,
+    ) -> None:
+        self._bot, self._repo, self._rules, self._clock = bot, repo, rules, clock
+        self._chat, self._lang, self._max_idle = staff_chat_id, language, max_idle
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        if await self._repo.settle_uncertain_alert_posts():
+            logger.warning("alert posts interrupted by the last shutdown were not repeated")
+        while not self._stopping:
+            try:
+                await self.run_once()
+            except Exception:
+                logger.exception("alert worker step failed")
+            await self._idle()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def _idle(self) -> None:
+        timeout = self._max_idle
+        next_due = await self._repo.next_alert_due()
+        if next_due is not None:
+            timeout = min(timeout, max((next_due - self._clock()).total_seconds(), 0.0))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        self._wake.clear()
+
+    async def run_once(self) -> None:
+        """One pass over everything due now (tests call it with a moved clock)."""
+        await self.post_new()
+        await self.refresh_cards()
+        await self.escalate()
+        await self.recheck()
+
+    async def post_new(self) -> None:
+        waiting = await self._repo.count_alerts_to_post()
+        if waiting == 0:
+            return
+        if waiting > self._rules.digest_over:
+            # A burst: one message for many, so the group's 20/minute limit is not a queue.
+            alerts = await self._repo.claim_alerts_to_post(DIGEST_LINES)
+            text, keyboard = digest(alerts, waiting, self._lang)
+            sent = await send(self._bot, self._chat, text, keyboard)
+            if sent.message is None:
+                await self._repo.release_alert_posts([a.id for a in alerts])
+                return
+            await self._repo.mark_alerts_digested([a.id for a in alerts], sent.message.message_id)
+            logger.info("%d alerts announced in digest %s", len(alerts), sent.message.message_id)
+            return
+        for alert in await self._repo.claim_alerts_to_post(self._rules.digest_over):
+            now = self._clock()
+            sent = await send(
+                self._bot,
+                self._chat,
+                card_text(alert, self._lang, now),
+                card_keyboard(alert, self._lang),
+                reply_to=alert.digest_message_id,
+            )
+            if sent.message is None:
+                await self._repo.release_alert_posts([alert.id])
+                continue
+            await self._repo.mark_alert_posted(alert.id, self._chat, sent.message.message_id)
+            logger.info("alert %s posted as message %s", alert.id, sent.message.message_id)
+            await self._send_media(alert.id)
+
+    async def _send_media(self, alert_id: int) -> None:
+        """A voice note, photo or video note given as the comment goes into the alert's thread."""
+        alert = await self._repo.get_alert(alert_id)
+        if alert is None or alert.message_id is None or not alert.comment_file_id:
+            return
+        if any(action == "media_sent" for action, _, _ in await self._repo.actions_of(alert.id)):
+            return
+        await self._repo.log_alert_action(alert.id, None, None, "media_sent", self._clock())
+        sent = await send(
+            self._bot,
+            self._chat,
+            reply_to=alert.message_id,
+            media=(alert.comment_kind or "photo", alert.comment_file_id),
+        )
+        if sent.message is not None:
+            await self._repo.add_alert_message(self._chat, sent.message.message_id, alert.id)
+
+    async def refresh_cards(self) -> None:
+        for alert in await self._repo.dirty_alerts(50):
+            await self._repo.clear_dirty(alert.id)
+            await edit_message(
+                self._bot,
+                self._chat,
+                alert.message_id,
+                card_text(alert, self._lang, self._clock()),
+                card_keyboard(alert, self._lang),
+            )
+            await self._send_media(alert.id)
+
+    async def escalate(self) -> None:
+        now = self._clock()
+        for alert in await self._repo.due_escalations(now):
+            if not await self._repo.mark_escalated(alert.id, now):
+                continue
+            text = t(
+                self._lang,
+                "alert.escalation",
+                id=alert.id,
+                age=span(now - alert.created_at, minutes=True),
+            )
+            sent = await send(self._bot, self._chat, text, reply_to=alert.message_id)
+            if sent.message is not None:
+                await self._repo.add_alert_message(self._chat, sent.message.message_id, alert.id)
+            logger.info("alert %s escalated", alert.id)
+
+    async def recheck(self) -> None:
+        now = self._clock()
+        for alert in await self._repo.due_rechecks(now):
+            if not await self._repo.mark_recheck_sent(alert.id, now):
+                continue
+            lang = language_of(alert.customer_language, self._lang)
+            sent = await send(
+                self._bot,
+                alert.customer_id,
+                t(lang, "recheck.question"),
+                recheck_keyboard(alert.id, lang),
+            )
+            if sent.blocked:
+                await self._repo.mark_dirty(alert.id, t(self._lang, "alert.blocked"))
+            else:
+                await self._repo.mark_dirty(alert.id)
+            logger.info("alert %s: recheck question sent=%s", alert.id, sent.message is not None)

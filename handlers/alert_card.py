@@ -1,0 +1,176 @@
+"""What staff see of an alert: the card, its buttons, digest and list lines."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timedelta
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from storage.alerts import AlertView
+from survey_flows.durations import format_duration
+from survey_flows.models import Metric
+from survey_flows.scoring import SCALES
+
+from .callbacks import AlertCb, RecheckCb
+from .texts import raw_t, t
+
+CONTEXT_VALUE_LIMIT = 200
+COMMENT_LIMIT = 1500  # the card must stay far under Telegram's 4096 characters
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _time(dt: datetime) -> str:
+    return dt.strftime("%H:%M UTC, %d %b")
+
+
+def span(delta: timedelta, *, minutes: bool = False) -> str:
+    """A duration to read at a glance: whole seconds, or whole minutes."""
+    seconds = int(delta.total_seconds())
+    if minutes:
+        seconds = max(seconds // 60, 1) * 60
+    return format_duration(timedelta(seconds=seconds))
+
+
+def customer_label(alert: AlertView) -> str:
+    name = alert.customer_name or f"id {alert.customer_id}"
+    return _e(_clip(name, 64))
+
+
+def mention(alert: AlertView) -> str:
+    # A tg://user link opens the customer's profile for staff, whatever their privacy settings.
+    return f'<a href="tg://user?id={alert.customer_id}">{customer_label(alert)}</a>'
+
+
+def card_text(alert: AlertView, lang: str, now: datetime) -> str:
+    metric = Metric(alert.metric)
+    lines = [
+        raw_t(
+            lang,
+            "alert.header",
+            id=str(alert.id),
+            metric=metric.value.upper(),
+            score=str(alert.score),
+            high=str(SCALES[metric].high),
+        ),
+        raw_t(
+            lang,
+            "alert.customer",
+            mention=mention(alert),
+            username=f" (@{_e(alert.customer_username)})" if alert.customer_username else "",
+            id=str(alert.customer_id),
+        ),
+        t(lang, "alert.survey", survey=alert.survey, event=alert.event_type),
+    ]
+    for key, value in sorted(alert.context.items()):
+        lines.append(f"• {_e(_clip(key, 64))}: <b>{_e(_clip(value, CONTEXT_VALUE_LIMIT))}</b>")
+    if alert.comment_kind and alert.comment_kind != "text":
+        caption = f": «{_e(_clip(alert.comment, COMMENT_LIMIT))}»" if alert.comment else ""
+        lines.append(
+            raw_t(
+                lang,
+                "alert.comment_media",
+                kind=t(lang, f"alert.kind.{alert.comment_kind}"),
+                caption=caption,
+            )
+        )
+    elif alert.comment:
+        lines.append(t(lang, "alert.comment", comment=_clip(alert.comment, COMMENT_LIMIT)))
+    else:
+        lines.append(t(lang, "alert.no_comment"))
+    if alert.status == "open":
+        lines.append(t(lang, "alert.open", time=_time(alert.created_at)))
+    if alert.taken_at and alert.owner_name and alert.status == "taken":
+        lines.append(t(lang, "alert.taken", name=alert.owner_name, time=_time(alert.taken_at)))
+    if alert.status == "resolved" and alert.resolved_at:
+        if alert.owner_name and alert.taken_at and alert.owner_name != alert.resolved_by_name:
+            lines.append(t(lang, "alert.taken", name=alert.owner_name, time=_time(alert.taken_at)))
+        lines.append(
+            t(
+                lang,
+                "alert.resolved",
+                name=alert.resolved_by_name or "?",
+                time=_time(alert.resolved_at),
+                duration=span(alert.resolved_at - alert.created_at),
+            )
+        )
+    if alert.recheck_solved is True:
+        lines.append(t(lang, "alert.recheck_yes"))
+    elif alert.recheck_solved is False:
+        lines.append(t(lang, "alert.recheck_no"))
+    elif alert.recheck_sent_at:
+        lines.append(t(lang, "alert.recheck_asked"))
+    if alert.delivery_note:
+        lines.append(t(lang, "alert.note", note=alert.delivery_note))
+    if alert.is_open:
+        lines.append(t(lang, "alert.reply_hint"))
+    return "\n".join(lines)
+
+
+def card_keyboard(alert: AlertView, lang: str) -> InlineKeyboardMarkup | None:
+    if not alert.is_open:
+        return None
+    builder = InlineKeyboardBuilder()
+    if alert.status == "open":
+        builder.button(text=t(lang, "alert.button.take"), callback_data=AlertCb(a="t", i=alert.id))
+    builder.button(text=t(lang, "alert.button.resolve"), callback_data=AlertCb(a="r", i=alert.id))
+    builder.button(text=t(lang, "alert.button.contact"), callback_data=AlertCb(a="c", i=alert.id))
+    return builder.as_markup()
+
+
+def digest(alerts: list[AlertView], waiting: int, lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [raw_t(lang, "alert.digest", count=str(waiting))]
+    builder = InlineKeyboardBuilder()
+    for alert in alerts:
+        lines.append(
+            raw_t(
+                lang,
+                "alert.digest_line",
+                id=str(alert.id),
+                metric=alert.metric.upper(),
+                score=str(alert.score),
+                customer=customer_label(alert),
+            )
+        )
+        builder.button(
+            text=t(lang, "alert.button.open", id=alert.id), callback_data=AlertCb(a="o", i=alert.id)
+        )
+    if waiting > len(alerts):
+        lines.append(t(lang, "alert.digest_more", count=waiting - len(alerts)))
+    builder.adjust(5)
+    return "\n".join(lines), builder.as_markup()
+
+
+def list_text(alerts: list[AlertView], lang: str, now: datetime) -> str:
+    if not alerts:
+        return t(lang, "alert.list_empty")
+    lines = [t(lang, "alert.list_header")]
+    for alert in alerts:
+        lines.append(
+            raw_t(
+                lang,
+                "alert.list_line",
+                id=str(alert.id),
+                metric=alert.metric.upper(),
+                score=str(alert.score),
+                customer=customer_label(alert),
+                age=span(now - alert.created_at, minutes=True),
+                owner=_e(alert.owner_name) if alert.owner_name else t(lang, "alert.unowned"),
+            )
+        )
+    return "\n".join(lines)
+
+
+def recheck_keyboard(alert_id: int, lang: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t(lang, "recheck.yes"), callback_data=RecheckCb(i=alert_id, v=1))
+    builder.button(text=t(lang, "recheck.no"), callback_data=RecheckCb(i=alert_id, v=0))
+    return builder.as_markup()

@@ -1,0 +1,116 @@
+"""The staff chat: alert buttons, replies to the customer, /alerts."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.filters import BaseFilter, Command
+from aiogram.types import CallbackQuery, Message, TelegramObject
+
+from bot.config import Config
+from bot.delivery import send
+from storage.sqlite import SqliteRepo
+from survey_flows.clock import Clock
+
+from .alert_card import list_text
+from .callbacks import AlertCb
+from .texts import language_of, t
+
+logger = logging.getLogger(__name__)
+
+
+class InStaffChat(BaseFilter):
+    """Only the configured staff chat: the buttons live there, so its members are the staff."""
+
+    async def __call__(self, event: TelegramObject, config: Config) -> bool:
+        chat = event.message.chat if isinstance(event, CallbackQuery) else event.chat
+        return chat is not None and chat.id == config.telegram.staff_chat_id
+
+
+router = Router(name=__name__)
+router.message.filter(InStaffChat())
+router.callback_query.filter(InStaffChat())
+
+
+def _lang(config: Config) -> str:
+    return config.delivery.default_language
+
+
+def _name(user: Any) -> str:
+    return user.full_name or (f"@{user.username}" if user.username else str(user.id))
+
+
+@router.callback_query(AlertCb.filter())
+async def on_alert_button(
+    query: CallbackQuery,
+    callback_data: AlertCb,
+    repo: SqliteRepo,
+    config: Config,
+    clock: Clock,
+    alerts: Any,
+) -> None:
+    lang = _lang(config)
+    alert = await repo.get_alert(callback_data.i)
+    if alert is None:
+        await query.answer(t(lang, "alert.gone"))
+        return
+    user, now = query.from_user, clock()
+    if callback_data.a == "t":
+        if await repo.take_alert(alert.id, user.id, _name(user), now):
+            await query.answer(t(lang, "alert.taken_ok"))
+        elif alert.status == "resolved":
+            await query.answer(t(lang, "alert.already_resolved"))
+        else:
+            await query.answer(
+                t(lang, "alert.taken_by_other", name=alert.owner_name or "?"), show_alert=True
+            )
+    elif callback_data.a == "r":
+        recheck_at = now + config.alerts.recheck_after
+        if await repo.resolve_alert(alert.id, user.id, _name(user), now, recheck_at):
+            await query.answer(t(lang, "alert.resolved_ok"))
+        else:
+            await query.answer(t(lang, "alert.already_resolved"))
+    elif callback_data.a == "o":
+        await repo.request_alert_card(alert.id)
+        await query.answer(t(lang, "alert.opened", id=alert.id))
+    else:
+        await query.answer(t(lang, "alert.contact_hint"), show_alert=True)
+    logger.info("alert %s: %s by staff %s", alert.id, callback_data.a, user.id)
+    if alerts is not None:
+        alerts.wake()
+
+
+@router.message(Command("alerts"))
+async def on_alerts(message: Message, repo: SqliteRepo, config: Config, clock: Clock) -> None:
+    await message.answer(list_text(await repo.open_alerts(), _lang(config), clock()))
+
+
+@router.message(F.reply_to_message & (F.text | F.caption))
+async def on_reply(
+    message: Message, bot: Bot, repo: SqliteRepo, config: Config, clock: Clock
+) -> None:
+    """A reply to an alert (or to its thread) goes to the customer, signed by the team."""
+    alert = await repo.alert_of_message(message.chat.id, message.reply_to_message.message_id)
+    if alert is None:
+        return
+    await repo.add_alert_message(message.chat.id, message.message_id, alert.id)
+    text = message.text or message.caption
+    lang = language_of(alert.customer_language, _lang(config))
+    sent = await send(bot, alert.customer_id, t(lang, "support.message", text=text))
+    await repo.log_alert_action(
+        alert.id, message.from_user.id, _name(message.from_user), "replied", clock()
+    )
+    if sent.message is None:
+        reason = t(_lang(config), "alert.blocked") if sent.blocked else sent.error or "?"
+        if sent.blocked:
+            await repo.mark_dirty(alert.id, reason)
+        failed = await send(
+            bot,
+            message.chat.id,
+            t(_lang(config), "alert.reply_failed", reason=reason),
+            reply_to=message.message_id,
+        )
+        if failed.message is not None:
+            await repo.add_alert_message(message.chat.id, failed.message.message_id, alert.id)
