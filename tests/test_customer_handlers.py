@@ -30,7 +30,7 @@ async def setup(tmp_path: Path, dispatcher):
         bot, repo, config.surveys, lambda: NOW, expire_after=timedelta(days=3), min_gap=timedelta(0)
     )
     dispatcher["repo"], dispatcher["config"], dispatcher["clock"] = repo, config, lambda: NOW
-    dispatcher["worker"] = worker
+    dispatcher["worker"], dispatcher["alerts"] = worker, None
     yield dispatcher, repo, bot, session, worker
     await repo.close()
 

@@ -1,0 +1,156 @@
+"""Alerts in-process: the real dispatcher and worker with a recording session and a moved clock."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from aiogram import Bot
+from aiogram.types import CallbackQuery, Chat, Message, Update, User
+
+from bot.alerts import AlertWorker
+from storage.alerts import NewAlert
+from storage.base import NewEvent
+from storage.sqlite import SqliteRepo
+from survey_flows.alerts import AlertRules
+from survey_flows.models import Answer, Metric, Phase, Position
+from survey_flows.scoring import category
+
+from .test_manager import NOW, RecordingSession, make_config
+
+STAFF = -100555
+ANNA, BORIS = 801, 802
+_ids = itertools.count(50_000)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+async def env(tmp_path: Path, dispatcher):
+    config = make_config(tmp_path)
+    config = config.__class__(
+        **{
+            **{f: getattr(config, f) for f in config.__dataclass_fields__},
+            "telegram": config.telegram.__class__(
+                config.telegram.token, config.telegram.api_base, STAFF, config.telegram.manager_ids
+            ),
+            "alerts_enabled": True,
+        }
+    )
+    repo = await SqliteRepo.open(config.storage.path)
+    session = RecordingSession()
+    bot = Bot("123:abc", session=session)
+    clock = Clock()
+    rules = AlertRules(dict(config.alerts.max_score))
+    worker = AlertWorker(bot, repo, rules, STAFF, clock)
+    dispatcher["repo"], dispatcher["config"], dispatcher["clock"] = repo, config, clock
+    dispatcher["alerts"] = worker
+    yield dispatcher, repo, bot, session, worker, clock
+    await repo.close()
+
+
+async def raise_alert(repo: SqliteRepo, customer: int, score: int, clock: Clock) -> None:
+    inv, _ = await repo.create_invitation(
+        NewEvent(f"e{customer}", "purchase", "csat", customer, f"C{customer}", "en", {}, clock()),
+        clock(),
+    )
+    assert await repo.claim_prompt(inv, clock())
+    await repo.mark_prompt_sent(inv, 1)
+    inv = await repo.get_invitation(inv.id)
+    answer = Answer(inv.id, 0, Metric.CSAT, score, category(Metric.CSAT, score), clock())
+    alert = NewAlert(STAFF, clock() + timedelta(minutes=30))
+    assert await repo.record_score(inv, Position(0, Phase.FOLLOWUP), answer, alert=alert)
+
+
+def press(user_id: int, name: str, data: str) -> Update:
+    message = Message(message_id=1, date=NOW, chat=Chat(id=STAFF, type="supergroup"), text="a")
+    query = CallbackQuery(
+        id=str(next(_ids)),
+        from_user=User(id=user_id, is_bot=False, first_name=name),
+        chat_instance="ci",
+        message=message,
+        data=data,
+    )
+    return Update(update_id=next(_ids), callback_query=query)
+
+
+def staff_texts(session: RecordingSession) -> list[str]:
+    return [
+        p["text"] for name, p, _ in session.calls if name == "sendMessage" and p["chat_id"] == STAFF
+    ]
+
+
+async def test_take_on_an_alert_someone_else_owns_says_who(env):
+    dp, repo, bot, session, worker, clock = env
+    await raise_alert(repo, 1, 1, clock)
+    await worker.run_once()
+    (alert,) = await repo.open_alerts()
+    await dp.feed_update(bot, press(ANNA, "Anna", f"a:t:{alert.id}"))
+    await dp.feed_update(bot, press(BORIS, "Boris", f"a:t:{alert.id}"))
+    answers = [p for name, p, _ in session.calls if name == "answerCallbackQuery"]
+    assert "yours" in answers[0]["text"]
+    assert answers[1]["text"] == "Already taken by Anna.", answers[1]
+    assert (await repo.get_alert(alert.id)).owner_id == ANNA
+
+
+async def test_a_burst_of_alerts_becomes_one_digest(env):
+    dp, repo, bot, session, worker, clock = env
+    for customer in range(1, 7):
+        await raise_alert(repo, customer, 1, clock)
+    await worker.run_once()
+    texts = staff_texts(session)
+    assert len(texts) == 1, "a burst was posted one message per alert"
+    assert "6 new alerts" in texts[0]
+    digest = next(p for name, p, _ in session.calls if name == "sendMessage")
+    buttons = [b for row in digest["reply_markup"]["inline_keyboard"] for b in row]
+    assert len(buttons) == 6
+    # Opening one from the digest posts its card as a reply to the digest.
+    await dp.feed_update(bot, press(ANNA, "Anna", buttons[2]["callback_data"]))
+    await worker.run_once()
+    cards = [p for name, p, _ in session.calls if name == "sendMessage"][1:]
+    assert len(cards) == 1 and "Alert #3" in cards[0]["text"]
+
+
+async def test_escalation_fires_once_after_the_configured_time(env):
+    _dp, repo, _bot, session, worker, clock = env
+    await raise_alert(repo, 1, 2, clock)
+    await worker.run_once()
+    clock.now = NOW + timedelta(minutes=29)
+    await worker.run_once()
+    assert not [t for t in staff_texts(session) if "waited" in t], "escalated too early"
+    clock.now = NOW + timedelta(minutes=31)
+    await worker.run_once()
+    clock.now = NOW + timedelta(hours=3)
+    await worker.run_once()
+    escalations = [t for t in staff_texts(session) if "waited" in t]
+    assert len(escalations) == 1, escalations
+    assert "nobody has taken it" in escalations[0]
+
+
+async def test_recheck_goes_out_once_after_resolution(env):
+    dp, repo, bot, session, worker, clock = env
+    await raise_alert(repo, 7, 1, clock)
+    await worker.run_once()
+    (alert,) = await repo.open_alerts()
+    await dp.feed_update(bot, press(ANNA, "Anna", f"a:r:{alert.id}"))
+    clock.now = NOW + timedelta(hours=23)
+    await worker.run_once()
+    to_customer = [p for name, p, _ in session.calls if name == "sendMessage" and p["chat_id"] == 7]
+    assert to_customer == []
+    clock.now = NOW + timedelta(days=1, minutes=1)
+    await worker.run_once()
+    await worker.run_once()
+    to_customer = [p for name, p, _ in session.calls if name == "sendMessage" and p["chat_id"] == 7]
+    assert len(to_customer) == 1 and "solved" in to_customer[0]["text"]
+
+    figures = await repo.alert_figures(NOW - timedelta(days=1), NOW + timedelta(days=2))
+    assert figures["raised"] == 1 and figures["open_count"] == 0
+    assert figures["median_time_to_resolve"] == timedelta(0)
