@@ -16,8 +16,11 @@ from survey_flows.scoring import SCALES
 from .callbacks import AlertCb, RecheckCb
 from .texts import raw_t, t
 
-CONTEXT_VALUE_LIMIT = 200
-COMMENT_LIMIT = 1500  # the card must stay far under Telegram's 4096 characters
+# Bounds that keep any card far under Telegram's 4096 characters, whatever the event carried.
+CONTEXT_LINES = 12
+CONTEXT_VALUE_LIMIT = 100
+COMMENT_LIMIT = 1000
+LIST_LINES = 40
 
 
 def _e(value: object) -> str:
@@ -70,7 +73,7 @@ def card_text(alert: AlertView, lang: str, now: datetime) -> str:
         ),
         t(lang, "alert.survey", survey=alert.survey, event=alert.event_type),
     ]
-    for key, value in sorted(alert.context.items()):
+    for key, value in sorted(alert.context.items())[:CONTEXT_LINES]:
         lines.append(f"• {_e(_clip(key, 64))}: <b>{_e(_clip(value, CONTEXT_VALUE_LIMIT))}</b>")
     if alert.comment_kind and alert.comment_kind != "text":
         caption = f": «{_e(_clip(alert.comment, COMMENT_LIMIT))}»" if alert.comment else ""
@@ -153,7 +156,7 @@ def list_text(alerts: list[AlertView], lang: str, now: datetime) -> str:
     if not alerts:
         return t(lang, "alert.list_empty")
     lines = [t(lang, "alert.list_header")]
-    for alert in alerts:
+    for alert in alerts[:LIST_LINES]:
         lines.append(
             raw_t(
                 lang,

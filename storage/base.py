@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from storage.alerts import AlertView
 from survey_flows.models import Answer, Customer, Invitation, InvitationStatus, Position
 
 
@@ -84,3 +85,21 @@ class SurveyRepo(Protocol):
     async def opt_in(self, telegram_id: int) -> bool: ...
 
     async def mark_unreachable(self, telegram_id: int, now: datetime) -> None: ...
+
+    # Alerts (storage/alerts.py) used by the customer handlers.
+    async def open_alert_of_customer(self, customer_id: int) -> AlertView | None: ...
+
+    async def add_alert_message(self, chat_id: int, message_id: int, alert_id: int) -> None: ...
+
+    async def log_alert_action(
+        self,
+        alert_id: int,
+        actor_id: int | None,
+        actor_name: str | None,
+        action: str,
+        now: datetime,
+    ) -> None: ...
+
+    async def record_recheck(
+        self, alert_id: int, customer_id: int, solved: bool, now: datetime
+    ) -> bool: ...

@@ -147,3 +147,22 @@ async def test_customer_who_blocked_the_bot_is_shown_on_the_alert(emulator, star
         lambda: "blocked the bot" in card(emulator, alert["message_id"])["text"],
         what="blocked note on the card",
     )
+
+
+async def test_a_voice_note_comment_is_kept_and_sent_to_the_alert_thread(emulator, start_bot):
+    bot = await start_bot(FAST)
+    await bot.post_event(event("order-voice"))
+    question = await next_message(emulator, CUSTOMER, 0)
+    mark = len(emulator.calls)
+    await answer_question(emulator, CUSTOMER, question, 2)
+    alert = await next_message(emulator, STAFF_CHAT, mark)
+    emulator.user_message(CUSTOMER, voice=b"OggS-fake-voice-bytes")
+    voice = await emulator.wait_for_call("sendVoice", chat_id=STAFF_CHAT, after=mark)
+    assert voice.ok, voice.response
+    assert voice.result["reply_to_message"]["message_id"] == alert["message_id"]
+    await wait_until(
+        lambda: "voice note" in card(emulator, alert["message_id"])["text"],
+        what="the card to show the voice comment",
+    )
+    (row,) = bot.query("SELECT comment_kind, comment_file_id FROM answers")
+    assert row["comment_kind"] == "voice" and row["comment_file_id"]
