@@ -8,24 +8,17 @@ from __future__ import annotations
 import json
 import statistics
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
 from survey_flows.models import Invitation
 
+from .timestamps import from_db, to_db
+
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
-
-
-def _to_db(dt: datetime | None) -> str | None:
-    # Same textual form as storage.sqlite.to_db (which imports this module).
-    return None if dt is None else dt.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _from_db(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,14 +101,14 @@ def _view(row: aiosqlite.Row) -> AlertView:
         comment_kind=row["comment_kind"],
         comment_file_id=row["comment_file_id"],
         context=json.loads(row["context"]),
-        created_at=_from_db(row["created_at"]),
+        created_at=from_db(row["created_at"]),
         owner_id=row["owner_id"],
         owner_name=row["owner_name"],
-        taken_at=_from_db(row["taken_at"]),
+        taken_at=from_db(row["taken_at"]),
         resolved_by_name=row["resolved_by_name"],
-        resolved_at=_from_db(row["resolved_at"]),
-        escalated_at=_from_db(row["escalated_at"]),
-        recheck_sent_at=_from_db(row["recheck_sent_at"]),
+        resolved_at=from_db(row["resolved_at"]),
+        escalated_at=from_db(row["escalated_at"]),
+        recheck_sent_at=from_db(row["recheck_sent_at"]),
         recheck_solved=None if row["recheck_solved"] is None else bool(row["recheck_solved"]),
         delivery_note=row["delivery_note"],
     )
@@ -143,8 +136,8 @@ class AlertStorage:
                 inv.id,
                 inv.customer_id,
                 alert.chat_id,
-                _to_db(now),
-                _to_db(alert.escalate_at),
+                to_db(now),
+                to_db(alert.escalate_at),
             ),
         )
         await self._log(db, cursor.lastrowid, None, None, "created", now)
@@ -161,7 +154,7 @@ class AlertStorage:
         await db.execute(
             "INSERT INTO alert_actions (alert_id, actor_id, actor_name, action, at)"
             " VALUES (?, ?, ?, ?, ?)",
-            (alert_id, actor_id, actor_name, action, _to_db(now)),
+            (alert_id, actor_id, actor_name, action, to_db(now)),
         )
 
     async def _views(self, db: aiosqlite.Connection, where: str, params: tuple) -> list[AlertView]:
@@ -302,9 +295,7 @@ class AlertStorage:
                 "SELECT action, actor_id, at FROM alert_actions WHERE alert_id = ? ORDER BY id",
                 (alert_id,),
             )
-            return [
-                (r["action"], r["actor_id"], _from_db(r["at"])) for r in await cursor.fetchall()
-            ]
+            return [(r["action"], r["actor_id"], from_db(r["at"])) for r in await cursor.fetchall()]
 
     # --- staff actions -------------------------------------------------------------------
 
@@ -315,7 +306,7 @@ class AlertStorage:
             cursor = await db.execute(
                 "UPDATE alerts SET status = 'taken', owner_id = ?, owner_name = ?, taken_at = ?,"
                 " dirty = 1 WHERE id = ? AND status = 'open'",
-                (actor_id, actor_name, _to_db(now), alert_id),
+                (actor_id, actor_name, to_db(now), alert_id),
             )
             if cursor.rowcount != 1:
                 return False
@@ -335,11 +326,11 @@ class AlertStorage:
                 (
                     actor_id,
                     actor_name,
-                    _to_db(now),
-                    _to_db(recheck_at),
+                    to_db(now),
+                    to_db(recheck_at),
                     actor_id,
                     actor_name,
-                    _to_db(now),
+                    to_db(now),
                     alert_id,
                 ),
             )
@@ -362,14 +353,14 @@ class AlertStorage:
                 db,
                 "a.status = 'open' AND a.escalated_at IS NULL AND a.escalate_at <= ?"
                 " AND a.post_state = 1 ORDER BY a.id",
-                (_to_db(now),),
+                (to_db(now),),
             )
 
     async def mark_escalated(self, alert_id: int, now: datetime) -> bool:
         async with self.transaction() as db:
             cursor = await db.execute(
                 "UPDATE alerts SET escalated_at = ? WHERE id = ? AND escalated_at IS NULL",
-                (_to_db(now), alert_id),
+                (to_db(now), alert_id),
             )
             if cursor.rowcount == 1:
                 await self._log(db, alert_id, None, None, "escalated", now)
@@ -381,7 +372,7 @@ class AlertStorage:
                 db,
                 "a.status = 'resolved' AND a.recheck_sent_at IS NULL AND a.recheck_at <= ?"
                 " ORDER BY a.id",
-                (_to_db(now),),
+                (to_db(now),),
             )
 
     async def mark_recheck_sent(self, alert_id: int, now: datetime) -> bool:
@@ -389,7 +380,7 @@ class AlertStorage:
         async with self.transaction() as db:
             cursor = await db.execute(
                 "UPDATE alerts SET recheck_sent_at = ? WHERE id = ? AND recheck_sent_at IS NULL",
-                (_to_db(now), alert_id),
+                (to_db(now), alert_id),
             )
             return cursor.rowcount == 1
 
@@ -401,7 +392,7 @@ class AlertStorage:
                 "UPDATE alerts SET recheck_solved = ?, recheck_answered_at = ?, dirty = 1"
                 " WHERE id = ? AND customer_id = ? AND recheck_sent_at IS NOT NULL"
                 " AND recheck_solved IS NULL",
-                (int(solved), _to_db(now), alert_id, customer_id),
+                (int(solved), to_db(now), alert_id, customer_id),
             )
             if cursor.rowcount == 1:
                 await self._log(db, alert_id, customer_id, None, "rechecked", now)
@@ -416,7 +407,7 @@ class AlertStorage:
                 " UNION ALL SELECT min(recheck_at) FROM alerts"
                 "  WHERE status = 'resolved' AND recheck_sent_at IS NULL)"
             )
-            return _from_db((await cursor.fetchone())[0])
+            return from_db((await cursor.fetchone())[0])
 
     # --- figures for managers ------------------------------------------------------------
 
@@ -426,18 +417,18 @@ class AlertStorage:
             cursor = await db.execute(
                 "SELECT created_at, taken_at, resolved_at, recheck_solved FROM alerts"
                 " WHERE created_at >= ? AND created_at < ?",
-                (_to_db(since), _to_db(until)),
+                (to_db(since), to_db(until)),
             )
             rows = await cursor.fetchall()
             cursor = await db.execute("SELECT count(*) FROM alerts WHERE status != 'resolved'")
             open_now = (await cursor.fetchone())[0]
         take = [
-            (_from_db(r["taken_at"]) - _from_db(r["created_at"])).total_seconds()
+            (from_db(r["taken_at"]) - from_db(r["created_at"])).total_seconds()
             for r in rows
             if r["taken_at"]
         ]
         resolve = [
-            (_from_db(r["resolved_at"]) - _from_db(r["created_at"])).total_seconds()
+            (from_db(r["resolved_at"]) - from_db(r["created_at"])).total_seconds()
             for r in rows
             if r["resolved_at"]
         ]

@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
@@ -30,19 +30,9 @@ from survey_flows.models import (
 
 from .alerts import AlertStorage, NewAlert
 from .base import Comment, NewEvent
+from .timestamps import from_db, to_db
 
 logger = logging.getLogger(__name__)
-
-
-def to_db(dt: datetime | None) -> str | None:
-    # One fixed textual form (UTC, microseconds) so that string order is time order.
-    if dt is None:
-        return None
-    return dt.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def from_db(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
 
 
 def _migrations() -> list[tuple[int, str]]:
