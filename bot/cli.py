@@ -20,7 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--log-level", default=os.environ.get("SURVEY_BOT_LOG_LEVEL", "INFO"))
     check = sub.add_parser("check-config", help="validate a config file and exit")
     check.add_argument("--config", default="config.toml")
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # `survey-bot` or `python -m bot` alone runs the bot with ./config.toml.
+    args = parser.parse_args(argv or ["run"])
 
     try:
         config = load_config(args.config, os.environ)

@@ -135,3 +135,15 @@ async def test_followup_in_russian_for_a_russian_customer(emulator, start_bot):
     assert "Насколько вы довольны" in question["text"]
     followup = await answer_question(emulator, CUSTOMER, question, 1)
     assert "Что пошло не так" in followup["text"]
+
+
+async def test_a_dropped_connection_is_retried_and_delivered_once(emulator, start_bot):
+    bot = await start_bot()
+    emulator.fail_next("sendMessage", disconnect=True, chat_id=CUSTOMER)
+    await bot.post_event(event("o-net"))
+    question = await next_message(
+        emulator, CUSTOMER, 0, predicate=lambda c: c.response.get("ok"), timeout=15
+    )
+    assert "satisfied" in question["text"]
+    delivered = [c for c in emulator.calls_of("sendMessage", chat_id=CUSTOMER) if c.ok]
+    assert len(delivered) == 1, "the question was delivered twice after a network error"
