@@ -478,6 +478,12 @@ class SqliteRepo(AlertStorage):
                 " finished_at = ? WHERE customer_id = ? AND status IN ('scheduled', 'active')",
                 (to_db(now), telegram_id),
             )
+            # Opted out: not even a pending thank-you goes out.
+            await db.execute(
+                "UPDATE invitations SET prompt_sent = 1 WHERE customer_id = ?"
+                " AND status = 'completed' AND prompt_sent = 0",
+                (telegram_id,),
+            )
             return cursor.rowcount
 
     async def opt_in(self, telegram_id: int) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .models import Category, Metric
-from .scoring import SCALES, category
+from .scoring import SCALES, category, check_score
 
 Z95 = 1.959964  # two-sided 95% normal quantile
 
@@ -52,6 +52,8 @@ def nps(counts: Mapping[int, int]) -> MetricResult:
 
 def csat(counts: Mapping[int, int]) -> MetricResult:
     """CSAT = % of answers scoring 4 or 5; margin from the binomial variance."""
+    for score in counts:
+        check_score(Metric.CSAT, score)
     n = sum(counts.values())
     breakdown = {str(s): float(counts.get(s, 0)) for s in SCALES[Metric.CSAT].points}
     if n == 0:
@@ -64,6 +66,8 @@ def csat(counts: Mapping[int, int]) -> MetricResult:
 
 def ces(counts: Mapping[int, int]) -> MetricResult:
     """CES = mean score on 1..7 (7 = easiest); margin from the sample standard deviation."""
+    for score in counts:
+        check_score(Metric.CES, score)
     n = sum(counts.values())
     breakdown = {str(s): float(counts.get(s, 0)) for s in SCALES[Metric.CES].points}
     if n == 0:

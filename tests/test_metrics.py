@@ -102,3 +102,9 @@ def test_compute_dispatches_and_out_of_scale_scores_are_rejected() -> None:
     assert compute(Metric.CSAT, {5: 1}).value == pytest.approx(100.0)
     with pytest.raises(InvalidAnswer):
         nps({11: 1})
+
+
+@pytest.mark.parametrize("compute, counts", [(csat, {9: 1}), (ces, {100: 1}), (ces, {0: 2})])
+def test_scores_outside_the_scale_are_refused(compute, counts):
+    with pytest.raises(InvalidAnswer):
+        compute(counts)
