@@ -290,7 +290,7 @@ def render_segments(
     ax.set_yticks(ys, names, fontsize=BASE_FONT - 1)
     ax.set_xlim(0, 100)
     ax.set_xticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
-    ax.set_xlabel(f"% of {labels.answers}", fontsize=BASE_FONT - 2)
+    ax.set_xlabel(f"%, {labels.answers}", fontsize=BASE_FONT - 2)  # reads in every language
     ax.tick_params(axis="x", labelsize=BASE_FONT - 3)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
