@@ -8,7 +8,6 @@ its row before sending, so nothing is sent twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from aiogram import Bot
@@ -19,7 +18,7 @@ from storage.sqlite import SqliteRepo
 from survey_flows.alerts import AlertRules
 from survey_flows.clock import Clock
 
-from .delivery import edit_message, send
+from .delivery import edit_message, idle_until, send
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +60,7 @@ class AlertWorker:
         self._wake.set()
 
     async def _idle(self) -> None:
-        timeout = self._max_idle
-        next_due = await self._repo.next_alert_due()
-        if next_due is not None:
-            timeout = min(timeout, max((next_due - self._clock()).total_seconds(), 0.0))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
-        self._wake.clear()
+        await idle_until(self._wake, await self._repo.next_alert_due(), self._clock, self._max_idle)
 
     async def run_once(self) -> None:
         """One pass over everything due now (tests call it with a moved clock)."""
@@ -92,11 +85,10 @@ class AlertWorker:
             logger.info("%d alerts announced in digest %s", len(alerts), sent.message.message_id)
             return
         for alert in await self._repo.claim_alerts_to_post(self._rules.digest_over):
-            now = self._clock()
             sent = await send(
                 self._bot,
                 self._chat,
-                card_text(alert, self._lang, now),
+                card_text(alert, self._lang),
                 card_keyboard(alert, self._lang),
                 reply_to=alert.digest_message_id,
             )
@@ -131,7 +123,7 @@ class AlertWorker:
                 self._bot,
                 self._chat,
                 alert.message_id,
-                card_text(alert, self._lang, self._clock()),
+                card_text(alert, self._lang),
                 card_keyboard(alert, self._lang),
             )
             await self._send_media(alert.id)

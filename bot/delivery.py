@@ -15,7 +15,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import (
@@ -202,6 +202,21 @@ async def send(
     return Sent(message)
 
 
+async def idle_until(
+    wake: asyncio.Event, next_due: datetime | None, clock: Clock, max_idle: float
+) -> None:
+    """Sleep until woken, until `next_due`, or for `max_idle` seconds, whichever comes first.
+
+    The cap bounds how late work is noticed when the clock or another process changed things.
+    """
+    timeout = max_idle
+    if next_due is not None:
+        timeout = min(timeout, max((next_due - clock()).total_seconds(), 0.0))
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(wake.wait(), timeout)
+    wake.clear()
+
+
 # --- the outbox worker -----------------------------------------------------------------------
 
 _DECISION_STATUS = {
@@ -261,13 +276,7 @@ class DeliveryWorker:
             logger.warning("%d prompts still in flight at shutdown", len(self._in_flight))
 
     async def _idle(self) -> None:
-        timeout = self._max_idle
-        next_due = await self._repo.next_due_at()
-        if next_due is not None:
-            timeout = min(timeout, max((next_due - self._clock()).total_seconds(), 0.0))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
-        self._wake.clear()
+        await idle_until(self._wake, await self._repo.next_due_at(), self._clock, self._max_idle)
 
     async def run_once(self) -> int:
         """Start sending every due prompt not already in flight; returns how many were started."""

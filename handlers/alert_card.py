@@ -53,7 +53,7 @@ def mention(alert: AlertView) -> str:
     return f'<a href="tg://user?id={alert.customer_id}">{customer_label(alert)}</a>'
 
 
-def card_text(alert: AlertView, lang: str, now: datetime) -> str:
+def card_text(alert: AlertView, lang: str) -> str:
     metric = Metric(alert.metric)
     lines = [
         raw_t(
