@@ -168,3 +168,20 @@ async def test_a_double_tap_stores_one_answer(emulator, start_bot):
         c for c in emulator.calls_of("sendMessage", chat_id=CUSTOMER) if "Skip" in str(c.params)
     ]
     assert len(followups) == 1, "the follow-up question was asked twice"
+
+
+async def test_builtin_ces_survey_from_a_configured_trigger(emulator, start_bot):
+    bot = await start_bot('[triggers.delivery]\nsurvey = "ces"\ndelay = "0s"\n')
+    status, _ = await bot.post_event(event("dlv-1", "delivery"))
+    assert status == 202
+    question = await next_message(emulator, CUSTOMER, 0)
+    assert "How easy" in question["text"]
+    followup = await answer_question(emulator, CUSTOMER, question, 7)
+    assert "What did you like most" in followup["text"], "promoter wording expected for CES 7"
+    mark = len(emulator.calls)
+    emulator.user_message(CUSTOMER, "smooth")
+    await next_message(
+        emulator, CUSTOMER, mark, predicate=lambda c: "Thank you" in c.params["text"]
+    )
+    (row,) = bot.query("SELECT metric, score, category, comment FROM answers")
+    assert tuple(row) == ("ces", 7, "promoter", "smooth")
