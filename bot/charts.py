@@ -90,6 +90,17 @@ def _category_handles(labels: ChartLabels) -> list[Patch]:
     ]
 
 
+def _category_legend(fig: Figure, labels: ChartLabels) -> None:
+    """Detractors, passives, promoters in their colours, under the chart."""
+    fig.legend(
+        handles=_category_handles(labels),
+        loc="outside lower left",
+        ncols=3,
+        fontsize=BASE_FONT - 3,
+        frameon=False,
+    )
+
+
 def _style(ax: Axes) -> None:
     ax.tick_params(labelsize=BASE_FONT - 2)
     ax.grid(axis="y", alpha=0.3)
@@ -213,13 +224,7 @@ def render_trend(
     top.set_title(total, fontsize=BASE_FONT + 2, loc="left", fontweight="bold")
     _value_line(top, metric, points, marker_limit=60)
     _count_bars(bottom, points, labels)
-    fig.legend(
-        handles=_category_handles(labels),
-        loc="outside lower left",
-        ncols=3,
-        fontsize=BASE_FONT - 3,
-        frameon=False,
-    )
+    _category_legend(fig, labels)
     _date_axis(bottom, points[0].start, points[-1].end)
     return _png(fig)
 
@@ -294,13 +299,7 @@ def render_segments(
     ax.tick_params(axis="x", labelsize=BASE_FONT - 3)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
-    fig.legend(
-        handles=_category_handles(labels),
-        loc="outside lower left",
-        ncols=3,
-        fontsize=BASE_FONT - 3,
-        frameon=False,
-    )
+    _category_legend(fig, labels)
     if hidden:
         ax.set_title(
             labels.more_groups.format(count=hidden), fontsize=BASE_FONT - 3, loc="left", color=WEAK

@@ -153,6 +153,7 @@ class Sent:
     message: Message | None
     blocked: bool = False  # the chat blocked the bot (403) or no longer exists
     error: str | None = None
+    transient: bool = False  # a network or server failure: the same send may work later
 
 
 _MEDIA_SENDERS = {
@@ -198,7 +199,7 @@ async def send(
         return Sent(None, blocked=blocked, error=exc.message)
     except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
         logger.warning("message to chat %s failed: %s", chat_id, exc)
-        return Sent(None, error=str(exc))
+        return Sent(None, error=str(exc), transient=True)
     return Sent(message)
 
 
@@ -342,29 +343,18 @@ class DeliveryWorker:
             answers = await self._repo.answers_for(inv.id)
             category = next(a.category for a in answers if a.question_index == inv.position.step)
         prompt = prompt_for(survey, inv.id, inv.position, lang, category)
-        try:
-            message = await self._bot.send_message(
-                chat_id=inv.customer_id, text=prompt.text, reply_markup=prompt.keyboard
-            )
-        except TelegramForbiddenError:
-            logger.info(
-                "customer %s blocked the bot; invitation %s stopped", inv.customer_id, inv.id
-            )
+        sent = await send(self._bot, inv.customer_id, prompt.text, prompt.keyboard)
+        if sent.message is not None:
+            await self._repo.mark_prompt_sent(inv, sent.message.message_id)
+        elif sent.blocked:
+            logger.info("customer %s unreachable; invitation %s stopped", inv.customer_id, inv.id)
             await self._repo.mark_unreachable(inv.customer_id, now)
-            return
-        except TelegramBadRequest as exc:
-            if "chat not found" in exc.message.lower():
-                await self._repo.mark_unreachable(inv.customer_id, now)
-            else:
-                await self._repo.close_invitation(
-                    inv.id, InvitationStatus.FAILED, f"rejected: {exc.message}", now
-                )
-            logger.error("invitation %s rejected by Telegram: %s", inv.id, exc.message)
-            return
-        except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
+        elif sent.transient:
             attempts = await self._repo.attempts(inv.id)
             delay = timedelta(seconds=min(30 * 2**attempts, 3600))
-            logger.warning("invitation %s: %s; retry in %s", inv.id, exc, delay)
-            await self._repo.release_prompt(inv, now + delay, f"network: {exc}")
-            return
-        await self._repo.mark_prompt_sent(inv, message.message_id)
+            logger.warning("invitation %s: %s; retry in %s", inv.id, sent.error, delay)
+            await self._repo.release_prompt(inv, now + delay, f"network: {sent.error}")
+        else:
+            await self._repo.close_invitation(
+                inv.id, InvitationStatus.FAILED, f"rejected: {sent.error}", now
+            )
