@@ -24,8 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot import charts, report
+from bot import charts
 from bot.config import ReportsConfig
+from bot.reports import compose as report
 from storage.analytics import Analytics
 from storage.sqlite import SqliteRepo
 from survey_flows.models import Metric

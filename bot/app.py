@@ -15,16 +15,17 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, ErrorEvent
 from aiohttp import web
 
+from bot.views.texts import language_of, t
 from handlers import get_routers
-from handlers.texts import language_of, t
 from storage.sqlite import SqliteRepo
 from survey_flows.clock import Clock, system_clock
 
-from .alerts import AlertWorker
 from .api import IntakeApi
 from .config import Config
-from .delivery import DeliveryWorker, RateLimiter
-from .scheduler import ReportScheduler
+from .telegram.ratelimit import RateLimiter
+from .workers.alerts import AlertWorker
+from .workers.delivery import DeliveryWorker
+from .workers.scheduler import ReportScheduler
 
 logger = logging.getLogger(__name__)
 

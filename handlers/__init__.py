@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # importing handlers.texts alone must not load aiogram (150 MB of models)
+if TYPE_CHECKING:  # importing the package alone must not load aiogram (150 MB of models)
     from aiogram import Router
 
 

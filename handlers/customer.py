@@ -9,9 +9,13 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandStart
 from aiogram.types import CallbackQuery, Message
 
-from bot.alerts import AlertWorker
 from bot.config import Config
-from bot.delivery import DeliveryWorker, edit_message, send
+from bot.telegram.send import edit_message, send
+from bot.views.callbacks import RecheckCb, ScoreCb, SkipCb
+from bot.views.prompts import answered_text, followup_closed_text
+from bot.views.texts import language_of, raw_t, t
+from bot.workers.alerts import AlertWorker
+from bot.workers.delivery import DeliveryWorker
 from storage.alerts import NewAlert
 from storage.base import Comment, SurveyRepo
 from survey_flows import flow
@@ -19,10 +23,6 @@ from survey_flows.alerts import raises_alert
 from survey_flows.clock import Clock
 from survey_flows.errors import InvalidAnswer, StaleAnswer
 from survey_flows.models import Answer, Invitation, InvitationStatus, Phase
-
-from .callbacks import RecheckCb, ScoreCb, SkipCb
-from .prompts import answered_text, followup_closed_text
-from .texts import language_of, raw_t, t
 
 logger = logging.getLogger(__name__)
 

@@ -11,29 +11,24 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, Router
-from aiogram.filters import Command, CommandObject, Filter
+from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot import report, report_sender
 from bot.config import Config
-from bot.scheduler import on_demand_period
+from bot.reports import compose, sender
+from bot.views.texts import language_of, t
+from bot.workers.scheduler import on_demand_period
 from storage.analytics import Analytics
 from storage.sqlite import SqliteRepo
 from survey_flows.clock import Clock
 from survey_flows.models import Metric
 from survey_flows.periods import BadArguments, Selection, parse_selection
 
-from .texts import language_of, t
+from .filters import IsManager
 
 logger = logging.getLogger(__name__)
 
 COMMANDS = ("nps", "csat", "ces", "stats", "export", "report")
-
-
-class IsManager(Filter):
-    async def __call__(self, message: Message, config: Config) -> bool:
-        user = message.from_user
-        return user is not None and user.id in config.telegram.manager_ids
 
 
 router = Router(name=__name__)
@@ -53,7 +48,7 @@ async def _selection(
 ) -> Selection | None:
     """The parsed arguments, or None after a one-line usage reply naming what was wrong."""
     try:
-        return parse_selection(command.args, clock(), report.tz_of(config.reports), **kw)
+        return parse_selection(command.args, clock(), compose.tz_of(config.reports), **kw)
     except BadArguments as exc:
         logger.info("manager %s: bad arguments to /%s", message.from_user.id, command.command)
         lang = _lang(message, config)
@@ -74,10 +69,10 @@ async def on_metric(
     if selection is None:
         return
     metric = Metric(command.command.lower())
-    replies = await report.metric_reply(
+    replies = await compose.metric_reply(
         Analytics(repo), metric, selection, config.reports, _lang(message, config)
     )
-    await report_sender.send(bot, message.chat.id, replies)
+    await sender.send(bot, message.chat.id, replies)
 
 
 @managers.message(Command("stats"))
@@ -92,10 +87,10 @@ async def on_stats(
     selection = await _selection(message, command, config, clock, "mgr.usage.stats", allow_by=False)
     if selection is None:
         return
-    replies = await report.stats_reply(
+    replies = await compose.stats_reply(
         Analytics(repo), selection, config.reports, _lang(message, config)
     )
-    await report_sender.send(bot, message.chat.id, replies)
+    await sender.send(bot, message.chat.id, replies)
 
 
 @managers.message(Command("export"))
@@ -113,7 +108,7 @@ async def on_export(
     if selection is None:
         return
     logger.info("manager %s exports %s", message.from_user.id, selection.period.label)
-    await report_sender.send_export(
+    await sender.send_export(
         bot, message.chat.id, Analytics(repo), selection, config.reports, _lang(message, config)
     )
 
@@ -138,8 +133,8 @@ async def on_report(
         period = selection.period
     else:
         period = await on_demand_period(analytics, config.reports, clock())
-    await report_sender.send(
-        bot, message.chat.id, await report.report_reply(analytics, period, config.reports, lang)
+    await sender.send(
+        bot, message.chat.id, await compose.report_reply(analytics, period, config.reports, lang)
     )
 
 

@@ -6,27 +6,20 @@ import logging
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.filters import BaseFilter, Command
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
 
 from bot.config import Config
-from bot.delivery import send
+from bot.telegram.send import send
+from bot.views.alert_card import list_text
+from bot.views.callbacks import AlertCb
+from bot.views.texts import language_of, t
 from storage.sqlite import SqliteRepo
 from survey_flows.clock import Clock
 
-from .alert_card import list_text
-from .callbacks import AlertCb
-from .texts import language_of, t
+from .filters import InStaffChat
 
 logger = logging.getLogger(__name__)
-
-
-class InStaffChat(BaseFilter):
-    """Only the configured staff chat: the buttons live there, so its members are the staff."""
-
-    async def __call__(self, event: TelegramObject, config: Config) -> bool:
-        chat = event.message.chat if isinstance(event, CallbackQuery) else event.chat
-        return chat is not None and chat.id == config.telegram.staff_chat_id
 
 
 router = Router(name=__name__)

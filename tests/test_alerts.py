@@ -10,7 +10,7 @@ import pytest
 from aiogram import Bot
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
-from bot.alerts import AlertWorker
+from bot.workers.alerts import AlertWorker
 from storage.alerts import NewAlert
 from storage.base import NewEvent
 from storage.sqlite import SqliteRepo

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ReportsConfig
-from bot.report import export_csv
+from bot.reports.compose import export_csv
 from storage.analytics import Analytics
 from storage.sqlite import SqliteRepo, to_db
 from survey_flows.metrics import category_counts, change, csat, nps, too_few

@@ -10,7 +10,7 @@ import pytest
 from aiogram import Bot
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
-from bot.delivery import DeliveryWorker
+from bot.workers.delivery import DeliveryWorker
 from storage.base import NewEvent
 from storage.sqlite import SqliteRepo
 

@@ -25,7 +25,7 @@ from aiogram.types import (
     Message,
 )
 
-from bot.emulator import BotAPIEmulator, Call, format_text
+from telegram_emulator import BotAPIEmulator, Call, format_text
 
 USER = 42
 STAFF_CHAT = -1001

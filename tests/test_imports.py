@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = {"bot", "handlers", "survey_flows", "storage", "tests", "bench"}
+OURS = {"bot", "handlers", "survey_flows", "storage", "telegram_emulator", "tests", "bench"}
 ENV_ALLOWED = {"bot/config.py", "bot/cli.py"}
 
 

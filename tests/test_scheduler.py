@@ -10,7 +10,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramForbiddenError
 
 from bot.config import ReportsConfig
-from bot.scheduler import (
+from bot.workers.scheduler import (
     ReportScheduler,
     cron_trigger,
     latest_fire,

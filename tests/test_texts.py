@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from handlers.texts import FALLBACK, TEXTS, t
+from bot.views.texts import FALLBACK, TEXTS, t
 
 EN = TEXTS[FALLBACK]
 LANGS = sorted(TEXTS)

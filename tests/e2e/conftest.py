@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from bot.emulator import BotAPIEmulator
+from telegram_emulator import BotAPIEmulator
 
 from .harness import BOT_TOKEN, BotProcess
 

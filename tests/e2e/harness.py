@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.emulator import BotAPIEmulator
+from telegram_emulator import BotAPIEmulator
 
 BOT_TOKEN = "123456:TEST-token"
 API_TOKEN = "test-api-token-0123456789"

@@ -19,13 +19,12 @@ from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.config import ReportsConfig
+from bot.reports import compose, sender
 from storage.analytics import Analytics
 from storage.sqlite import SqliteRepo
 from survey_flows.clock import Clock
 from survey_flows.periods import Period, cron_with_day_names
-
-from . import report, report_sender
-from .config import ReportsConfig
 
 logger = logging.getLogger(__name__)
 
@@ -98,15 +97,15 @@ async def run_report(
     job = job_id(cfg)
     analytics = Analytics(repo)
     period = await report_period(analytics, job, fire, nominal_span(trigger, fire))
-    messages: list[report.Outgoing] | None = None
+    messages: list[compose.Outgoing] | None = None
     sent = 0
     for chat_id in cfg.chat_ids:
         if not await analytics.claim_report(job, fire, chat_id, period.start, period.end, now):
             continue
         if messages is None:  # built once, and only when some chat still needs it
-            messages = await report.report_reply(analytics, period, cfg, cfg.language)
+            messages = await compose.report_reply(analytics, period, cfg, cfg.language)
         try:
-            await report_sender.send(bot, chat_id, messages)
+            await sender.send(bot, chat_id, messages)
         except Exception:
             # Left unsent: the next start-up within the grace time tries this chat again.
             logger.exception("report %s of %s to chat %s failed", job, fire.isoformat(), chat_id)

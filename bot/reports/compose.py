@@ -1,8 +1,8 @@
 """Managers' messages: metric, segment, stats and report replies, and the CSV export.
 
 Queries go through `storage.analytics`, maths through `survey_flows`, words through
-`handlers.texts`, pictures through `bot.charts`. The result is a list of `Outgoing` messages that
-`bot.report_sender` delivers within Telegram's limits. No aiogram here: composing a report
+`bot.views.texts`, pictures through `bot.charts`. The result is a list of `Outgoing` messages that
+`bot.reports.sender` delivers within Telegram's limits. No aiogram here: composing a report
 costs no Telegram machinery (the benchmark measures exactly this part).
 """
 
@@ -18,16 +18,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.texts import TEXTS, raw_t, t
+from bot import charts
+from bot.config import ReportsConfig
+from bot.views.texts import TEXTS, raw_t, t
 from storage.analytics import Analytics, Filters
 from survey_flows.durations import format_duration
 from survey_flows.metrics import Change, MetricResult
 from survey_flows.models import Metric
 from survey_flows.periods import Period, Selection, bucket_edges, bucket_for, describe_filters
 from survey_flows.reports import Figure, figure, safe_cell, segments, trend
-
-from . import charts
-from .config import ReportsConfig
 
 logger = logging.getLogger(__name__)
 

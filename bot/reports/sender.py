@@ -12,12 +12,12 @@ from pathlib import Path
 from aiogram import Bot
 from aiogram.types import BufferedInputFile, FSInputFile
 
-from handlers.texts import t
+from bot.config import ReportsConfig
+from bot.views.texts import t
 from storage.analytics import Analytics
 from survey_flows.periods import Selection
 
-from .config import ReportsConfig
-from .report import (
+from .compose import (
     CAPTION_LIMIT,
     DOCUMENT_LIMIT,
     TEXT_LIMIT,

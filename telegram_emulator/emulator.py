@@ -34,7 +34,7 @@ Public API (all on ``BotAPIEmulator``):
     disconnect)``, ``block_user(user_id)``, ``unblock_user(user_id)``,
     ``set_member_status(chat_id, user_id, status)``. Also ``pending_updates``.
 Module level: ``format_text(text, parse_mode) -> (plain text, entities)`` (raises ``ApiError``),
-``main()`` for ``python -m bot.emulator --port 8081``.
+``main()`` for ``python -m telegram_emulator --port 8081``.
 
 Behaviour worth knowing:
 - Requests may be form-encoded, multipart (``attach://name`` file parts), JSON or query string;
@@ -1894,7 +1894,7 @@ class BotAPIEmulator:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the emulator standalone: ``python -m bot.emulator --port 8081``."""
+    """Run the emulator standalone: ``python -m telegram_emulator --port 8081``."""
     parser = argparse.ArgumentParser(description="Local Telegram Bot API emulator")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)

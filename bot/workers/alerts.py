@@ -12,13 +12,14 @@ import logging
 
 from aiogram import Bot
 
-from handlers.alert_card import card_keyboard, card_text, digest, recheck_keyboard, span
-from handlers.texts import language_of, t
+from bot.telegram.send import edit_message, send
+from bot.views.alert_card import card_keyboard, card_text, digest, recheck_keyboard, span
+from bot.views.texts import language_of, t
 from storage.sqlite import SqliteRepo
 from survey_flows.alerts import AlertRules
 from survey_flows.clock import Clock
 
-from .delivery import edit_message, idle_until, send
+from .idle import idle_until
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The Telegram transport: rate limits, send and edit, the one reader of Telegram errors."""

@@ -1,0 +1,107 @@
+"""Send and edit, turning Telegram's errors into results every caller must handle.
+
+This is the one place that interprets Telegram's send errors; what reaches it was already
+retried by the RateLimiter, so every error here is final for this attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
+
+logger = logging.getLogger(__name__)
+
+
+async def edit_message(
+    bot: Bot,
+    chat_id: int,
+    message_id: int,
+    text: str | None,
+    keyboard: InlineKeyboardMarkup | None = None,
+) -> bool:
+    """Edit a message, treating "not modified", "not found" and a blocked chat as done."""
+    try:
+        if text is None:
+            await bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=message_id, reply_markup=keyboard
+            )
+        else:
+            await bot.edit_message_text(
+                text=text, chat_id=chat_id, message_id=message_id, reply_markup=keyboard
+            )
+    except TelegramBadRequest as exc:
+        if "not modified" in exc.message:
+            return True
+        logger.info("edit of message %s in %s refused: %s", message_id, chat_id, exc.message)
+        return False
+    except TelegramForbiddenError:
+        logger.info("edit of message %s in %s: chat blocked the bot", message_id, chat_id)
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """The outcome of one send: the message, or why there is none."""
+
+    message: Message | None
+    blocked: bool = False  # the chat blocked the bot (403) or no longer exists
+    error: str | None = None
+    transient: bool = False  # a network or server failure: the same send may work later
+
+
+_MEDIA_SENDERS = {
+    "voice": ("send_voice", "voice"),
+    "photo": ("send_photo", "photo"),
+    "video_note": ("send_video_note", "video_note"),
+    "video": ("send_video", "video"),
+}
+
+
+async def send(
+    bot: Bot,
+    chat_id: int,
+    text: str | None = None,
+    keyboard: InlineKeyboardMarkup | None = None,
+    *,
+    reply_to: int | None = None,
+    media: tuple[str, str] | None = None,
+) -> Sent:
+    """Send text, or media by its Telegram file id ((kind, file_id)), turning errors into data.
+
+    A 429 or a network error was already retried by the RateLimiter; what reaches here is final.
+    """
+    reply = (
+        ReplyParameters(message_id=reply_to, allow_sending_without_reply=True) if reply_to else None
+    )
+    try:
+        if media is not None:
+            method, field = _MEDIA_SENDERS[media[0]]
+            message = await getattr(bot, method)(
+                chat_id=chat_id, reply_parameters=reply, **{field: media[1]}
+            )
+        else:
+            message = await bot.send_message(
+                chat_id=chat_id, text=text, reply_markup=keyboard, reply_parameters=reply
+            )
+    except TelegramForbiddenError as exc:
+        logger.info("chat %s refused a message: %s", chat_id, exc.message)
+        return Sent(None, blocked=True, error=exc.message)
+    except TelegramBadRequest as exc:
+        logger.error("message to chat %s rejected: %s", chat_id, exc.message)
+        blocked = "chat not found" in exc.message.lower()
+        return Sent(None, blocked=blocked, error=exc.message)
+    except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
+        logger.warning("message to chat %s failed: %s", chat_id, exc)
+        return Sent(None, error=str(exc), transient=True)
+    return Sent(message)

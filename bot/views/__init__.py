@@ -1,0 +1,1 @@
+"""What people see: texts from the catalogues, prompts, keyboards, callback data, alert cards."""

@@ -1,0 +1,164 @@
+"""The outbox worker for customers' prompts.
+
+Invitations are rows in SQLite whose current prompt (question, follow-up or thank-you) is shown by
+this worker only, so a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from aiogram import Bot
+
+from bot.telegram.send import send
+from bot.views.prompts import prompt_for
+from bot.views.texts import language_of
+from storage.base import SurveyRepo
+from survey_flows.clock import Clock
+from survey_flows.flow import SendDecision, decide_send
+from survey_flows.models import Invitation, InvitationStatus, Phase, Survey
+
+from .idle import idle_until
+
+logger = logging.getLogger(__name__)
+
+_DECISION_STATUS = {
+    SendDecision.OPTED_OUT: InvitationStatus.CANCELLED,
+    SendDecision.RECENTLY_SURVEYED: InvitationStatus.CANCELLED,
+    SendDecision.UNREACHABLE: InvitationStatus.FAILED,
+    SendDecision.TOO_LATE: InvitationStatus.EXPIRED,
+}
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        bot: Bot,
+        repo: SurveyRepo,
+        surveys: dict[str, Survey],
+        clock: Clock,
+        *,
+        expire_after: timedelta,
+        min_gap: timedelta,
+        default_language: str = "en",
+        max_idle: float = 1.0,
+        batch: int = 100,
+    ) -> None:
+        self._bot, self._repo, self._surveys, self._clock = bot, repo, surveys, clock
+        self._expire_after, self._min_gap = expire_after, min_gap
+        self._default_language = default_language
+        self._max_idle, self._batch = max_idle, batch
+        self._wake = asyncio.Event()
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._customers_busy: set[int] = set()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Something became due now (a new event, an answer): look at the outbox at once."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        uncertain = await self._repo.settle_uncertain_prompts()
+        if uncertain:
+            # Logged so an operator can look: these may or may not have reached the customer.
+            logger.warning("prompts interrupted by the last shutdown, not resent: %s", uncertain)
+        logger.info("delivery worker started")
+        while not self._stopping:
+            await self.run_once()
+            await self._idle()
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Start nothing new and let prompts in flight finish, so each is recorded as sent."""
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(self.drain(), timeout)
+        except TimeoutError:
+            for task in self._in_flight.values():
+                task.cancel()
+            logger.warning("%d prompts still in flight at shutdown", len(self._in_flight))
+
+    async def _idle(self) -> None:
+        await idle_until(self._wake, await self._repo.next_due_at(), self._clock, self._max_idle)
+
+    async def run_once(self) -> int:
+        """Start sending every due prompt not already in flight; returns how many were started."""
+        started = 0
+        if self._stopping:
+            return 0
+        for inv in await self._repo.due_prompts(self._clock(), self._batch):
+            # One prompt per customer at a time keeps their messages in order.
+            if inv.id in self._in_flight or inv.customer_id in self._customers_busy:
+                continue
+            self._customers_busy.add(inv.customer_id)
+            task = asyncio.create_task(self._deliver_guarded(inv), name=f"deliver-{inv.id}")
+            self._in_flight[inv.id] = task
+            started += 1
+        return started
+
+    async def drain(self) -> None:
+        """Wait for the prompts in flight (tests and shutdown)."""
+        while self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def _deliver_guarded(self, inv: Invitation) -> None:
+        try:
+            await self.deliver(inv)
+        except Exception:
+            logger.exception("delivery of invitation %s failed unexpectedly", inv.id)
+            await self._repo.retry_later(
+                inv.id, self._clock() + timedelta(minutes=1), "internal error"
+            )
+        finally:
+            self._in_flight.pop(inv.id, None)
+            self._customers_busy.discard(inv.customer_id)
+            self._wake.set()  # the customer may have more waiting
+
+    async def deliver(self, inv: Invitation) -> None:
+        now = self._clock()
+        survey = self._surveys.get(inv.survey)
+        if survey is None:
+            await self._repo.close_invitation(
+                inv.id, InvitationStatus.FAILED, "unknown survey", now
+            )
+            logger.error("invitation %s names unknown survey %r", inv.id, inv.survey)
+            return
+        customer = await self._repo.get_customer(inv.customer_id)
+        if inv.status is InvitationStatus.SCHEDULED:
+            decision = decide_send(
+                inv,
+                customer,
+                now,
+                expire_after=self._expire_after,
+                min_gap=self._min_gap,
+                last_invited_at=await self._repo.last_invited_at(inv.customer_id),
+            )
+            if decision is not SendDecision.SEND:
+                logger.info("invitation %s not sent: %s", inv.id, decision)
+                await self._repo.close_invitation(inv.id, _DECISION_STATUS[decision], decision, now)
+                return
+        if not await self._repo.claim_prompt(inv, now):
+            return  # the conversation moved on meanwhile; the newer prompt is due instead
+        lang = language_of(customer.language if customer else None, self._default_language)
+        category = None
+        if inv.position.phase is Phase.FOLLOWUP:
+            answers = await self._repo.answers_for(inv.id)
+            category = next(a.category for a in answers if a.question_index == inv.position.step)
+        prompt = prompt_for(survey, inv.id, inv.position, lang, category)
+        sent = await send(self._bot, inv.customer_id, prompt.text, prompt.keyboard)
+        if sent.message is not None:
+            await self._repo.mark_prompt_sent(inv, sent.message.message_id)
+        elif sent.blocked:
+            logger.info("customer %s unreachable; invitation %s stopped", inv.customer_id, inv.id)
+            await self._repo.mark_unreachable(inv.customer_id, now)
+        elif sent.transient:
+            attempts = await self._repo.attempts(inv.id)
+            delay = timedelta(seconds=min(30 * 2**attempts, 3600))
+            logger.warning("invitation %s: %s; retry in %s", inv.id, sent.error, delay)
+            await self._repo.release_prompt(inv, now + delay, f"network: {sent.error}")
+        else:
+            await self._repo.close_invitation(
+                inv.id, InvitationStatus.FAILED, f"rejected: {sent.error}", now
+            )

@@ -1,0 +1,3 @@
+from .emulator import main
+
+main()
