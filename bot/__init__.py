@@ -1,0 +1,1 @@
+"""What the routers and the process share: config, transport, views, workers, charts, API, app."""

@@ -1,0 +1,1 @@
+"""The only place with SQL: the async repository over SQLite (aiosqlite, WAL, migrations)."""
