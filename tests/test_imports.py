@@ -1,4 +1,4 @@
-"""Import direction: the pure core stays pure, storage sits on it, secrets come from config."""
+"""The pure core stays pure and secrets come from config (layer direction: test_layers.py)."""
 
 import ast
 import sys
@@ -55,19 +55,9 @@ def test_survey_flows_uses_only_the_standard_library(path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("path", sources("storage"), ids=lambda p: p.relative_to(ROOT).as_posix())
-def test_storage_imports_only_survey_flows_of_ours(path: Path) -> None:
-    bad = [
-        f"{where(path, line)} imports {mod}"
-        for line, mod in imported(path)
-        if (mod in OURS and mod not in {"storage", "survey_flows"}) or mod == "aiogram"
-    ]
-    assert not bad, f"storage reaches up into the bot or Telegram: {bad}"
-
-
 @pytest.mark.parametrize(
     "path",
-    sources("bot", "handlers", "survey_flows", "storage"),
+    sources("bot", "handlers", "survey_flows", "storage", "telegram_emulator"),
     ids=lambda p: p.relative_to(ROOT).as_posix(),
 )
 def test_environment_is_read_only_by_config_and_cli(path: Path) -> None:
