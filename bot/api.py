@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
@@ -9,10 +10,21 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 
 from storage.base import NewEvent, SurveyRepo
 from survey_flows.clock import Clock
+from survey_flows.errors import EventConflict
+from survey_flows.flow import stop_reason
 from survey_flows.models import Invitation
 
 from .config import Config
@@ -23,6 +35,8 @@ MAX_BODY = 64 * 1024
 MAX_DELAY = timedelta(days=90)
 
 ShortStr = Annotated[StrictStr, Field(min_length=1, max_length=256)]
+# Context values are what a shop's systems have at hand; stored as text for filters and cards.
+ContextValue = Annotated[StrictStr, Field(max_length=1024)] | StrictBool | StrictInt | StrictFloat
 
 
 class CustomerIn(BaseModel):
@@ -38,10 +52,9 @@ class EventIn(BaseModel):
     event_id: ShortStr
     type: ShortStr
     customer: CustomerIn
-    context: dict[
-        Annotated[StrictStr, Field(min_length=1, max_length=64)],
-        Annotated[StrictStr, Field(max_length=1024)],
-    ] = Field(default_factory=dict, max_length=50)
+    context: dict[Annotated[StrictStr, Field(min_length=1, max_length=64)], ContextValue] = Field(
+        default_factory=dict, max_length=50
+    )
     delay_seconds: Annotated[StrictInt, Field(ge=0, le=int(MAX_DELAY.total_seconds()))] | None = (
         None
     )
@@ -75,12 +88,29 @@ async def _read_body(request: web.Request) -> bytes | None:
     return None if total > MAX_BODY else b"".join(chunks)
 
 
+def _context_text(value: str | bool | int | float) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _fingerprint(event: EventIn) -> str:
+    """A digest of the validated body: a retry matches it, a reused event_id does not."""
+    canonical = json.dumps(event.model_dump(), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def _invitation_json(inv: Invitation) -> dict[str, Any]:
-    return {
+    """Where the invitation stands now (a replay answers this, not the first response)."""
+    body: dict[str, Any] = {
         "invitation_id": inv.id,
-        "status": "scheduled",
+        "status": inv.status.value,
         "send_at": inv.send_at.isoformat(),
     }
+    reason = stop_reason(inv)
+    if reason is not None:
+        body["reason"] = reason
+    return body
 
 
 class IntakeApi:
@@ -129,10 +159,17 @@ class IntakeApi:
             customer_id=event.customer.telegram_id,
             customer_name=event.customer.name,
             customer_language=event.customer.language,
-            context=dict(event.context),
+            context={k: _context_text(v) for k, v in event.context.items()},
             send_at=now + delay,
+            fingerprint=_fingerprint(event),
         )
-        inv, created = await self._repo.create_invitation(new, now)
+        try:
+            inv, created = await self._repo.create_invitation(new, now)
+        except EventConflict as exc:
+            return web.json_response(
+                {"error": str(exc), "event_id": exc.event_id, "invitation_id": exc.invitation_id},
+                status=409,
+            )
         if created:
             logger.info("event %s scheduled invitation %s at %s", event.type, inv.id, inv.send_at)
             self._on_scheduled()
@@ -154,6 +191,7 @@ class IntakeApi:
                 "invitation_id": inv.id,
                 "event_id": inv.event_id,
                 "status": inv.status.value,
+                "reason": stop_reason(inv),
                 "survey": inv.survey,
                 "send_at": inv.send_at.isoformat(),
                 "sent_at": inv.sent_at.isoformat() if inv.sent_at else None,

@@ -20,6 +20,7 @@ class NewEvent:
     customer_language: str | None
     context: dict[str, str]
     send_at: datetime
+    fingerprint: str | None = None  # digest of the request body; a retry must match it
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +31,9 @@ class Comment:
 
 
 class SurveyRepo(Protocol):
-    async def create_invitation(
-        self, event: NewEvent, now: datetime
-    ) -> tuple[Invitation, bool]: ...
+    async def create_invitation(self, event: NewEvent, now: datetime) -> tuple[Invitation, bool]:
+        """The invitation and whether it is new; raises EventConflict on a reused event_id."""
+        ...
 
     async def get_invitation(self, invitation_id: int) -> Invitation | None: ...
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from survey_flows.errors import EventConflict
 from survey_flows.models import (
     Answer,
     Category,
@@ -139,10 +140,26 @@ class SqliteRepo(AlertStorage):
     # --- intake ---------------------------------------------------------------------------
 
     async def create_invitation(self, event: NewEvent, now: datetime) -> tuple[Invitation, bool]:
-        """Store an event's invitation once; the same event_id again returns the stored one."""
+        """Store an event's invitation once; the same event_id again returns the stored one.
+
+        The same event_id with another body raises EventConflict (rows stored before digests
+        existed are compared by type and customer).
+        """
         async with self.transaction() as db:
             existing = await self._invitation_by_event(db, event.event_id)
             if existing is not None:
+                cursor = await db.execute(
+                    "SELECT fingerprint FROM invitations WHERE id = ?", (existing.id,)
+                )
+                (stored,) = await cursor.fetchone() or (None,)
+                same = (
+                    stored == event.fingerprint
+                    if stored is not None and event.fingerprint is not None
+                    else (existing.event_type, existing.customer_id)
+                    == (event.event_type, event.customer_id)
+                )
+                if not same:
+                    raise EventConflict(event.event_id, existing.id)
                 return existing, False
             await db.execute(
                 "INSERT INTO customers (telegram_id, name, language, created_at)"
@@ -153,8 +170,8 @@ class SqliteRepo(AlertStorage):
             )
             cursor = await db.execute(
                 "INSERT INTO invitations (event_id, event_type, survey, customer_id, context,"
-                " created_at, send_at, due_at, status)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'scheduled')",
+                " created_at, send_at, due_at, status, fingerprint)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?)",
                 (
                     event.event_id,
                     event.event_type,
@@ -164,6 +181,7 @@ class SqliteRepo(AlertStorage):
                     to_db(now),
                     to_db(event.send_at),
                     to_db(event.send_at),
+                    event.fingerprint,
                 ),
             )
             invitation_id = cursor.lastrowid

@@ -15,3 +15,11 @@ class InvalidAnswer(SurveyError):
 
 class StaleAnswer(InvalidAnswer):
     """The question was already answered, or the survey has moved on, finished or expired."""
+
+
+class EventConflict(SurveyError):
+    """An event_id came again with a different body: the caller reused an id by mistake."""
+
+    def __init__(self, event_id: str, invitation_id: int) -> None:
+        super().__init__(f"event_id {event_id!r} was already used with a different body")
+        self.event_id, self.invitation_id = event_id, invitation_id

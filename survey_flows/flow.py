@@ -107,3 +107,29 @@ __all__ = [
     "on_followup",
     "on_score",
 ]
+
+
+# Why an invitation stopped, as the intake API reports it: the reason a shop can act on.
+_STOP_REASONS = {
+    (InvitationStatus.FAILED, "unreachable"): "unreachable",
+    (InvitationStatus.CANCELLED, "opted_out"): "opted_out",
+    (InvitationStatus.CANCELLED, SendDecision.OPTED_OUT.value): "opted_out",
+    (InvitationStatus.CANCELLED, SendDecision.RECENTLY_SURVEYED.value): "suppressed",
+    (InvitationStatus.FAILED, SendDecision.UNREACHABLE.value): "unreachable",
+}
+
+
+def stop_reason(inv: Invitation) -> str | None:
+    """`unreachable`, `opted_out`, `expired`, `suppressed` or `failed: <why>`; None while alive."""
+    if inv.status in (InvitationStatus.SCHEDULED, InvitationStatus.ACTIVE):
+        return None
+    if inv.status is InvitationStatus.COMPLETED:
+        return None
+    if inv.status is InvitationStatus.EXPIRED:
+        return "expired"
+    known = _STOP_REASONS.get((inv.status, inv.note or ""))
+    if known:
+        return known
+    if inv.status is InvitationStatus.CANCELLED:
+        return "suppressed"
+    return f"failed: {inv.note or 'unknown'}"

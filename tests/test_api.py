@@ -1,5 +1,6 @@
 """The intake API over real HTTP against a real SQLite file: accepted events and every bad input."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -99,11 +100,62 @@ async def test_same_event_id_returns_same_invitation(api: Api) -> None:
     status, first = await api.post(event())
     assert status == 202
     before = await api.rows()
-    status, again = await api.post(event(delay_seconds=5, context={"x": "y"}))
+    status, again = await api.post(event())
     assert status == 200, f"a retried webhook got {status}, not 200"
     assert again == first, "a retried webhook got a different invitation"
     assert await api.rows() == before, "a retried webhook stored something new"
     assert len(api.scheduled) == 1
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"delay_seconds": 5},
+        {"context": {"x": "y"}},
+        {"type": "ticket_closed"},
+        {"customer": {"telegram_id": 777, "name": "Bob"}},
+    ],
+)
+async def test_reused_event_id_with_another_body_is_409(api: Api, changed: dict) -> None:
+    status, first = await api.post(event())
+    assert status == 202
+    before = await api.rows()
+    status, data = await api.post(event(**changed))
+    assert status == 409, f"a reused event_id with another body ({changed}) was answered {status}"
+    assert data["event_id"] == "order-1001", data
+    assert data["invitation_id"] == first["invitation_id"]
+    assert "different body" in data["error"]
+    assert await api.rows() == before, "a conflicting repeat changed what was stored"
+
+
+async def test_replay_answers_the_current_status(api: Api) -> None:
+    """A shop replaying a webhook days later learns where the survey stands, not "scheduled"."""
+    status, first = await api.post(event())
+    await api.repo.opt_out(424242, NOW)
+    status, again = await api.post(event())
+    assert status == 200
+    assert again["status"] == "cancelled", f"the replay still said {again['status']!r}"
+    assert again["reason"] == "opted_out"
+    resp = await api.client.get(f"/api/v1/invitations/{first['invitation_id']}", headers=AUTH)
+    shown = await resp.json()
+    assert (shown["status"], shown["reason"]) == ("cancelled", "opted_out"), shown
+
+
+async def test_context_values_may_be_numbers_and_booleans(api: Api) -> None:
+    body = event(context={"order_id": 1001, "amount": 12.5, "gift": True, "product": "Tea"})
+    status, data = await api.post(body)
+    assert status == 202, f"a context with numbers was refused: {data}"
+    inv = await api.repo.get_invitation(data["invitation_id"])
+    assert inv is not None
+    assert inv.context == {"order_id": "1001", "amount": "12.5", "gift": "true", "product": "Tea"}
+
+
+async def test_concurrent_posts_of_one_event_make_one_invitation(api: Api) -> None:
+    results = await asyncio.gather(*(api.post(event()) for _ in range(50)))
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] * 49 + [202], statuses
+    assert len({data["invitation_id"] for _, data in results}) == 1
+    assert (await api.rows())["invitations"] == 1, "one webhook burst made several surveys"
 
 
 @pytest.mark.parametrize(
@@ -147,7 +199,7 @@ async def test_missing_or_wrong_token_is_401(api: Api, headers: dict[str, str]) 
         (event(customer={"telegram_id": 4.0}), "customer.telegram_id"),
         (event(customer={"telegram_id": -5}), "customer.telegram_id"),
         (event(customer={"telegram_id": 1, "name": 5}), "customer.name"),
-        (event(context={"order_id": 1001}), "context.order_id"),
+        (event(context={"order_id": None}), "context.order_id"),
         (event(context={"order": {"id": "1"}}), "context.order"),
         (event(context={"tags": ["a"]}), "context.tags"),
         (event(context=["order_id"]), "context"),

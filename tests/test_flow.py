@@ -7,7 +7,7 @@ import pytest
 
 from survey_flows.definitions import BUILTIN_SURVEYS
 from survey_flows.errors import InvalidAnswer, StaleAnswer
-from survey_flows.flow import START, SendDecision, decide_send, on_followup, on_score
+from survey_flows.flow import START, SendDecision, decide_send, on_followup, on_score, stop_reason
 from survey_flows.models import (
     Category,
     Customer,
@@ -177,3 +177,25 @@ def test_decide_send(
         inv, customer, NOW, expire_after=EXPIRE, min_gap=min_gap, last_invited_at=last_invited
     )
     assert got is expected, f"a due survey would be handled as {got!r} instead of {expected!r}"
+
+
+@pytest.mark.parametrize(
+    ("status", "note", "reason"),
+    [
+        (InvitationStatus.SCHEDULED, None, None),
+        (InvitationStatus.ACTIVE, None, None),
+        (InvitationStatus.COMPLETED, None, None),
+        (InvitationStatus.EXPIRED, "too_late", "expired"),
+        (InvitationStatus.EXPIRED, None, "expired"),
+        (InvitationStatus.CANCELLED, "opted_out", "opted_out"),
+        (InvitationStatus.CANCELLED, "recently_surveyed", "suppressed"),
+        (InvitationStatus.FAILED, "unreachable", "unreachable"),
+        (InvitationStatus.FAILED, "rejected: chat not found", "failed: rejected: chat not found"),
+        (InvitationStatus.FAILED, None, "failed: unknown"),
+    ],
+)
+def test_stop_reason_tells_the_shop_why(
+    status: InvitationStatus, note: str | None, reason: str | None
+) -> None:
+    inv = replace(invitation(status=status), note=note)
+    assert stop_reason(inv) == reason, f"the API would say {stop_reason(inv)!r} for {status}/{note}"
