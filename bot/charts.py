@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import matplotlib
 from matplotlib import dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -23,6 +24,10 @@ from matplotlib.patches import Patch
 
 from survey_flows.models import Category, Metric
 from survey_flows.reports import Segment, TrendPoint
+
+# Every label is literal text: a product called "promo $x$" is a name, not a formula (and a
+# broken formula would crash the chart). Set once for the process: no chart wants math text.
+matplotlib.rcParams["text.parse_math"] = False
 
 COLOURS = {
     Category.DETRACTOR: "#d64541",

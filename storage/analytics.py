@@ -169,7 +169,9 @@ class Analytics:
             cursor = await db.execute(
                 "SELECT count(*), coalesce(sum(EXISTS (SELECT 1 FROM answers x"
                 f" WHERE x.invitation_id = i.id)), 0) FROM invitations i{inv_joins}"
-                " WHERE i.sent_at >= ? AND i.sent_at < ?",
+                " WHERE i.sent_at >= ? AND i.sent_at < ?"
+                # Refused for good before any message existed (403, chat not found): not sent.
+                " AND NOT (i.status = 'failed' AND i.message_id IS NULL)",
                 [*inv_params, to_db(start), to_db(end)],
             )
             sent, answered = await cursor.fetchone()

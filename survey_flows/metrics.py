@@ -1,7 +1,15 @@
-"""Metric maths on score distributions: NPS, CSAT, CES, with sample size and margin of error.
+"""Metric maths on score distributions: NPS, CSAT, CES, with sample size and 95% intervals.
 
 Inputs are distributions (score -> number of answers) so that storage can aggregate in SQL and
 hand over a dozen numbers instead of a million rows.
+
+Intervals are chosen to stay honest at the edges, where the textbook Wald interval collapses to
+±0 (every answer the same) and small samples look certain:
+- CSAT: Wilson score interval on the share of 4-5 answers.
+- NPS: adjusted Wald (Rocks 2016, "Interval Estimation for the Net Promoter Score"): add 3/4 of
+  an answer to promoters and to detractors and 3 to n, then the trinomial variance.
+- CES: Student's t on the mean; no interval from one answer or when every answer is the same.
+`margin` is the larger distance from the value to either end, so "±" never overstates certainty.
 """
 
 from __future__ import annotations
@@ -24,7 +32,8 @@ class MetricResult:
     n: int
     # NPS: share (%) per category; CSAT/CES: count per score point.
     breakdown: dict[str, float] = field(default_factory=dict)
-    margin: float | None = None  # 95% margin of error, in the metric's units; None for CES/empty
+    margin: float | None = None  # 95% margin of error, in the metric's units; None if unknown
+    interval: tuple[float, float] | None = None  # the 95% interval itself (may be asymmetric)
 
 
 def distribution(scores: Iterable[int]) -> dict[int, int]:
@@ -35,8 +44,52 @@ def _pct(part: int, n: int) -> float:
     return 100.0 * part / n if n else 0.0
 
 
+# Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom.
+_T95 = (
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+)  # fmt: skip
+
+
+def t95(df: int) -> float:
+    """The two-sided 95% t quantile; past 30 degrees of freedom, its Cornish-Fisher expansion."""
+    if df < 1:
+        raise ValueError("degrees of freedom must be at least 1")
+    if df <= len(_T95):
+        return _T95[df - 1]
+    z = Z95
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+
+
+def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a proportion, as fractions in 0..1."""
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def adjusted_wald_nps(promoters: int, detractors: int, n: int) -> tuple[float, float]:
+    """Adjusted Wald interval for NPS (Rocks 2016), as fractions in -1..1."""
+    n_adj = n + 3
+    p, d = (promoters + 0.75) / n_adj, (detractors + 0.75) / n_adj
+    centre = p - d
+    half = Z95 * math.sqrt((p + d - centre**2) / n_adj)
+    return max(-1.0, centre - half), min(1.0, centre + half)
+
+
+def _widened(value: float, low: float, high: float) -> tuple[float, tuple[float, float]]:
+    """(margin, interval) with the interval stretched to hold the observed value.
+
+    The adjusted Wald centre is pulled towards 0, so at tiny n it may leave out what was seen.
+    """
+    interval = (min(low, value), max(high, value))
+    return max(value - interval[0], interval[1] - value), interval
+
+
 def nps(counts: Mapping[int, int]) -> MetricResult:
-    """NPS = % promoters - % detractors, in -100..100; margin from the trinomial variance."""
+    """NPS = % promoters - % detractors, in -100..100; adjusted Wald interval."""
     n = sum(counts.values())
     by_cat = Counter[Category]()
     for score, c in counts.items():
@@ -44,28 +97,30 @@ def nps(counts: Mapping[int, int]) -> MetricResult:
     breakdown = {cat.value: _pct(by_cat[cat], n) for cat in Category}
     if n == 0:
         return MetricResult(Metric.NPS, None, 0, breakdown)
-    p, d = by_cat[Category.PROMOTER] / n, by_cat[Category.DETRACTOR] / n
-    value = 100.0 * (p - d)
-    variance = p + d - (p - d) ** 2
-    return MetricResult(Metric.NPS, value, n, breakdown, 100.0 * Z95 * math.sqrt(variance / n))
+    promoters, detractors = by_cat[Category.PROMOTER], by_cat[Category.DETRACTOR]
+    value = 100.0 * (promoters - detractors) / n
+    low, high = adjusted_wald_nps(promoters, detractors, n)
+    margin, interval = _widened(value, 100.0 * low, 100.0 * high)
+    return MetricResult(Metric.NPS, value, n, breakdown, margin, interval)
 
 
 def csat(counts: Mapping[int, int]) -> MetricResult:
-    """CSAT = % of answers scoring 4 or 5; margin from the binomial variance."""
+    """CSAT = % of answers scoring 4 or 5; Wilson score interval."""
     for score in counts:
         check_score(Metric.CSAT, score)
     n = sum(counts.values())
     breakdown = {str(s): float(counts.get(s, 0)) for s in SCALES[Metric.CSAT].points}
     if n == 0:
         return MetricResult(Metric.CSAT, None, 0, breakdown)
-    p = sum(c for s, c in counts.items() if s >= 4) / n
-    return MetricResult(
-        Metric.CSAT, 100.0 * p, n, breakdown, 100.0 * Z95 * math.sqrt(p * (1 - p) / n)
-    )
+    satisfied = sum(c for s, c in counts.items() if s >= 4)
+    value = 100.0 * satisfied / n
+    low, high = wilson(satisfied, n)
+    margin, interval = _widened(value, 100.0 * low, 100.0 * high)
+    return MetricResult(Metric.CSAT, value, n, breakdown, margin, interval)
 
 
 def ces(counts: Mapping[int, int]) -> MetricResult:
-    """CES = mean score on 1..7 (7 = easiest); margin from the sample standard deviation."""
+    """CES = mean score on 1..7 (7 = easiest); Student's t interval on the mean."""
     for score in counts:
         check_score(Metric.CES, score)
     n = sum(counts.values())
@@ -73,11 +128,12 @@ def ces(counts: Mapping[int, int]) -> MetricResult:
     if n == 0:
         return MetricResult(Metric.CES, None, 0, breakdown)
     mean = sum(s * c for s, c in counts.items()) / n
-    margin = None
-    if n > 1:
-        var = sum(c * (s - mean) ** 2 for s, c in counts.items()) / (n - 1)
-        margin = Z95 * math.sqrt(var / n)
-    return MetricResult(Metric.CES, mean, n, breakdown, margin)
+    if n < 2 or len([c for c in counts.values() if c]) < 2:
+        # One answer, or all alike: the spread is unknown, not zero.
+        return MetricResult(Metric.CES, mean, n, breakdown)
+    var = sum(c * (s - mean) ** 2 for s, c in counts.items()) / (n - 1)
+    margin = t95(n - 1) * math.sqrt(var / n)
+    return MetricResult(Metric.CES, mean, n, breakdown, margin, (mean - margin, mean + margin))
 
 
 COMPUTE = {Metric.NPS: nps, Metric.CSAT: csat, Metric.CES: ces}

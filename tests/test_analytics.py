@@ -87,7 +87,9 @@ async def add_answers(
             )
 
 
-async def add_unanswered(repo: SqliteRepo, sent: datetime, count: int) -> None:
+async def add_unanswered(
+    repo: SqliteRepo, sent: datetime, count: int, status: str = "expired"
+) -> None:
     async with repo.transaction() as db:
         for _ in range(count):
             inv = next(_ids)
@@ -99,8 +101,8 @@ async def add_unanswered(repo: SqliteRepo, sent: datetime, count: int) -> None:
             await db.execute(
                 "INSERT INTO invitations (id, event_id, event_type, survey, customer_id,"
                 " created_at, send_at, due_at, status, prompt_sent, sent_at)"
-                " VALUES (?, ?, 'purchase', 'csat', ?, ?, ?, ?, 'expired', 1, ?)",
-                (inv, f"ev-{inv}", 1000 + inv, *[to_db(sent)] * 4),
+                " VALUES (?, ?, 'purchase', 'csat', ?, ?, ?, ?, ?, 1, ?)",
+                (inv, f"ev-{inv}", 1000 + inv, *[to_db(sent)] * 3, status, to_db(sent)),
             )
 
 
@@ -134,10 +136,11 @@ def test_change_against_previous_period(now, before, delta, significant) -> None
 
 def test_change_margin_is_the_root_sum_of_squares_by_hand() -> None:
     a, b = csat({5: 80, 1: 20}), csat({5: 50, 1: 50})
-    # 80% of 100: m = 1.96*sqrt(.8*.2/100)*100 = 7.84; 50%: 9.80 -> sqrt(7.84²+9.80²) = 12.55
+    # Wilson, 80% of 100: [71.12, 86.66] -> ±8.88 (the wider side); 50%: ±9.62
+    # -> sqrt(8.88² + 9.62²) = 13.09
     result = change(a, b)
-    assert result.margin == pytest.approx(math.hypot(7.84, 9.80), abs=0.01)
-    assert result.significant  # 30 points > 12.55
+    assert result.margin == pytest.approx(math.hypot(8.88, 9.62), abs=0.02)
+    assert result.significant  # 30 points > 13.09
 
 
 @pytest.mark.parametrize(("n", "expected"), [(0, True), (9, True), (10, False), (11, False)])
@@ -266,6 +269,18 @@ async def test_activity_response_and_comment_rates(repo: SqliteRepo) -> None:
     assert activity.comment_rate == 0.25
     empty = await a.activity(NOW - timedelta(days=100), NOW - timedelta(days=99))
     assert empty.response_rate is None and empty.comment_rate is None
+
+
+async def test_response_rate_counts_only_delivered_invitations(repo: SqliteRepo) -> None:
+    """Customers who blocked the bot (403: never got the question) cannot answer it."""
+    a = Analytics(repo)
+    at = NOW - timedelta(hours=2)
+    await add_answers(repo, at, Metric.CSAT, [5, 4])
+    await add_unanswered(repo, at, 2)
+    await add_unanswered(repo, at, 6, status="failed")
+    activity = await a.activity(NOW - timedelta(days=1), NOW)
+    assert activity.invitations_sent == 4, "undelivered invitations were counted as sent"
+    assert activity.response_rate == 0.5, f"response rate shown as {activity.response_rate}"
 
 
 async def test_recent_detractor_comments_newest_first(repo: SqliteRepo) -> None:

@@ -75,6 +75,15 @@ def test_segments_chart(groups: int) -> None:
     assert height < 2000, "hundreds of groups must be cut to the biggest, not a giant image"
 
 
+@pytest.mark.parametrize("name", ["promo $x$", "$\\frac{", "50$ off $", "^_^ $$"])
+def test_dollar_signs_in_names_are_literal_text(name: str) -> None:
+    """A context value that looks like math text must not crash `/csat by product`."""
+    segs = segments(Metric.CSAT, {name: {5: 12, 1: 3}}, 10)
+    assert size(charts.render_segments(Metric.CSAT, f"CSAT · product={name}", segs, LABELS))
+    pts = points(2, Bucket.DAY, 3)
+    assert size(charts.render_trend(Metric.NPS, f"NPS · {name}", pts, "h", LABELS))
+
+
 def test_a_chinese_group_name_does_not_fail_the_chart() -> None:
     segs = segments(Metric.NPS, {"水壶": {10: 12}}, 10)
     assert size(charts.render_segments(Metric.NPS, "NPS", segs, LABELS))
