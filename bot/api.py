@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -84,7 +85,9 @@ def _invitation_json(inv: Invitation) -> dict[str, Any]:
 
 
 class IntakeApi:
-    def __init__(self, config: Config, repo: SurveyRepo, clock: Clock, on_scheduled) -> None:
+    def __init__(
+        self, config: Config, repo: SurveyRepo, clock: Clock, on_scheduled: Callable[[], None]
+    ) -> None:
         self._config, self._repo, self._clock = config, repo, clock
         self._on_scheduled = on_scheduled
         self._token = config.api.token.encode()

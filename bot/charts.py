@@ -12,9 +12,10 @@ import asyncio
 import io
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ParamSpec
 
 from matplotlib import dates as mdates
 from matplotlib.axes import Axes
@@ -23,6 +24,8 @@ from matplotlib.patches import Patch
 
 from survey_flows.models import Category, Metric
 from survey_flows.reports import Segment, TrendPoint
+
+P = ParamSpec("P")
 
 COLOURS = {
     Category.DETRACTOR: "#d64541",
@@ -169,10 +172,11 @@ def _value_line(ax: Axes, metric: Metric, points: Sequence[TrendPoint], marker_l
             if not p.trusted and not math.isnan(y)
         ]
         if trusted:
-            ax.scatter(*zip(*trusted, strict=True), color=LINE, s=45, zorder=3)
+            ax.scatter([x for x, _ in trusted], [y for _, y in trusted], color=LINE, s=45, zorder=3)
         if weak:
             ax.scatter(
-                *zip(*weak, strict=True),
+                [x for x, _ in weak],
+                [y for _, y in weak],
                 facecolors="white",
                 edgecolors=WEAK,
                 s=45,
@@ -307,13 +311,15 @@ def render_segments(
     return _png(fig)
 
 
-async def trend_png(*args, **kwargs) -> bytes:
-    return await asyncio.to_thread(render_trend, *args, **kwargs)
+def _off_the_loop(render: Callable[P, bytes]) -> Callable[P, Awaitable[bytes]]:
+    """`render` in a worker thread, with the same arguments (checked as `render`'s)."""
+
+    async def rendered(*args: P.args, **kwargs: P.kwargs) -> bytes:
+        return await asyncio.to_thread(render, *args, **kwargs)
+
+    return rendered
 
 
-async def overview_png(*args, **kwargs) -> bytes:
-    return await asyncio.to_thread(render_overview, *args, **kwargs)
-
-
-async def segments_png(*args, **kwargs) -> bytes:
-    return await asyncio.to_thread(render_segments, *args, **kwargs)
+trend_png = _off_the_loop(render_trend)
+overview_png = _off_the_loop(render_overview)
+segments_png = _off_the_loop(render_segments)
