@@ -284,9 +284,7 @@ def _parse_alerts(raw: Any) -> AlertRules:
 def _parse_reports(raw: Any, manager_ids: tuple[int, ...]) -> ReportsConfig:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from apscheduler.triggers.cron import CronTrigger
-
-    from survey_flows.periods import cron_with_day_names
+    from bot.workers.crontab import cron_trigger
 
     rp = _Section(
         raw, "reports", {"cron", "timezone", "chat_ids", "min_answers", "grace", "language"}
@@ -299,7 +297,7 @@ def _parse_reports(raw: Any, manager_ids: tuple[int, ...]) -> ReportsConfig:
     cron = rp.str("cron")
     if cron is not None:
         try:
-            CronTrigger.from_crontab(cron_with_day_names(cron), timezone=tz)
+            cron_trigger(cron, tz)
         except ValueError as exc:
             raise ConfigError(f'reports.cron: {exc} (write it like "0 9 * * mon")') from None
     chat_ids = rp.raw.get("chat_ids", list(manager_ids))
