@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -114,7 +115,9 @@ def _invitation_json(inv: Invitation) -> dict[str, Any]:
 
 
 class IntakeApi:
-    def __init__(self, config: Config, repo: SurveyRepo, clock: Clock, on_scheduled) -> None:
+    def __init__(
+        self, config: Config, repo: SurveyRepo, clock: Clock, on_scheduled: Callable[[], None]
+    ) -> None:
         self._config, self._repo, self._clock = config, repo, clock
         self._on_scheduled = on_scheduled
         self._token = config.api.token.encode()

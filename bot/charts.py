@@ -12,9 +12,10 @@ import asyncio
 import io
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ParamSpec
 
 import matplotlib
 from matplotlib import dates as mdates
@@ -28,6 +29,8 @@ from survey_flows.reports import Segment, TrendPoint
 # Every label is literal text: a product called "promo $x$" is a name, not a formula (and a
 # broken formula would crash the chart). Set once for the process: no chart wants math text.
 matplotlib.rcParams["text.parse_math"] = False
+
+P = ParamSpec("P")
 
 COLOURS = {
     Category.DETRACTOR: "#d64541",
@@ -174,10 +177,11 @@ def _value_line(ax: Axes, metric: Metric, points: Sequence[TrendPoint], marker_l
             if not p.trusted and not math.isnan(y)
         ]
         if trusted:
-            ax.scatter(*zip(*trusted, strict=True), color=LINE, s=45, zorder=3)
+            ax.scatter([x for x, _ in trusted], [y for _, y in trusted], color=LINE, s=45, zorder=3)
         if weak:
             ax.scatter(
-                *zip(*weak, strict=True),
+                [x for x, _ in weak],
+                [y for _, y in weak],
                 facecolors="white",
                 edgecolors=WEAK,
                 s=45,
@@ -312,13 +316,15 @@ def render_segments(
     return _png(fig)
 
 
-async def trend_png(*args, **kwargs) -> bytes:
-    return await asyncio.to_thread(render_trend, *args, **kwargs)
+def _off_the_loop(render: Callable[P, bytes]) -> Callable[P, Awaitable[bytes]]:
+    """`render` in a worker thread, with the same arguments (checked as `render`'s)."""
+
+    async def rendered(*args: P.args, **kwargs: P.kwargs) -> bytes:
+        return await asyncio.to_thread(render, *args, **kwargs)
+
+    return rendered
 
 
-async def overview_png(*args, **kwargs) -> bytes:
-    return await asyncio.to_thread(render_overview, *args, **kwargs)
-
-
-async def segments_png(*args, **kwargs) -> bytes:
-    return await asyncio.to_thread(render_segments, *args, **kwargs)
+trend_png = _off_the_loop(render_trend)
+overview_png = _off_the_loop(render_overview)
+segments_png = _off_the_loop(render_segments)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from survey_flows.alerts import DEFAULT_ALERT_MAX, AlertRules
 from survey_flows.definitions import build_surveys, build_triggers
@@ -104,7 +105,19 @@ class _Section:
     def _where(self, key: str) -> str:
         return f"{self.name}.{key}"
 
-    def str(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
+    # The methods are named after the types they return, so inside the class `builtins.` says
+    # which is meant; with a default the value is never None.
+    @overload
+    def str(
+        self, key: builtins.str, default: builtins.str, *, required: bool = ...
+    ) -> builtins.str: ...
+    @overload
+    def str(
+        self, key: builtins.str, default: None = ..., *, required: bool = ...
+    ) -> builtins.str | None: ...
+    def str(
+        self, key: builtins.str, default: builtins.str | None = None, *, required: bool = False
+    ) -> builtins.str | None:
         value = self.raw.get(key, default)
         if value is None:
             if required:
@@ -114,7 +127,32 @@ class _Section:
             raise ConfigError(f"{self._where(key)}: must be a non-empty string")
         return value
 
-    def int(self, key: str, default: int | None = None, *, low: int | None = None, high=None):
+    @overload
+    def int(
+        self,
+        key: builtins.str,
+        default: builtins.int,
+        *,
+        low: builtins.int | None = ...,
+        high: builtins.int | None = ...,
+    ) -> builtins.int: ...
+    @overload
+    def int(
+        self,
+        key: builtins.str,
+        default: None = ...,
+        *,
+        low: builtins.int | None = ...,
+        high: builtins.int | None = ...,
+    ) -> builtins.int | None: ...
+    def int(
+        self,
+        key: builtins.str,
+        default: builtins.int | None = None,
+        *,
+        low: builtins.int | None = None,
+        high: builtins.int | None = None,
+    ) -> builtins.int | None:
         value = self.raw.get(key, default)
         if value is None:
             return None
@@ -124,7 +162,7 @@ class _Section:
             raise ConfigError(f"{self._where(key)}: must be between {low} and {high}")
         return value
 
-    def int_list(self, key: str) -> tuple[int, ...]:
+    def int_list(self, key: builtins.str) -> tuple[builtins.int, ...]:
         value = self.raw.get(key, [])
         if not isinstance(value, list) or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in value
@@ -132,7 +170,7 @@ class _Section:
             raise ConfigError(f"{self._where(key)}: must be a list of integer user ids")
         return tuple(value)
 
-    def duration(self, key: str, default: timedelta) -> timedelta:
+    def duration(self, key: builtins.str, default: timedelta) -> timedelta:
         value = self.raw.get(key)
         if value is None:
             return default
@@ -246,9 +284,7 @@ def _parse_alerts(raw: Any) -> AlertRules:
 def _parse_reports(raw: Any, manager_ids: tuple[int, ...]) -> ReportsConfig:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from apscheduler.triggers.cron import CronTrigger
-
-    from survey_flows.periods import cron_with_day_names
+    from bot.workers.crontab import cron_trigger
 
     rp = _Section(
         raw, "reports", {"cron", "timezone", "chat_ids", "min_answers", "grace", "language"}
@@ -261,7 +297,7 @@ def _parse_reports(raw: Any, manager_ids: tuple[int, ...]) -> ReportsConfig:
     cron = rp.str("cron")
     if cron is not None:
         try:
-            CronTrigger.from_crontab(cron_with_day_names(cron), timezone=tz)
+            cron_trigger(cron, tz)
         except ValueError as exc:
             raise ConfigError(f'reports.cron: {exc} (write it like "0 9 * * mon")') from None
     chat_ids = rp.raw.get("chat_ids", list(manager_ids))

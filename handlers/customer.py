@@ -47,6 +47,8 @@ def _display_name(message: Message) -> str:
 @router.message(CommandStart())
 async def on_start(message: Message, repo: SurveyRepo, config: Config, clock: Clock) -> None:
     user = message.from_user
+    if user is None:
+        return  # no sender (a channel post): there is nobody to answer
     await repo.touch_customer(
         user.id, clock(), name=user.full_name, username=user.username, language=user.language_code
     )
@@ -60,6 +62,8 @@ async def on_start(message: Message, repo: SurveyRepo, config: Config, clock: Cl
 @router.message(Command("stop"))
 async def on_stop(message: Message, repo: SurveyRepo, config: Config, clock: Clock) -> None:
     user = message.from_user
+    if user is None:
+        return  # no sender (a channel post): there is nobody to answer
     lang = await _lang(repo, user.id, user.language_code, config)
     customer = await repo.get_customer(user.id)
     if customer is not None and customer.opted_out_at is not None:
@@ -73,6 +77,8 @@ async def on_stop(message: Message, repo: SurveyRepo, config: Config, clock: Clo
 @router.message(Command("help"))
 async def on_help(message: Message, repo: SurveyRepo, config: Config) -> None:
     user = message.from_user
+    if user is None:
+        return  # no sender (a channel post): there is nobody to answer
     await message.answer(t(await _lang(repo, user.id, user.language_code, config), "help"))
 
 
@@ -141,8 +147,9 @@ async def on_score(
         inv.id, callback_data.q, question.metric, callback_data.v, outcome.category, now
     )
     alert = None
-    if config.alerts_enabled and raises_alert(question.metric, callback_data.v, config.alerts):
-        alert = NewAlert(config.telegram.staff_chat_id, now + config.alerts.escalate_after)
+    staff_chat_id = config.telegram.staff_chat_id if config.alerts_enabled else None
+    if staff_chat_id is not None and raises_alert(question.metric, callback_data.v, config.alerts):
+        alert = NewAlert(staff_chat_id, now + config.alerts.escalate_after)
     if not await repo.record_score(inv, outcome.position, answer, alert=alert):
         await query.answer(t(lang, "notice.already"))
         return
@@ -151,6 +158,8 @@ async def on_score(
     if alert is not None and alerts is not None:
         alerts.wake()
     await query.answer(t(lang, "notice.saved"))
+    if query.message is None:
+        return  # no message to edit (an inline-mode button); the answer is stored
     await edit_message(
         bot,
         inv.customer_id,
@@ -246,14 +255,19 @@ async def on_message(
     alerts: AlertWorker | None,
 ) -> None:
     user = message.from_user
+    if user is None:
+        return  # no sender (a channel post): there is nobody to answer
     lang = await _lang(repo, user.id, user.language_code, config)
     if message.text and message.text.startswith("/"):
         await message.answer(t(lang, "help"))
         return
     inv = await repo.awaiting_followup(user.id)
     comment = _comment_of(message)
-    relayed = inv is None and comment is not None
-    if relayed and await _relay_to_staff(message, comment, bot, repo, config, clock):
+    if (
+        inv is None
+        and comment is not None
+        and await _relay_to_staff(user.id, comment, bot, repo, config, clock)
+    ):
         return
     if inv is None or comment is None:
         await message.answer(t(lang, "no_survey"))
@@ -266,10 +280,10 @@ async def on_message(
 
 
 async def _relay_to_staff(
-    message: Message, comment: Comment, bot: Bot, repo: SurveyRepo, config: Config, clock: Clock
+    customer_id: int, comment: Comment, bot: Bot, repo: SurveyRepo, config: Config, clock: Clock
 ) -> bool:
     """While staff talk with the customer about an open alert, their messages go to its thread."""
-    alert = await repo.open_alert_of_customer(message.from_user.id)
+    alert = await repo.open_alert_of_customer(customer_id)
     if alert is None:
         return False
     staff_lang = config.delivery.default_language
@@ -280,7 +294,7 @@ async def _relay_to_staff(
         kind = t(staff_lang, f"alert.kind.{comment.kind}")
         text = t(staff_lang, "alert.relayed_media", id=alert.id, kind=kind)
         sent = await send(bot, alert.chat_id, text, reply_to=alert.message_id)
-        if sent.message is not None:
+        if sent.message is not None and comment.file_id is not None:
             media = await send(
                 bot,
                 alert.chat_id,
@@ -292,7 +306,7 @@ async def _relay_to_staff(
     if sent.message is None:
         return False
     await repo.add_alert_message(alert.chat_id, sent.message.message_id, alert.id)
-    await repo.log_alert_action(alert.id, message.from_user.id, None, "relayed", clock())
+    await repo.log_alert_action(alert.id, customer_id, None, "relayed", clock())
     return True
 
 
@@ -314,8 +328,12 @@ async def on_recheck(
     await query.answer(t(lang, "notice.saved"))
     key = "recheck.answer_yes" if solved else "recheck.answer_no"
     question = t(lang, "recheck.question")
-    await edit_message(
-        bot, query.message.chat.id, query.message.message_id, raw_t(lang, key, question=question)
-    )
+    if query.message is not None:  # None for an inline-mode button: nothing to edit
+        await edit_message(
+            bot,
+            query.message.chat.id,
+            query.message.message_id,
+            raw_t(lang, key, question=question),
+        )
     if alerts is not None:
         alerts.wake()

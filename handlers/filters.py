@@ -12,7 +12,12 @@ class InStaffChat(BaseFilter):
     """Only the configured staff chat: the buttons live there, so its members are the staff."""
 
     async def __call__(self, event: TelegramObject, config: Config) -> bool:
-        chat = event.message.chat if isinstance(event, CallbackQuery) else event.chat
+        if isinstance(event, CallbackQuery):
+            chat = event.message.chat if event.message is not None else None
+        elif isinstance(event, Message):
+            chat = event.chat
+        else:
+            return False
         return chat is not None and chat.id == config.telegram.staff_chat_id
 
 

@@ -9,6 +9,7 @@ which answers every private text.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
@@ -44,13 +45,14 @@ def _lang(message: Message, config: Config) -> str:
 
 
 async def _selection(
-    message: Message, command: CommandObject, config: Config, clock: Clock, usage: str, **kw
+    message: Message, command: CommandObject, config: Config, clock: Clock, usage: str, **kw: Any
 ) -> Selection | None:
     """The parsed arguments, or None after a one-line usage reply naming what was wrong."""
     try:
         return parse_selection(command.args, clock(), compose.tz_of(config.reports), **kw)
     except BadArguments as exc:
-        logger.info("manager %s: bad arguments to /%s", message.from_user.id, command.command)
+        manager_id = message.from_user.id if message.from_user else 0
+        logger.info("manager %s: bad arguments to /%s", manager_id, command.command)
         lang = _lang(message, config)
         await message.answer(t(lang, usage, error=str(exc), command=command.command))
         return None
@@ -107,7 +109,8 @@ async def on_export(
     )
     if selection is None:
         return
-    logger.info("manager %s exports %s", message.from_user.id, selection.period.label)
+    manager_id = message.from_user.id if message.from_user else 0
+    logger.info("manager %s exports %s", manager_id, selection.period.label)
     await sender.send_export(
         bot, message.chat.id, Analytics(repo), selection, config.reports, _lang(message, config)
     )

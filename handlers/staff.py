@@ -14,7 +14,7 @@ from bot.telegram.send import send
 from bot.views.alert_card import list_text
 from bot.views.callbacks import AlertCb
 from bot.views.texts import language_of, t
-from storage.sqlite import SqliteRepo
+from storage.base import SurveyRepo
 from survey_flows.clock import Clock
 
 from .filters import InStaffChat
@@ -39,7 +39,7 @@ def _name(user: Any) -> str:
 async def on_alert_button(
     query: CallbackQuery,
     callback_data: AlertCb,
-    repo: SqliteRepo,
+    repo: SurveyRepo,
     config: Config,
     clock: Clock,
     alerts: Any,
@@ -76,15 +76,17 @@ async def on_alert_button(
 
 
 @router.message(Command("alerts"))
-async def on_alerts(message: Message, repo: SqliteRepo, config: Config, clock: Clock) -> None:
+async def on_alerts(message: Message, repo: SurveyRepo, config: Config, clock: Clock) -> None:
     await message.answer(list_text(await repo.open_alerts(), _lang(config), clock()))
 
 
 @router.message(F.reply_to_message & (F.text | F.caption))
 async def on_reply(
-    message: Message, bot: Bot, repo: SqliteRepo, config: Config, clock: Clock
+    message: Message, bot: Bot, repo: SurveyRepo, config: Config, clock: Clock
 ) -> None:
     """A reply to an alert (or to its thread) goes to the customer, signed by the team."""
+    if message.reply_to_message is None:  # the router's filter already requires a reply
+        return
     alert = await repo.alert_of_message(message.chat.id, message.reply_to_message.message_id)
     if alert is None:
         return
@@ -92,8 +94,9 @@ async def on_reply(
     text = message.text or message.caption
     lang = language_of(alert.customer_language, _lang(config))
     sent = await send(bot, alert.customer_id, t(lang, "support.message", text=text))
+    staff = message.from_user
     await repo.log_alert_action(
-        alert.id, message.from_user.id, _name(message.from_user), "replied", clock()
+        alert.id, staff.id if staff else None, _name(staff) if staff else None, "replied", clock()
     )
     if sent.message is None:
         reason = t(_lang(config), "alert.blocked") if sent.blocked else sent.error or "?"

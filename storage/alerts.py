@@ -15,6 +15,7 @@ import aiosqlite
 
 from survey_flows.models import Invitation
 
+from .rows import inserted_id, one_row
 from .timestamps import from_db, to_db
 
 if TYPE_CHECKING:
@@ -140,7 +141,7 @@ class AlertStorage:
                 to_db(alert.escalate_at),
             ),
         )
-        await self._log(db, cursor.lastrowid, None, None, "created", now)
+        await self._log(db, inserted_id(cursor), None, None, "created", now)
 
     @staticmethod
     async def _log(
@@ -180,7 +181,7 @@ class AlertStorage:
     async def count_alerts_to_post(self) -> int:
         async with self.reading() as db:
             cursor = await db.execute("SELECT count(*) FROM alerts WHERE post_state = 0")
-            return (await cursor.fetchone())[0]
+            return (await one_row(cursor))[0]
 
     async def mark_alert_posted(self, alert_id: int, chat_id: int, message_id: int) -> None:
         async with self.transaction() as db:
@@ -407,7 +408,7 @@ class AlertStorage:
                 " UNION ALL SELECT min(recheck_at) FROM alerts"
                 "  WHERE status = 'resolved' AND recheck_sent_at IS NULL)"
             )
-            return from_db((await cursor.fetchone())[0])
+            return from_db((await one_row(cursor))[0])
 
     # --- figures for managers ------------------------------------------------------------
 
@@ -419,9 +420,9 @@ class AlertStorage:
                 " WHERE created_at >= ? AND created_at < ?",
                 (to_db(since), to_db(until)),
             )
-            rows = await cursor.fetchall()
+            rows = list(await cursor.fetchall())
             cursor = await db.execute("SELECT count(*) FROM alerts WHERE status != 'resolved'")
-            open_now = (await cursor.fetchone())[0]
+            open_now = (await one_row(cursor))[0]
         take = [
             (from_db(r["taken_at"]) - from_db(r["created_at"])).total_seconds()
             for r in rows

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from survey_flows.models import Metric
 
+from .rows import one_row
 from .sqlite import SqliteRepo, from_db, to_db
 
 Filters = Sequence[tuple[str, str]]
@@ -174,13 +175,13 @@ class Analytics:
                 " AND NOT (i.status = 'failed' AND i.message_id IS NULL)",
                 [*inv_params, to_db(start), to_db(end)],
             )
-            sent, answered = await cursor.fetchone()
+            sent, answered = await one_row(cursor)
             cursor = await db.execute(
                 f"SELECT count(*), count(a.commented_at) FROM answers a{ans_joins}"
                 " WHERE a.answered_at >= ? AND a.answered_at < ?",
                 [*ans_params, to_db(start), to_db(end)],
             )
-            answers, comments = await cursor.fetchone()
+            answers, comments = await one_row(cursor)
         return Activity(sent, answered, answers, comments)
 
     async def recent_comments(
@@ -237,7 +238,7 @@ class Analytics:
                 cursor = await db.execute(
                     sql, [*params, to_db(start), to_db(end), after[0], after[1], page]
                 )
-                rows = await cursor.fetchall()
+                rows = list(await cursor.fetchall())
             for r in rows:
                 yield ExportRow(
                     from_db(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], json.loads(r[10])
@@ -256,7 +257,7 @@ class Analytics:
                 " WHERE job = ? AND sent_at IS NOT NULL AND period_end <= ?",
                 (job, to_db(before)),
             )
-            (value,) = await cursor.fetchone()
+            (value,) = await one_row(cursor)
         return from_db(value)
 
     async def claim_report(
@@ -279,7 +280,7 @@ class Analytics:
                 "SELECT sent_at FROM report_runs WHERE job = ? AND fire_time = ? AND chat_id = ?",
                 (job, to_db(fire_time), chat_id),
             )
-            (sent_at,) = await cursor.fetchone()
+            (sent_at,) = await one_row(cursor)
         return sent_at is None
 
     async def mark_report_sent(

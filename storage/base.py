@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from storage.alerts import AlertView
+from storage.alerts import AlertView, NewAlert
 from survey_flows.models import Answer, Customer, Invitation, InvitationStatus, Position
 
 
@@ -56,7 +56,12 @@ class SurveyRepo(Protocol):
     ) -> None: ...
 
     async def record_score(
-        self, inv: Invitation, new_position: Position, answer: Answer
+        self,
+        inv: Invitation,
+        new_position: Position,
+        answer: Answer,
+        *,
+        alert: NewAlert | None = None,
     ) -> bool: ...
 
     async def record_followup(
@@ -87,7 +92,25 @@ class SurveyRepo(Protocol):
 
     async def mark_unreachable(self, telegram_id: int, now: datetime) -> None: ...
 
-    # Alerts (storage/alerts.py) used by the customer handlers.
+    # Alerts (storage/alerts.py) used by the customer and staff handlers.
+    async def get_alert(self, alert_id: int) -> AlertView | None: ...
+
+    async def open_alerts(self, limit: int = 50) -> list[AlertView]: ...
+
+    async def alert_of_message(self, chat_id: int, message_id: int) -> AlertView | None: ...
+
+    async def take_alert(
+        self, alert_id: int, actor_id: int, actor_name: str, now: datetime
+    ) -> bool: ...
+
+    async def resolve_alert(
+        self, alert_id: int, actor_id: int, actor_name: str, now: datetime, recheck_at: datetime
+    ) -> bool: ...
+
+    async def request_alert_card(self, alert_id: int) -> bool: ...
+
+    async def mark_dirty(self, alert_id: int, note: str | None = None) -> None: ...
+
     async def open_alert_of_customer(self, customer_id: int) -> AlertView | None: ...
 
     async def add_alert_message(self, chat_id: int, message_id: int, alert_id: int) -> None: ...

@@ -31,6 +31,7 @@ from survey_flows.models import (
 
 from .alerts import AlertStorage, NewAlert
 from .base import Comment, NewEvent
+from .rows import inserted_id, one_row
 from .timestamps import from_db, to_db
 
 logger = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ class SqliteRepo(AlertStorage):
 
     async def _migrate(self) -> None:
         async with self._lock:
-            (version,) = await (await self._conn.execute("PRAGMA user_version")).fetchone()
+            (version,) = await one_row(await self._conn.execute("PRAGMA user_version"))
             for number, sql in _migrations():
                 if number <= version:
                     continue
@@ -184,12 +185,14 @@ class SqliteRepo(AlertStorage):
                     event.fingerprint,
                 ),
             )
-            invitation_id = cursor.lastrowid
+            invitation_id = inserted_id(cursor)
             await db.executemany(
                 "INSERT INTO invitation_context (invitation_id, key, value) VALUES (?, ?, ?)",
                 [(invitation_id, k, v) for k, v in event.context.items()],
             )
             created = await self._invitation_by_id(db, invitation_id)
+            if created is None:
+                raise LookupError(f"invitation {invitation_id} vanished inside its own INSERT")
             return created, True
 
     async def _invitation_by_event(
@@ -234,7 +237,7 @@ class SqliteRepo(AlertStorage):
                 "SELECT min(due_at) FROM invitations WHERE prompt_sent = 0"
                 " AND status IN ('scheduled', 'active', 'completed')"
             )
-            (value,) = await cursor.fetchone()
+            (value,) = await one_row(cursor)
             return from_db(value)
 
     async def claim_prompt(self, inv: Invitation, now: datetime) -> bool:
@@ -361,7 +364,7 @@ class SqliteRepo(AlertStorage):
             )
             if alert is not None:
                 # In the same transaction: an acknowledged detractor always has its alert.
-                await self._insert_alert(db, cursor.lastrowid, inv, alert, answer.answered_at)
+                await self._insert_alert(db, inserted_id(cursor), inv, alert, answer.answered_at)
             return True
 
     async def record_followup(
@@ -472,7 +475,7 @@ class SqliteRepo(AlertStorage):
             cursor = await db.execute(
                 "SELECT * FROM customers WHERE telegram_id = ?", (telegram_id,)
             )
-            return _customer(await cursor.fetchone())
+            return _customer(await one_row(cursor))
 
     async def last_invited_at(self, customer_id: int) -> datetime | None:
         async with self.reading() as db:

@@ -1,6 +1,7 @@
 """How times are stored: one textual form, so that string order is time order."""
 
 from datetime import UTC, datetime
+from typing import overload
 
 
 def to_db(dt: datetime | None) -> str | None:
@@ -10,5 +11,11 @@ def to_db(dt: datetime | None) -> str | None:
     return dt.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+@overload
+def from_db(text: str) -> datetime: ...
+@overload
+def from_db(text: None) -> None: ...
+@overload
+def from_db(text: str | None) -> datetime | None: ...
 def from_db(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)

@@ -42,7 +42,7 @@ def _question(raw: Any, where: str) -> Question:
     if unknown:
         raise InvalidDefinition(f"{where}.{sorted(unknown)[0]}: unknown key")
     try:
-        metric = Metric(raw.get("metric"))
+        metric = Metric(raw.get("metric", ""))
     except ValueError:
         raise InvalidDefinition(f"{where}.metric: must be one of csat, nps, ces") from None
     followup_raw = raw.get("followup")

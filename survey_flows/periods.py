@@ -214,19 +214,3 @@ def bucket_edges(period: Period, bucket: Bucket, tz: tzinfo = UTC) -> list[datet
 
 def describe_filters(filters: tuple[tuple[str, str], ...]) -> str:
     return ", ".join(f"{k}={v}" for k, v in filters)
-
-
-_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-
-
-def cron_with_day_names(expression: str) -> str:
-    """A crontab line with numeric weekdays written as names ("1-5" -> "mon-fri", 0 and 7 are
-    Sunday, as in cron). APScheduler 3 counts numeric weekdays from Monday = 0, so passing cron's
-    numbers through unchanged would shift every weekly report by a day."""
-    fields = expression.split()
-    if len(fields) != 5:
-        return expression
-    fields[4] = re.sub(
-        r"(?<![/\d])([0-7])(?!\d)", lambda m: _DAY_NAMES[int(m.group(1)) % 7], fields[4]
-    )
-    return " ".join(fields)

@@ -137,6 +137,12 @@ TX = '[triggers.x]\nsurvey = "csat"\n'
         ({}, '[delivery]\nexpire_after = "3 days"\n', "delivery.expire_after"),
         ({}, '[delivery]\ndefault_language = "fr"\n', "delivery.default_language"),
         ({}, '[database]\npath = "x"\n', "database"),
+        ({}, '[reports]\ncron = "61 9 * * *"\n', "reports.cron"),
+        ({}, '[reports]\ncron = "not a cron"\n', "reports.cron"),
+        ({}, '[reports]\ncron = "0 9 * * 8"\n', "reports.cron"),
+        ({}, '[reports]\ncron = "0 9 * * fri-mon"\n', "reports.cron"),
+        ({}, '[reports]\ncron = "0 9 * * 1-5/0"\n', "reports.cron"),
+        ({}, '[reports]\ncron = "0 9 32 * *"\n', "reports.cron"),
     ],
 )
 def test_bad_key_gives_one_line_naming_it(

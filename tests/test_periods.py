@@ -14,7 +14,6 @@ from survey_flows.periods import (
     Period,
     bucket_edges,
     bucket_for,
-    cron_with_day_names,
     parse_period,
     parse_selection,
 )
@@ -161,21 +160,3 @@ def test_weekly_edges_fall_on_mondays_in_the_timezone() -> None:
 
 def test_edges_of_an_empty_period() -> None:
     assert bucket_edges(Period(NOW, NOW, "x"), Bucket.DAY) == [NOW, NOW]
-
-
-@pytest.mark.parametrize(
-    ("cron", "expected"),
-    [
-        ("0 9 * * mon", "0 9 * * mon"),
-        ("0 9 * * 1", "0 9 * * mon"),
-        ("0 9 * * 0", "0 9 * * sun"),
-        ("0 9 * * 7", "0 9 * * sun"),
-        ("0 9 * * 1-5", "0 9 * * mon-fri"),
-        ("0 9 * * 1,3", "0 9 * * mon,wed"),
-        ("0 9 * * */2", "0 9 * * */2"),
-        ("0 9 1 * *", "0 9 1 * *"),
-        ("not cron", "not cron"),
-    ],
-)
-def test_cron_weekdays_count_from_sunday_as_in_cron(cron: str, expected: str) -> None:
-    assert cron_with_day_names(cron) == expected

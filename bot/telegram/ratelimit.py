@@ -74,7 +74,7 @@ class RateLimiter(BaseRequestMiddleware):
         limited = chat_id is not None and name.startswith(_LIMITED_PREFIXES)
         network_failures = 0
         while True:
-            if limited:
+            if limited and chat_id is not None:
                 # Per chat first: a busy group must not hold a global slot while it waits.
                 async with self._chat_limiter(chat_id), self._global:
                     pass

@@ -90,10 +90,12 @@ async def send(
             message = await getattr(bot, method)(
                 chat_id=chat_id, reply_parameters=reply, **{field: media[1]}
             )
-        else:
+        elif text is not None:
             message = await bot.send_message(
                 chat_id=chat_id, text=text, reply_markup=keyboard, reply_parameters=reply
             )
+        else:
+            raise TypeError("send() needs a text or media")
     except TelegramForbiddenError as exc:
         logger.info("chat %s refused a message: %s", chat_id, exc.message)
         return Sent(None, blocked=True, error=exc.message)

@@ -120,6 +120,8 @@ class AlertWorker:
     async def refresh_cards(self) -> None:
         for alert in await self._repo.dirty_alerts(50):
             await self._repo.clear_dirty(alert.id)
+            if alert.message_id is None:  # not posted: nothing to refresh (the query excludes it)
+                continue
             await edit_message(
                 self._bot,
                 self._chat,

@@ -24,6 +24,8 @@ from .idle import idle_until
 
 logger = logging.getLogger(__name__)
 
+RETRY_AFTER_ERROR = timedelta(minutes=1)  # after an error send() does not interpret
+
 _DECISION_STATUS = {
     SendDecision.OPTED_OUT: InvitationStatus.CANCELLED,
     SendDecision.RECENTLY_SURVEYED: InvitationStatus.CANCELLED,
@@ -106,15 +108,21 @@ class DeliveryWorker:
     async def _deliver_guarded(self, inv: Invitation) -> None:
         try:
             await self.deliver(inv)
-        except Exception:
+        except Exception as exc:
             logger.exception("delivery of invitation %s failed unexpectedly", inv.id)
-            await self._repo.retry_later(
-                inv.id, self._clock() + timedelta(minutes=1), "internal error"
-            )
+            await self._retry_later(inv, f"internal error: {type(exc).__name__}")
         finally:
             self._in_flight.pop(inv.id, None)
             self._customers_busy.discard(inv.customer_id)
             self._wake.set()  # the customer may have more waiting
+
+    async def _retry_later(self, inv: Invitation, reason: str) -> None:
+        """Release the claim so the prompt is due again in a minute, not left claimed for ever."""
+        try:
+            await self._repo.release_prompt(inv, self._clock() + RETRY_AFTER_ERROR, reason)
+        except Exception:
+            # Storage itself is failing: the row stays claimed until the next start settles it.
+            logger.exception("invitation %s could not be rescheduled after an error", inv.id)
 
     async def deliver(self, inv: Invitation) -> None:
         now = self._clock()

@@ -17,14 +17,16 @@ from datetime import datetime, timedelta
 
 from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.base import BaseTrigger
 
 from bot.config import ReportsConfig
 from bot.reports import compose, sender
 from storage.analytics import Analytics
 from storage.sqlite import SqliteRepo
 from survey_flows.clock import Clock
-from survey_flows.periods import Period, cron_with_day_names
+from survey_flows.periods import Period
+
+from .crontab import cron_trigger
 
 logger = logging.getLogger(__name__)
 
@@ -32,16 +34,11 @@ MAX_REPORT_SPAN = timedelta(days=92)
 DEFAULT_ON_DEMAND = timedelta(days=7)
 
 
-def cron_trigger(expression: str, timezone: str) -> CronTrigger:
-    """A crontab line as cron reads it (numeric weekdays from Sunday = 0)."""
-    return CronTrigger.from_crontab(cron_with_day_names(expression), timezone=timezone)
-
-
 def job_id(cfg: ReportsConfig) -> str:
     return f"{cfg.cron} @ {cfg.timezone}"
 
 
-def latest_fire(trigger: CronTrigger, now: datetime, lookback: timedelta) -> datetime | None:
+def latest_fire(trigger: BaseTrigger, now: datetime, lookback: timedelta) -> datetime | None:
     """The latest scheduled time in (now - lookback, now], if any."""
     found = None
     fire = trigger.get_next_fire_time(None, now - lookback + timedelta(microseconds=1))
@@ -51,7 +48,7 @@ def latest_fire(trigger: CronTrigger, now: datetime, lookback: timedelta) -> dat
     return found
 
 
-def nominal_span(trigger: CronTrigger, fire: datetime) -> timedelta:
+def nominal_span(trigger: BaseTrigger, fire: datetime) -> timedelta:
     """The usual time between two runs, measured from `fire` to the next one."""
     following = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
     return following - fire if following is not None else timedelta(days=7)
