@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .control import add_control_routes
 from .errors import ApiError, Json
 from .faults import Failure
 from .methods_chat import ChatMethods
@@ -90,6 +91,7 @@ class BotAPIEmulator(SendMethods, ChatMethods, UsersMixin):
         app = web.Application(client_max_size=MAX_UPLOAD)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
+        add_control_routes(app, self)
         app.on_shutdown.append(self._on_shutdown)
         return app
 
