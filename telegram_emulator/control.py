@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -22,6 +24,7 @@ logger = logging.getLogger(__name__)
 MEMBER_STATUSES = ("member", "administrator", "creator", "left", "kicked")
 MAX_VOICE_SECONDS = 600
 Endpoint = Callable[[web.Request], Awaitable[Json]]
+_dumps = partial(json.dumps, ensure_ascii=False)  # labels such as "4 🙂" stay readable in curl
 
 ENDPOINTS = [
     "GET /control",
@@ -71,15 +74,25 @@ def json_endpoint(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.S
 
     async def handle(request: web.Request) -> web.StreamResponse:
         try:
-            return web.json_response(await endpoint(request))
+            return web.json_response(await endpoint(request), dumps=_dumps)
         except ControlError as error:
-            return web.json_response(error.body(), status=error.status)
+            return web.json_response(error.body(), status=error.status, dumps=_dumps)
         except Exception:
             logger.exception("control API failed on %s %s", request.method, request.path)
             body = {"error": "the emulator failed; its log says why", "field": None}
-            return web.json_response(body, status=500)
+            return web.json_response(body, status=500, dumps=_dumps)
 
     return handle
+
+
+def _find_button(buttons: list[Json], key: str, wanted: str | None) -> Json | None:
+    """The button whose label (or callback_data) is ``wanted``; a label may also be its first
+    word, so "4" presses "4 🙂" (only when one button on the message starts so)."""
+    exact = [b for b in buttons if b[key] == wanted]
+    if exact or key != "text":
+        return exact[0] if exact else None
+    by_word = [b for b in buttons if b["text"].split(maxsplit=1)[:1] == [wanted]]
+    return by_word[0] if len(by_word) == 1 else None
 
 
 class ControlAPI:
@@ -173,9 +186,9 @@ class ControlAPI:
         else:
             shown = [m for m in shown if m["from"]["id"] == self._bot_id]
         for message in reversed(shown):
-            for button in callback_buttons(message):
-                if button[key] == wanted:
-                    return self._press(user_id, message, button)
+            button = _find_button(callback_buttons(message), key, wanted)
+            if button is not None:
+                return self._press(user_id, message, button)
         latest = shown[-1] if shown else None
         buttons = [b["text"] for b in callback_buttons(latest)] if latest else []
         where = f"message {message_id}" if message_id is not None else "no bot message"

@@ -397,3 +397,15 @@ async def test_bad_member_input_and_bad_json(control: Control) -> None:
     assert (status, answer["field"]) == (400, "metod"), "a misspelt filter was silently ignored"
     status, answer = await control.get("/control/nothing")
     assert status == 404 and "POST /control/messages" in answer["error"], answer
+
+
+async def test_label_may_be_the_first_word_of_the_button(control: Control, bot: Bot) -> None:
+    await bot.send_message(
+        USER, "Rate", reply_markup=keyboard(("1 😡", "s:1"), ("10 😀", "s:10"), ("1 more", "x"))
+    )
+    pressed = await control.ok("/control/press", {"user_id": USER, "label": "10"})
+    assert pressed["callback_data"] == "s:10", "typing 10 did not press the button '10 😀'"
+    exact = await control.ok("/control/press", {"user_id": USER, "label": "1 😡"})
+    assert exact["callback_data"] == "s:1"
+    status, answer = await control.post("/control/press", {"user_id": USER, "label": "1"})
+    assert status == 404, f"'1' is ambiguous (two buttons start with it) but pressed: {answer}"
