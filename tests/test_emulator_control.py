@@ -1,6 +1,8 @@
 """The emulator's control API over real HTTP: what a person acting as a user would do and see."""
 
 import asyncio
+import socket
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -409,3 +411,43 @@ async def test_label_may_be_the_first_word_of_the_button(control: Control, bot: 
     assert exact["callback_data"] == "s:1"
     status, answer = await control.post("/control/press", {"user_id": USER, "label": "1"})
     assert status == 404, f"'1' is ambiguous (two buttons start with it) but pressed: {answer}"
+
+
+async def test_command_line_serves_the_bot_api_and_control() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "telegram_emulator",
+        "--port",
+        str(port),
+        "--token",
+        "1:T",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert proc.stdout is not None
+        async with asyncio.timeout(TIMEOUT):
+            first = (await proc.stdout.readline()).decode()
+            hint = (await proc.stdout.readline()).decode()
+        base_url = f"http://127.0.0.1:{port}"
+        assert base_url in first, f"the command line did not print where it serves: {first!r}"
+        assert f"{base_url}/control" in hint, f"no hint about the control API: {hint!r}"
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as http:
+            async with asyncio.timeout(TIMEOUT):
+                while True:  # printed just before it binds: retry until it listens
+                    try:
+                        async with http.get(f"{base_url}/bot1:T/getMe") as response:
+                            me = await response.json()
+                        break
+                    except aiohttp.ClientConnectionError:
+                        await asyncio.sleep(0.05)
+            assert me["ok"] and me["result"]["id"] == 1, f"getMe over the command line: {me}"
+            async with http.get(f"{base_url}/control") as response:
+                assert response.status == 200, "the command line does not serve /control"
+    finally:
+        proc.terminate()
+        await proc.wait()
