@@ -1,3 +1,5 @@
-from .emulator import main
+"""``python -m telegram_emulator``: serve the Bot API and the control API."""
+
+from .cli import main
 
 main()
