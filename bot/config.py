@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, overload
 
+from bot.views.texts import LANGUAGES  # the languages with a catalogue in locales/
 from survey_flows.alerts import DEFAULT_ALERT_MAX, AlertRules
 from survey_flows.definitions import build_surveys, build_triggers
 from survey_flows.durations import parse_duration
@@ -19,7 +20,6 @@ from survey_flows.scoring import SCALES
 
 ENV_TOKEN = "SURVEY_BOT_TOKEN"
 ENV_API_TOKEN = "SURVEY_BOT_API_TOKEN"
-LANGUAGES = ("en", "ru", "uk", "zh")
 
 
 class ConfigError(Exception):

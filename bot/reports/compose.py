@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from bot import charts
 from bot.config import ReportsConfig
-from bot.views.texts import TEXTS, raw_t, t
+from bot.views.texts import keys, raw_t, t
 from storage.analytics import Analytics, Filters
 from survey_flows.durations import format_duration
 from survey_flows.metrics import Change, MetricResult
@@ -274,7 +274,7 @@ async def alert_lines(repo: Any, lang: str, start: datetime, end: datetime) -> l
         return []  # no alert raised and none open: nothing worth a line
     lines = [t(lang, "report.alerts")]
     for key, value in figures.items():
-        label = t(lang, f"report.alert.{key}") if f"report.alert.{key}" in TEXTS["en"] else key
+        label = t(lang, f"report.alert.{key}") if f"report.alert.{key}" in keys() else key
         lines.append(f"• {label}: <b>{_alert_value(key, value)}</b>")
     return lines
 
