@@ -15,7 +15,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, ErrorEvent
 from aiohttp import web
 
-from bot.views.i18n import CatalogueI18n, UserLanguageMiddleware
+from bot.views.i18n import AudienceLanguageMiddleware, CatalogueI18n
 from bot.views.texts import language_of, t
 from handlers import get_routers
 from storage.sqlite import SqliteRepo
@@ -68,10 +68,10 @@ def build_dispatcher(
         worker=worker,
         alerts=alerts,
     )
-    # aiogram's i18n context (gettext, `i18n` in handler data) in the user's language; the
-    # handlers and workers still name the language they write in: t(lang, key).
+    # aiogram's i18n: each update's language by audience, given to handlers as `lang` and
+    # current for aiogram's gettext; workers name theirs explicitly: t(lang, key).
     i18n = CatalogueI18n(default_locale=config.delivery.default_language)
-    UserLanguageMiddleware(i18n).setup(dp)
+    AudienceLanguageMiddleware(i18n).setup(dp)
     dp.include_routers(*get_routers())
     dp.errors.register(on_error)
     return dp

@@ -13,7 +13,7 @@ from bot.config import Config
 from bot.telegram.send import edit_message, send
 from bot.views.callbacks import RecheckCb, ScoreCb, SkipCb
 from bot.views.prompts import answered_text, followup_closed_text
-from bot.views.texts import language_of, raw_t, t
+from bot.views.texts import raw_t, t
 from bot.workers.alerts import AlertWorker
 from bot.workers.delivery import DeliveryWorker
 from storage.alerts import NewAlert
@@ -33,26 +33,19 @@ router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
 COMMENT_LIMIT = 4000
 
 
-async def _lang(repo: SurveyRepo, user_id: int, code: str | None, config: Config) -> str:
-    customer = await repo.get_customer(user_id)
-    stored = customer.language if customer else None
-    return language_of(stored or code, config.delivery.default_language)
-
-
 def _display_name(message: Message) -> str:
     user = message.from_user
     return user.first_name if user and user.first_name else "there"
 
 
 @router.message(CommandStart())
-async def on_start(message: Message, repo: SurveyRepo, config: Config, clock: Clock) -> None:
+async def on_start(message: Message, repo: SurveyRepo, clock: Clock, lang: str) -> None:
     user = message.from_user
     if user is None:
         return  # no sender (a channel post): there is nobody to answer
     await repo.touch_customer(
         user.id, clock(), name=user.full_name, username=user.username, language=user.language_code
     )
-    lang = await _lang(repo, user.id, user.language_code, config)
     resumed = await repo.opt_in(user.id)
     await message.answer(
         t(lang, "start.resumed" if resumed else "start", name=_display_name(message))
@@ -60,11 +53,10 @@ async def on_start(message: Message, repo: SurveyRepo, config: Config, clock: Cl
 
 
 @router.message(Command("stop"))
-async def on_stop(message: Message, repo: SurveyRepo, config: Config, clock: Clock) -> None:
+async def on_stop(message: Message, repo: SurveyRepo, clock: Clock, lang: str) -> None:
     user = message.from_user
     if user is None:
         return  # no sender (a channel post): there is nobody to answer
-    lang = await _lang(repo, user.id, user.language_code, config)
     customer = await repo.get_customer(user.id)
     if customer is not None and customer.opted_out_at is not None:
         await message.answer(t(lang, "stop.already"))
@@ -75,11 +67,10 @@ async def on_stop(message: Message, repo: SurveyRepo, config: Config, clock: Clo
 
 
 @router.message(Command("help"))
-async def on_help(message: Message, repo: SurveyRepo, config: Config) -> None:
-    user = message.from_user
-    if user is None:
+async def on_help(message: Message, lang: str) -> None:
+    if message.from_user is None:
         return  # no sender (a channel post): there is nobody to answer
-    await message.answer(t(await _lang(repo, user.id, user.language_code, config), "help"))
+    await message.answer(t(lang, "help"))
 
 
 def _stale_notice(inv: Invitation, exc: StaleAnswer) -> str:
@@ -93,21 +84,25 @@ def _stale_notice(inv: Invitation, exc: StaleAnswer) -> str:
 
 
 async def _own_invitation(
-    query: CallbackQuery, invitation_id: int, question_index: int, repo: SurveyRepo, config: Config
-) -> tuple[Invitation | None, str]:
+    query: CallbackQuery,
+    invitation_id: int,
+    question_index: int,
+    repo: SurveyRepo,
+    config: Config,
+    lang: str,
+) -> Invitation | None:
     """The invitation a button refers to, or None after telling the presser why not."""
-    lang = await _lang(repo, query.from_user.id, query.from_user.language_code, config)
     inv = await repo.get_invitation(invitation_id)
     if inv is None or inv.customer_id != query.from_user.id:
         if inv is not None:
             logger.warning("user %s pressed a button of invitation %s", query.from_user.id, inv.id)
         await query.answer(t(lang, "notice.not_yours" if inv else "notice.invalid"))
-        return None, lang
+        return None
     survey = config.surveys.get(inv.survey)
     if survey is None or not 0 <= question_index < len(survey.questions):
         await query.answer(t(lang, "notice.invalid"))
-        return None, lang
-    return inv, lang
+        return None
+    return inv
 
 
 async def _expire(inv: Invitation, repo: SurveyRepo, clock: Clock, exc: StaleAnswer) -> None:
@@ -125,8 +120,9 @@ async def on_score(
     clock: Clock,
     worker: DeliveryWorker,
     alerts: AlertWorker | None,
+    lang: str,
 ) -> None:
-    inv, lang = await _own_invitation(query, callback_data.i, callback_data.q, repo, config)
+    inv = await _own_invitation(query, callback_data.i, callback_data.q, repo, config, lang)
     if inv is None:
         return
     survey = config.surveys[inv.survey]
@@ -219,8 +215,9 @@ async def on_skip(
     clock: Clock,
     worker: DeliveryWorker,
     alerts: AlertWorker | None,
+    lang: str,
 ) -> None:
-    inv, lang = await _own_invitation(query, callback_data.i, callback_data.q, repo, config)
+    inv = await _own_invitation(query, callback_data.i, callback_data.q, repo, config, lang)
     if inv is None:
         return
     refused = await _finish_followup(
@@ -253,11 +250,11 @@ async def on_message(
     clock: Clock,
     worker: DeliveryWorker,
     alerts: AlertWorker | None,
+    lang: str,
 ) -> None:
     user = message.from_user
     if user is None:
         return  # no sender (a channel post): there is nobody to answer
-    lang = await _lang(repo, user.id, user.language_code, config)
     if message.text and message.text.startswith("/"):
         await message.answer(t(lang, "help"))
         return
@@ -319,8 +316,8 @@ async def on_recheck(
     config: Config,
     clock: Clock,
     alerts: AlertWorker | None,
+    lang: str,
 ) -> None:
-    lang = await _lang(repo, query.from_user.id, query.from_user.language_code, config)
     solved = bool(callback_data.v)
     if not await repo.record_recheck(callback_data.i, query.from_user.id, solved, clock()):
         await query.answer(t(lang, "notice.invalid"))

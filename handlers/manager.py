@@ -17,7 +17,7 @@ from aiogram.types import Message
 
 from bot.config import Config
 from bot.reports import compose, sender
-from bot.views.texts import language_of, t
+from bot.views.texts import t
 from bot.workers.scheduler import on_demand_period
 from storage.analytics import Analytics
 from storage.sqlite import SqliteRepo
@@ -39,13 +39,14 @@ refusal = Router(name=f"{__name__}.refusal")
 router.include_routers(managers, refusal)
 
 
-def _lang(message: Message, config: Config) -> str:
-    code = message.from_user.language_code if message.from_user else None
-    return language_of(code, config.delivery.default_language)
-
-
 async def _selection(
-    message: Message, command: CommandObject, config: Config, clock: Clock, usage: str, **kw: Any
+    message: Message,
+    command: CommandObject,
+    config: Config,
+    clock: Clock,
+    lang: str,
+    usage: str,
+    **kw: Any,
 ) -> Selection | None:
     """The parsed arguments, or None after a one-line usage reply naming what was wrong."""
     try:
@@ -53,7 +54,6 @@ async def _selection(
     except BadArguments as exc:
         manager_id = message.from_user.id if message.from_user else 0
         logger.info("manager %s: bad arguments to /%s", manager_id, command.command)
-        lang = _lang(message, config)
         await message.answer(t(lang, usage, error=str(exc), command=command.command))
         return None
 
@@ -66,14 +66,13 @@ async def on_metric(
     repo: SqliteRepo,
     config: Config,
     clock: Clock,
+    lang: str,
 ) -> None:
-    selection = await _selection(message, command, config, clock, "mgr.usage.metric")
+    selection = await _selection(message, command, config, clock, lang, "mgr.usage.metric")
     if selection is None:
         return
     metric = Metric(command.command.lower())
-    replies = await compose.metric_reply(
-        Analytics(repo), metric, selection, config.reports, _lang(message, config)
-    )
+    replies = await compose.metric_reply(Analytics(repo), metric, selection, config.reports, lang)
     await sender.send(bot, message.chat.id, replies)
 
 
@@ -85,13 +84,14 @@ async def on_stats(
     repo: SqliteRepo,
     config: Config,
     clock: Clock,
+    lang: str,
 ) -> None:
-    selection = await _selection(message, command, config, clock, "mgr.usage.stats", allow_by=False)
+    selection = await _selection(
+        message, command, config, clock, lang, "mgr.usage.stats", allow_by=False
+    )
     if selection is None:
         return
-    replies = await compose.stats_reply(
-        Analytics(repo), selection, config.reports, _lang(message, config)
-    )
+    replies = await compose.stats_reply(Analytics(repo), selection, config.reports, lang)
     await sender.send(bot, message.chat.id, replies)
 
 
@@ -103,17 +103,16 @@ async def on_export(
     repo: SqliteRepo,
     config: Config,
     clock: Clock,
+    lang: str,
 ) -> None:
     selection = await _selection(
-        message, command, config, clock, "mgr.usage.export", allow_by=False
+        message, command, config, clock, lang, "mgr.usage.export", allow_by=False
     )
     if selection is None:
         return
     manager_id = message.from_user.id if message.from_user else 0
     logger.info("manager %s exports %s", manager_id, selection.period.label)
-    await sender.send_export(
-        bot, message.chat.id, Analytics(repo), selection, config.reports, _lang(message, config)
-    )
+    await sender.send_export(bot, message.chat.id, Analytics(repo), selection, config.reports, lang)
 
 
 @managers.message(Command("report"))
@@ -124,12 +123,19 @@ async def on_report(
     repo: SqliteRepo,
     config: Config,
     clock: Clock,
+    lang: str,
 ) -> None:
     analytics = Analytics(repo)
-    lang = _lang(message, config)
     if command.args:
         selection = await _selection(
-            message, command, config, clock, "mgr.usage.report", allow_by=False, allow_filters=False
+            message,
+            command,
+            config,
+            clock,
+            lang,
+            "mgr.usage.report",
+            allow_by=False,
+            allow_filters=False,
         )
         if selection is None:
             return
@@ -142,6 +148,6 @@ async def on_report(
 
 
 @refusal.message(Command(*COMMANDS))
-async def on_refused(message: Message, config: Config) -> None:
+async def on_refused(message: Message, lang: str) -> None:
     logger.info("user %s tried a manager command", message.from_user.id if message.from_user else 0)
-    await message.answer(t(_lang(message, config), "mgr.refused"))
+    await message.answer(t(lang, "mgr.refused"))

@@ -27,10 +27,6 @@ router.message.filter(InStaffChat())
 router.callback_query.filter(InStaffChat())
 
 
-def _lang(config: Config) -> str:
-    return config.delivery.default_language
-
-
 def _name(user: Any) -> str:
     return user.full_name or (f"@{user.username}" if user.username else str(user.id))
 
@@ -43,8 +39,8 @@ async def on_alert_button(
     config: Config,
     clock: Clock,
     alerts: Any,
+    lang: str,
 ) -> None:
-    lang = _lang(config)
     alert = await repo.get_alert(callback_data.i)
     if alert is None:
         await query.answer(t(lang, "alert.gone"))
@@ -76,13 +72,13 @@ async def on_alert_button(
 
 
 @router.message(Command("alerts"))
-async def on_alerts(message: Message, repo: SurveyRepo, config: Config, clock: Clock) -> None:
-    await message.answer(list_text(await repo.open_alerts(), _lang(config), clock()))
+async def on_alerts(message: Message, repo: SurveyRepo, clock: Clock, lang: str) -> None:
+    await message.answer(list_text(await repo.open_alerts(), lang, clock()))
 
 
 @router.message(F.reply_to_message & (F.text | F.caption))
 async def on_reply(
-    message: Message, bot: Bot, repo: SurveyRepo, config: Config, clock: Clock
+    message: Message, bot: Bot, repo: SurveyRepo, config: Config, clock: Clock, lang: str
 ) -> None:
     """A reply to an alert (or to its thread) goes to the customer, signed by the team."""
     if message.reply_to_message is None:  # the router's filter already requires a reply
@@ -92,20 +88,20 @@ async def on_reply(
         return
     await repo.add_alert_message(message.chat.id, message.message_id, alert.id)
     text = message.text or message.caption
-    lang = language_of(alert.customer_language, _lang(config))
-    sent = await send(bot, alert.customer_id, t(lang, "support.message", text=text))
+    customer_lang = language_of(alert.customer_language, config.delivery.default_language)
+    sent = await send(bot, alert.customer_id, t(customer_lang, "support.message", text=text))
     staff = message.from_user
     await repo.log_alert_action(
         alert.id, staff.id if staff else None, _name(staff) if staff else None, "replied", clock()
     )
     if sent.message is None:
-        reason = t(_lang(config), "alert.blocked") if sent.blocked else sent.error or "?"
+        reason = t(lang, "alert.blocked") if sent.blocked else sent.error or "?"
         if sent.blocked:
             await repo.mark_dirty(alert.id, reason)
         failed = await send(
             bot,
             message.chat.id,
-            t(_lang(config), "alert.reply_failed", reason=reason),
+            t(lang, "alert.reply_failed", reason=reason),
             reply_to=message.message_id,
         )
         if failed.message is not None:

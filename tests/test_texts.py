@@ -225,31 +225,62 @@ def test_telegram_language_codes_map_to_ours() -> None:
     assert language_of(None) == FALLBACK
 
 
-async def test_routers_get_aiogram_i18n_in_the_users_language(dispatcher) -> None:
-    from aiogram.types import User
+@pytest.mark.parametrize(
+    ("chat", "telegram_lang", "stored", "expected"),
+    [
+        ("private", "zh-hans", None, "zh"),  # a new customer: their Telegram language
+        ("private", "en", "uk", "uk"),  # the shop said Ukrainian: that wins over Telegram's
+        ("private", "pt-br", None, "ru"),  # a language we lack: the configured default
+        ("staff", "zh", None, "ru"),  # the staff chat: the team's language, whoever writes
+    ],
+)
+async def test_routers_get_aiogram_i18n_in_their_audiences_language(
+    dispatcher, tmp_path, chat: str, telegram_lang: str, stored: str | None, expected: str
+) -> None:
+    from datetime import UTC, datetime
+
+    from aiogram.types import Chat, User
     from aiogram.utils.i18n import gettext
 
-    from bot.views.i18n import CatalogueI18n, UserLanguageMiddleware
+    from bot.config import parse_config
+    from bot.views.i18n import AudienceLanguageMiddleware, CatalogueI18n
+    from storage.sqlite import SqliteRepo
 
     (middleware,) = [
-        m for m in dispatcher.message.outer_middleware if isinstance(m, UserLanguageMiddleware)
+        m for m in dispatcher.message.outer_middleware if isinstance(m, AudienceLanguageMiddleware)
     ]
+    config = parse_config(
+        {
+            "telegram": {"token": "1:abc", "staff_chat_id": -100},
+            "api": {"token": "x" * 16},
+            "storage": {"path": "db.sqlite3"},
+            "delivery": {"default_language": "ru"},
+        },
+        {},
+        tmp_path,
+    )
+    repo = await SqliteRepo.open(config.storage.path)
+    if stored:
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        await repo.touch_customer(7, now, name=None, username=None, language=stored)
     seen: dict[str, object] = {}
 
     async def handler(event: object, data: dict[str, object]) -> None:
-        seen["i18n"] = data["i18n"]
-        seen["text"] = gettext("alert.gone")
+        seen.update(i18n=data["i18n"], lang=data["lang"], text=gettext("alert.gone"))
         seen["chart"] = gettext("chart.answers")
 
-    user = User(id=1, is_bot=False, first_name="X", language_code="zh-hans")
-    await middleware(handler, object(), {"event_from_user": user})
+    user = User(id=7, is_bot=False, first_name="X", language_code=telegram_lang)
+    where = Chat(id=-100, type="supergroup") if chat == "staff" else Chat(id=7, type="private")
+    data = {"event_from_user": user, "event_chat": where, "config": config, "repo": repo}
+    try:
+        await middleware(handler, object(), data)
+    finally:
+        await repo.close()
     assert isinstance(seen["i18n"], CatalogueI18n)
-    assert seen["text"] == t("zh", "alert.gone"), "routers and workers would disagree on a text"
-    assert seen["chart"] == EN["chart.answers"]
-
-    user = User(id=1, is_bot=False, first_name="X", language_code="pt-br")
-    await middleware(handler, object(), {"event_from_user": user})
-    assert seen["text"] == EN["alert.gone"], "an unknown language must get the default language"
+    assert seen["lang"] == expected, f"a handler would write in {seen['lang']}, not {expected}"
+    assert seen["text"] == t(expected, "alert.gone"), "routers and workers would disagree"
+    if expected == "zh":
+        assert seen["chart"] == EN["chart.answers"], "a missing text must fall back to English"
 
 
 def test_balanced_catches_mistakes() -> None:

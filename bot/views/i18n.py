@@ -8,12 +8,12 @@ with, so a router's `gettext` and a worker's `t(lang, key)` can never disagree.
 from __future__ import annotations
 
 import gettext
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from aiogram.types import TelegramObject, User
+from aiogram.types import Chat, TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from .catalogues import DOMAIN, Catalogues, locales_dir
@@ -48,12 +48,39 @@ class CatalogueI18n(I18n):
         super().reload()
 
 
-class UserLanguageMiddleware(I18nMiddleware):
-    """The user's Telegram language when we have it, else `[delivery] default_language`.
+class AudienceLanguageMiddleware(I18nMiddleware):
+    """Each update's language by audience, current for aiogram's gettext and given to handlers
+    as `lang`:
 
-    Chooses exactly as the handlers' `language_of()` does, so context and explicit texts agree.
+    - in the staff chat, the team's language (`[delivery] default_language`);
+    - in a private chat, the customer's stored language (from the shop's event, or an earlier
+      /start), else their Telegram language, else the default. Managers are read the same way.
+
+    It reads the `config` and `repo` of the dispatcher's workflow data (one primary-key lookup,
+    only for private chats; nothing is written).
     """
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        if "lang" in data:
+            return str(data["lang"])
+        config = data["config"]
+        default = config.delivery.default_language
+        chat: Chat | None = data.get("event_chat")
         user: User | None = data.get("event_from_user")
-        return language_of(user.language_code if user else None, self.i18n.default_locale)
+        if chat is not None and chat.id == config.telegram.staff_chat_id:
+            return default
+        stored = None
+        repo = data.get("repo")
+        if user is not None and repo is not None and chat is not None and chat.type == "private":
+            customer = await repo.get_customer(user.id)
+            stored = customer.language if customer else None
+        return language_of(stored or (user.language_code if user else None), default)
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        data["lang"] = await self.get_locale(event, data)
+        return await super().__call__(handler, event, data)
