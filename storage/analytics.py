@@ -17,7 +17,8 @@ from datetime import datetime
 from survey_flows.models import Metric
 
 from .rows import one_row
-from .sqlite import SqliteRepo, from_db, to_db
+from .sqlite import SqliteRepo
+from .timestamps import from_db, to_db
 
 Filters = Sequence[tuple[str, str]]
 Counts = dict[int, int]

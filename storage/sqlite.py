@@ -1,19 +1,14 @@
-"""aiosqlite implementation of the repository: explicit parameterised SQL, WAL, foreign keys.
+"""aiosqlite implementation of the repository: explicit parameterised SQL, one transaction each.
 
-One connection per process. Every public method is one transaction, serialised by a lock so that
-coroutines sharing the connection never interleave inside each other's transactions.
+Invitations (which double as the outbox of survey prompts) and answers live here; the connection
+and migrations in `database.py`, customers in `customers.py`, alerts in `alerts.py`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
-from importlib import resources
-from pathlib import Path
 
 import aiosqlite
 
@@ -21,7 +16,6 @@ from survey_flows.errors import EventConflict
 from survey_flows.models import (
     Answer,
     Category,
-    Customer,
     Invitation,
     InvitationStatus,
     Metric,
@@ -31,19 +25,12 @@ from survey_flows.models import (
 
 from .alerts import AlertStorage, NewAlert
 from .base import Comment, NewEvent
+from .customers import CustomerStorage
+from .database import Database
 from .rows import inserted_id, one_row
 from .timestamps import from_db, to_db
 
 logger = logging.getLogger(__name__)
-
-
-def _migrations() -> list[tuple[int, str]]:
-    folder = resources.files("storage") / "migrations"
-    found = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
-    return sorted(found)
 
 
 _INVITATION_COLUMNS = (
@@ -72,71 +59,9 @@ def _invitation(row: aiosqlite.Row) -> Invitation:
     )
 
 
-def _customer(row: aiosqlite.Row) -> Customer:
-    return Customer(
-        telegram_id=row["telegram_id"],
-        name=row["name"],
-        username=row["username"],
-        language=row["language"],
-        opted_out_at=from_db(row["opted_out_at"]),
-        unreachable_at=from_db(row["unreachable_at"]),
-    )
-
-
-class SqliteRepo(AlertStorage):
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
-        self._lock = asyncio.Lock()
-
-    @classmethod
-    async def open(cls, path: str | Path) -> SqliteRepo:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=FULL")  # an acknowledged answer survives power loss
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
-        repo = cls(conn)
-        await repo._migrate()
-        return repo
-
-    async def close(self) -> None:
-        await self._conn.close()
-
-    @property
-    def connection(self) -> aiosqlite.Connection:
-        return self._conn
-
-    async def _migrate(self) -> None:
-        async with self._lock:
-            (version,) = await one_row(await self._conn.execute("PRAGMA user_version"))
-            for number, sql in _migrations():
-                if number <= version:
-                    continue
-                logger.info("applying migration %03d", number)
-                # executescript commits on its own; user_version moves inside the same script.
-                await self._conn.executescript(
-                    f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;"
-                )
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One serialised write transaction; committed on exit, rolled back on error."""
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
-
-    @asynccontextmanager
-    async def reading(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            yield self._conn
+class SqliteRepo(Database, CustomerStorage, AlertStorage):
+    """The repository: invitations (the customers' outbox) and answers here; the connection,
+    customers and alerts in the classes it is built from."""
 
     # --- intake ---------------------------------------------------------------------------
 
@@ -442,89 +367,3 @@ class SqliteRepo(AlertStorage):
                 )
                 for r in await cursor.fetchall()
             ]
-
-    # --- customers ------------------------------------------------------------------------
-
-    async def get_customer(self, telegram_id: int) -> Customer | None:
-        async with self.reading() as db:
-            cursor = await db.execute(
-                "SELECT * FROM customers WHERE telegram_id = ?", (telegram_id,)
-            )
-            row = await cursor.fetchone()
-            return _customer(row) if row else None
-
-    async def touch_customer(
-        self,
-        telegram_id: int,
-        now: datetime,
-        *,
-        name: str | None,
-        username: str | None,
-        language: str | None,
-    ) -> Customer:
-        """Create or refresh a customer from what Telegram tells about them; they can be reached."""
-        async with self.transaction() as db:
-            await db.execute(
-                "INSERT INTO customers (telegram_id, name, username, language, created_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET"
-                " name = coalesce(excluded.name, name),"
-                " username = coalesce(excluded.username, username),"
-                " language = coalesce(language, excluded.language), unreachable_at = NULL",
-                (telegram_id, name, username, language, to_db(now)),
-            )
-            cursor = await db.execute(
-                "SELECT * FROM customers WHERE telegram_id = ?", (telegram_id,)
-            )
-            return _customer(await one_row(cursor))
-
-    async def last_invited_at(self, customer_id: int) -> datetime | None:
-        async with self.reading() as db:
-            cursor = await db.execute(
-                "SELECT last_invited_at FROM customers WHERE telegram_id = ?", (customer_id,)
-            )
-            row = await cursor.fetchone()
-            return from_db(row["last_invited_at"]) if row else None
-
-    async def opt_out(self, telegram_id: int, now: datetime) -> int:
-        """Opt the customer out and cancel what is scheduled or going on; returns how many."""
-        async with self.transaction() as db:
-            await db.execute(
-                "INSERT INTO customers (telegram_id, created_at, opted_out_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (telegram_id) DO UPDATE SET"
-                " opted_out_at = coalesce(opted_out_at, excluded.opted_out_at)",
-                (telegram_id, to_db(now), to_db(now)),
-            )
-            cursor = await db.execute(
-                "UPDATE invitations SET status = 'cancelled', note = 'opted_out', prompt_sent = 1,"
-                " finished_at = ? WHERE customer_id = ? AND status IN ('scheduled', 'active')",
-                (to_db(now), telegram_id),
-            )
-            # Opted out: not even a pending thank-you goes out.
-            await db.execute(
-                "UPDATE invitations SET prompt_sent = 1 WHERE customer_id = ?"
-                " AND status = 'completed' AND prompt_sent = 0",
-                (telegram_id,),
-            )
-            return cursor.rowcount
-
-    async def opt_in(self, telegram_id: int) -> bool:
-        async with self.transaction() as db:
-            cursor = await db.execute(
-                "UPDATE customers SET opted_out_at = NULL"
-                " WHERE telegram_id = ? AND opted_out_at IS NOT NULL",
-                (telegram_id,),
-            )
-            return cursor.rowcount == 1
-
-    async def mark_unreachable(self, telegram_id: int, now: datetime) -> None:
-        """The customer blocked the bot: stop every pending send to them."""
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE customers SET unreachable_at = ? WHERE telegram_id = ?",
-                (to_db(now), telegram_id),
-            )
-            await db.execute(
-                "UPDATE invitations SET status = 'failed', note = 'unreachable', prompt_sent = 1,"
-                " finished_at = ? WHERE customer_id = ? AND status IN ('scheduled', 'active')",
-                (to_db(now), telegram_id),
-            )

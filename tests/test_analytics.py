@@ -15,7 +15,8 @@ import pytest
 from bot.config import ReportsConfig
 from bot.reports.compose import export_csv
 from storage.analytics import Analytics
-from storage.sqlite import SqliteRepo, to_db
+from storage.sqlite import SqliteRepo
+from storage.timestamps import to_db
 from survey_flows.metrics import category_counts, change, csat, nps, too_few
 from survey_flows.models import Category, Metric
 from survey_flows.periods import Bucket, Period, bucket_edges

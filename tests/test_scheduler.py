@@ -19,7 +19,8 @@ from bot.workers.scheduler import (
     run_report,
 )
 from storage.analytics import Analytics
-from storage.sqlite import SqliteRepo, to_db
+from storage.sqlite import SqliteRepo
+from storage.timestamps import to_db
 from survey_flows.models import Metric
 
 from .test_analytics import add_answers

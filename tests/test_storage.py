@@ -9,7 +9,8 @@ import aiosqlite
 import pytest
 
 from storage.base import Comment, NewEvent
-from storage.sqlite import SqliteRepo, _migrations
+from storage.database import _migrations
+from storage.sqlite import SqliteRepo
 from survey_flows.models import (
     Answer,
     Category,

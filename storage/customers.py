@@ -1,0 +1,118 @@
+"""Customers: who they are, their language, opt-out and whether Telegram can reach them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import aiosqlite
+
+from survey_flows.models import Customer
+
+from .rows import one_row
+from .timestamps import from_db, to_db
+
+if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
+
+def _customer(row: aiosqlite.Row) -> Customer:
+    return Customer(
+        telegram_id=row["telegram_id"],
+        name=row["name"],
+        username=row["username"],
+        language=row["language"],
+        opted_out_at=from_db(row["opted_out_at"]),
+        unreachable_at=from_db(row["unreachable_at"]),
+    )
+
+
+class CustomerStorage:
+    if TYPE_CHECKING:
+
+        def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
+        def reading(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
+
+    async def get_customer(self, telegram_id: int) -> Customer | None:
+        async with self.reading() as db:
+            cursor = await db.execute(
+                "SELECT * FROM customers WHERE telegram_id = ?", (telegram_id,)
+            )
+            row = await cursor.fetchone()
+            return _customer(row) if row else None
+
+    async def touch_customer(
+        self,
+        telegram_id: int,
+        now: datetime,
+        *,
+        name: str | None,
+        username: str | None,
+        language: str | None,
+    ) -> Customer:
+        """Create or refresh a customer from what Telegram tells about them; they can be reached."""
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO customers (telegram_id, name, username, language, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET"
+                " name = coalesce(excluded.name, name),"
+                " username = coalesce(excluded.username, username),"
+                " language = coalesce(language, excluded.language), unreachable_at = NULL",
+                (telegram_id, name, username, language, to_db(now)),
+            )
+            cursor = await db.execute(
+                "SELECT * FROM customers WHERE telegram_id = ?", (telegram_id,)
+            )
+            return _customer(await one_row(cursor))
+
+    async def last_invited_at(self, customer_id: int) -> datetime | None:
+        async with self.reading() as db:
+            cursor = await db.execute(
+                "SELECT last_invited_at FROM customers WHERE telegram_id = ?", (customer_id,)
+            )
+            row = await cursor.fetchone()
+            return from_db(row["last_invited_at"]) if row else None
+
+    async def opt_out(self, telegram_id: int, now: datetime) -> int:
+        """Opt the customer out and cancel what is scheduled or going on; returns how many."""
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO customers (telegram_id, created_at, opted_out_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (telegram_id) DO UPDATE SET"
+                " opted_out_at = coalesce(opted_out_at, excluded.opted_out_at)",
+                (telegram_id, to_db(now), to_db(now)),
+            )
+            cursor = await db.execute(
+                "UPDATE invitations SET status = 'cancelled', note = 'opted_out', prompt_sent = 1,"
+                " finished_at = ? WHERE customer_id = ? AND status IN ('scheduled', 'active')",
+                (to_db(now), telegram_id),
+            )
+            # Opted out: not even a pending thank-you goes out.
+            await db.execute(
+                "UPDATE invitations SET prompt_sent = 1 WHERE customer_id = ?"
+                " AND status = 'completed' AND prompt_sent = 0",
+                (telegram_id,),
+            )
+            return cursor.rowcount
+
+    async def opt_in(self, telegram_id: int) -> bool:
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE customers SET opted_out_at = NULL"
+                " WHERE telegram_id = ? AND opted_out_at IS NOT NULL",
+                (telegram_id,),
+            )
+            return cursor.rowcount == 1
+
+    async def mark_unreachable(self, telegram_id: int, now: datetime) -> None:
+        """The customer blocked the bot: stop every pending send to them."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE customers SET unreachable_at = ? WHERE telegram_id = ?",
+                (to_db(now), telegram_id),
+            )
+            await db.execute(
+                "UPDATE invitations SET status = 'failed', note = 'unreachable', prompt_sent = 1,"
+                " finished_at = ? WHERE customer_id = ? AND status IN ('scheduled', 'active')",
+                (to_db(now), telegram_id),
+            )

@@ -1,0 +1,88 @@
+"""The SQLite connection: WAL, foreign keys, numbered migrations, serialised transactions.
+
+One connection per process. Every repository method is one transaction, serialised by a lock so
+that coroutines sharing the connection never interleave inside each other's transactions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Self
+
+import aiosqlite
+
+from .rows import one_row
+
+logger = logging.getLogger(__name__)
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("storage") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Database:
+    """The one writer connection and its lock; subclasses add the queries."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Self:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=FULL")  # an acknowledged answer survives power loss
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA busy_timeout=5000")
+        repo = cls(conn)
+        await repo._migrate()
+        return repo
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    @property
+    def connection(self) -> aiosqlite.Connection:
+        return self._conn
+
+    async def _migrate(self) -> None:
+        async with self._lock:
+            (version,) = await one_row(await self._conn.execute("PRAGMA user_version"))
+            for number, sql in _migrations():
+                if number <= version:
+                    continue
+                logger.info("applying migration %03d", number)
+                # executescript commits on its own; user_version moves inside the same script.
+                await self._conn.executescript(
+                    f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;"
+                )
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One serialised write transaction; committed on exit, rolled back on error."""
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            yield self._conn
