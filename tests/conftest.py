@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
-from aiogram import Dispatcher
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
 
 from bot.app import build_dispatcher
+from telegram_emulator import BotAPIEmulator
 
 from .test_manager import NOW, make_config
 
@@ -16,3 +21,30 @@ def dispatcher(tmp_path_factory) -> Dispatcher:
     single dispatcher, so handler tests share it and swap in their own dependencies."""
     config = make_config(tmp_path_factory.mktemp("dp"))
     return build_dispatcher(config, None, lambda: NOW, worker=None)  # type: ignore[arg-type]
+
+
+class LocalSession(AiohttpSession):
+    """aiogram's session without the 250 ms pause on close, which only TLS connections need."""
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotAPIEmulator]:
+    """A fresh Bot API emulator on a free port (tests/e2e has its own, with the bot's token)."""
+    emulator = BotAPIEmulator()
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+
+
+@pytest.fixture
+async def bot(emulator: BotAPIEmulator) -> AsyncIterator[Bot]:
+    """A real aiogram Bot talking HTTP to the emulator."""
+    assert emulator.token is not None
+    session = LocalSession(api=TelegramAPIServer.from_base(emulator.base_url))
+    bot = Bot(emulator.token, session=session)
+    yield bot
+    await bot.session.close()

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 
 from bot.workers.delivery import DeliveryWorker
 from storage.base import NewEvent
@@ -28,32 +26,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-class LocalSession(AiohttpSession):
-    """aiogram's session without the 250 ms pause on close, which only TLS connections need."""
-
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    emulator = BotAPIEmulator()
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
-
-
-@pytest.fixture
-async def bot(emulator: BotAPIEmulator) -> AsyncIterator[Bot]:
-    assert emulator.token is not None
-    bot = Bot(
-        emulator.token, session=LocalSession(api=TelegramAPIServer.from_base(emulator.base_url))
-    )
-    yield bot
-    await bot.session.close()
 
 
 @pytest.fixture

@@ -2,12 +2,10 @@
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramBadRequest,
@@ -27,33 +25,10 @@ from aiogram.types import (
 
 from telegram_emulator import BotAPIEmulator, Call, format_text
 
+from .conftest import LocalSession
+
 USER = 42
 STAFF_CHAT = -1001
-
-
-class LocalSession(AiohttpSession):
-    """aiogram's session without the 250 ms pause on close, which only TLS connections need."""
-
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    emulator = BotAPIEmulator()
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
-
-
-@pytest.fixture
-async def bot(emulator: BotAPIEmulator) -> AsyncIterator[Bot]:
-    assert emulator.token is not None
-    session = LocalSession(api=TelegramAPIServer.from_base(emulator.base_url))
-    bot = Bot(emulator.token, session=session)
-    yield bot
-    await bot.session.close()
 
 
 def keyboard(*pairs: tuple[str, str]) -> InlineKeyboardMarkup:

@@ -9,8 +9,6 @@ from typing import Any
 import aiohttp
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
@@ -19,14 +17,6 @@ from telegram_emulator import BotAPIEmulator
 USER = 42
 GROUP = -100123
 TIMEOUT = 5.0
-
-
-class LocalSession(AiohttpSession):
-    """aiogram's session without the 250 ms pause on close, which only TLS connections need."""
-
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
 
 
 class Control:
@@ -56,26 +46,9 @@ class Control:
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    emulator = BotAPIEmulator()
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
-
-
-@pytest.fixture
 async def control(emulator: BotAPIEmulator) -> AsyncIterator[Control]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as http:
         yield Control(http, emulator.base_url)
-
-
-@pytest.fixture
-async def bot(emulator: BotAPIEmulator) -> AsyncIterator[Bot]:
-    assert emulator.token is not None
-    session = LocalSession(api=TelegramAPIServer.from_base(emulator.base_url))
-    bot = Bot(emulator.token, session=session)
-    yield bot
-    await bot.session.close()
 
 
 async def next_update(bot: Bot, offset: int = 0) -> Update:
