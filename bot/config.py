@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, overload
 
-from bot.views.texts import LANGUAGES  # the languages with a catalogue in locales/
+from bot.catalogues import languages
 from survey_flows.alerts import DEFAULT_ALERT_MAX, AlertRules
 from survey_flows.definitions import build_surveys, build_triggers
 from survey_flows.durations import parse_duration
@@ -228,8 +228,8 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
 
     dl = _Section(raw.get("delivery"), "delivery", {"expire_after", "min_gap", "default_language"})
     language = dl.str("default_language", "en")
-    if language not in LANGUAGES:
-        raise ConfigError(f"delivery.default_language: must be one of {', '.join(LANGUAGES)}")
+    if language not in languages():
+        raise ConfigError(f"delivery.default_language: must be one of {', '.join(languages())}")
     delivery = DeliveryConfig(
         expire_after=dl.duration("expire_after", DEFAULT_EXPIRE_AFTER),
         min_gap=dl.duration("min_gap", DEFAULT_MIN_GAP),
@@ -284,7 +284,7 @@ def _parse_alerts(raw: Any) -> AlertRules:
 def _parse_reports(raw: Any, manager_ids: tuple[int, ...]) -> ReportsConfig:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from bot.workers.crontab import cron_trigger
+    from bot.crontab import cron_trigger
 
     rp = _Section(
         raw, "reports", {"cron", "timezone", "chat_ids", "min_answers", "grace", "language"}
@@ -306,8 +306,8 @@ def _parse_reports(raw: Any, manager_ids: tuple[int, ...]) -> ReportsConfig:
     ):
         raise ConfigError("reports.chat_ids: must be a list of integer chat ids")
     language = rp.str("language", "en")
-    if language not in LANGUAGES:
-        raise ConfigError(f"reports.language: must be one of {', '.join(LANGUAGES)}")
+    if language not in languages():
+        raise ConfigError(f"reports.language: must be one of {', '.join(languages())}")
     return ReportsConfig(
         cron=cron,
         timezone=timezone,

@@ -65,6 +65,19 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
     ),
     ("handlers", ("telegram_emulator",), "a router depends on the test emulator"),
     (
+        "bot.config",
+        (
+            "bot.telegram",
+            "bot.views",
+            "bot.workers",
+            "bot.reports",
+            "bot.api",
+            "bot.app",
+            "bot.cli",
+        ),
+        "settings depend on the services they configure",
+    ),
+    (
         "bot.telegram",
         ("bot.views", "bot.workers", "bot.reports", "bot.api", "bot.app", "bot.cli"),
         "the transport depends on what it carries",

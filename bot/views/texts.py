@@ -13,11 +13,10 @@ import functools
 import html
 from collections.abc import Mapping
 
+from bot.catalogues import FALLBACK, Catalogues, languages
 from survey_flows.models import Category, Metric, Question, Text
 
-from .catalogues import FALLBACK, Catalogues, catalogue_files, locales_dir
-
-LANGUAGES: tuple[str, ...] = tuple(catalogue_files(locales_dir()))
+LANGUAGES: tuple[str, ...] = languages()
 
 
 @functools.cache

@@ -20,13 +20,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from bot.config import ReportsConfig
+from bot.crontab import cron_trigger
 from bot.reports import compose, sender
 from storage.analytics import Analytics
 from storage.sqlite import SqliteRepo
 from survey_flows.clock import Clock
 from survey_flows.periods import Period
-
-from .crontab import cron_trigger
 
 logger = logging.getLogger(__name__)
 

@@ -39,6 +39,11 @@ def catalogue_files(root: Traversable) -> dict[str, Traversable]:
     return dict(sorted(found.items()))
 
 
+def languages() -> tuple[str, ...]:
+    """The languages with a catalogue in locales/ (adding a .po file adds one)."""
+    return tuple(catalogue_files(locales_dir()))
+
+
 def read_catalogue(po: Traversable, lang: str | None = None) -> Catalog:
     with po.open("rb") as fp:
         return read_po(fp, locale=lang, domain=DOMAIN)
