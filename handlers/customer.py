@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.config import Config
 from bot.telegram.send import edit_message, send
 from bot.views.callbacks import RecheckCb, ScoreCb, SkipCb
-from bot.views.prompts import answered_text, followup_closed_text
+from bot.views.prompts import answered_text, followup_closed_text, prompt_for
 from bot.views.texts import raw_t, t
 from bot.workers.alerts import AlertWorker
 from bot.workers.delivery import DeliveryWorker
@@ -22,7 +22,8 @@ from survey_flows import flow
 from survey_flows.alerts import raises_alert
 from survey_flows.clock import Clock
 from survey_flows.errors import InvalidAnswer, StaleAnswer
-from survey_flows.models import Answer, Invitation, InvitationStatus, Phase
+from survey_flows.models import Answer, Invitation, InvitationStatus, Phase, Survey
+from survey_flows.scoring import SCALES
 
 logger = logging.getLogger(__name__)
 
@@ -125,43 +126,59 @@ async def on_score(
     inv = await _own_invitation(query, callback_data.i, callback_data.q, repo, config, lang)
     if inv is None:
         return
-    survey = config.surveys[inv.survey]
-    now = clock()
-    try:
-        outcome = flow.on_score(
-            survey, inv, callback_data.q, callback_data.v, now, config.delivery.expire_after
-        )
-    except StaleAnswer as exc:
-        await _expire(inv, repo, clock, exc)
-        await query.answer(t(lang, _stale_notice(inv, exc)))
-        return
-    except InvalidAnswer:
-        await query.answer(t(lang, "notice.invalid"))
-        return
-    question = survey.questions[callback_data.q]
-    answer = Answer(
-        inv.id, callback_data.q, question.metric, callback_data.v, outcome.category, now
+    refused = await _record_score(
+        inv, callback_data.q, callback_data.v, repo, config, clock, worker, alerts
     )
-    alert = None
-    staff_chat_id = config.telegram.staff_chat_id if config.alerts_enabled else None
-    if staff_chat_id is not None and raises_alert(question.metric, callback_data.v, config.alerts):
-        alert = NewAlert(staff_chat_id, now + config.alerts.escalate_after)
-    if not await repo.record_score(inv, outcome.position, answer, alert=alert):
-        await query.answer(t(lang, "notice.already"))
+    if refused:
+        await query.answer(t(lang, refused))
         return
-    # Committed: now the customer may see it. The worker shows the follow-up question.
-    worker.wake()
-    if alert is not None and alerts is not None:
-        alerts.wake()
     await query.answer(t(lang, "notice.saved"))
     if query.message is None:
         return  # no message to edit (an inline-mode button); the answer is stored
+    survey = config.surveys[inv.survey]
     await edit_message(
         bot,
         inv.customer_id,
         query.message.message_id,
         answered_text(survey, callback_data.q, callback_data.v, lang),
     )
+
+
+async def _record_score(
+    inv: Invitation,
+    question_index: int,
+    score: int,
+    repo: SurveyRepo,
+    config: Config,
+    clock: Clock,
+    worker: DeliveryWorker,
+    alerts: AlertWorker | None,
+) -> str | None:
+    """Commit a score (pressed or typed), raising its alert; returns a notice key when refused."""
+    survey = config.surveys[inv.survey]
+    now = clock()
+    try:
+        outcome = flow.on_score(
+            survey, inv, question_index, score, now, config.delivery.expire_after
+        )
+    except StaleAnswer as exc:
+        await _expire(inv, repo, clock, exc)
+        return _stale_notice(inv, exc)
+    except InvalidAnswer:
+        return "notice.invalid"
+    question = survey.questions[question_index]
+    answer = Answer(inv.id, question_index, question.metric, score, outcome.category, now)
+    alert = None
+    staff_chat_id = config.telegram.staff_chat_id if config.alerts_enabled else None
+    if staff_chat_id is not None and raises_alert(question.metric, score, config.alerts):
+        alert = NewAlert(staff_chat_id, now + config.alerts.escalate_after)
+    if not await repo.record_score(inv, outcome.position, answer, alert=alert):
+        return "notice.already"
+    # Committed: now the customer may see it. The worker shows the follow-up question.
+    worker.wake()
+    if alert is not None and alerts is not None:
+        alerts.wake()
+    return None
 
 
 async def _finish_followup(
@@ -252,28 +269,90 @@ async def on_message(
     alerts: AlertWorker | None,
     lang: str,
 ) -> None:
+    """A message goes where it belongs: the follow-up being asked, the score question on screen
+    (a number is the score, other words its comment; words go to staff instead while an alert
+    of theirs is open), the open alert's thread, else a polite answer. A survey past
+    `expire_after` is closed as expired here and takes nothing."""
     user = message.from_user
     if user is None:
         return  # no sender (a channel post): there is nobody to answer
     if message.text and message.text.startswith("/"):
         await message.answer(t(lang, "help"))
         return
-    inv = await repo.awaiting_followup(user.id)
     comment = _comment_of(message)
-    if (
-        inv is None
-        and comment is not None
-        and await _relay_to_staff(user.id, comment, bot, repo, config, clock)
+    if comment is None:
+        await message.answer(t(lang, "no_survey"))
+        return
+    inv = await repo.awaiting_followup(user.id)
+    if inv is not None and not await _finish_followup(
+        inv, inv.position.step, comment, bot, repo, config, clock, worker, alerts, lang
     ):
         return
-    if inv is None or comment is None:
-        await message.answer(t(lang, "no_survey"))
+    asked = await repo.awaiting_score(user.id)
+    if asked is not None and await _typed_at_question(
+        asked, message, comment, bot, repo, config, clock, worker, alerts, lang
+    ):
         return
-    refused = await _finish_followup(
-        inv, inv.position.step, comment, bot, repo, config, clock, worker, alerts, lang
-    )
-    if refused:
-        await message.answer(t(lang, "no_survey"))
+    if await _relay_to_staff(user.id, comment, bot, repo, config, clock):
+        return
+    await message.answer(t(lang, "no_survey"))
+
+
+async def _typed_at_question(
+    inv: Invitation,
+    message: Message,
+    comment: Comment,
+    bot: Bot,
+    repo: SurveyRepo,
+    config: Config,
+    clock: Clock,
+    worker: DeliveryWorker,
+    alerts: AlertWorker | None,
+    lang: str,
+) -> bool:
+    """Something typed while a score question waits; False when it is not the survey's."""
+    survey = config.surveys.get(inv.survey)
+    if survey is None:
+        return False
+    try:
+        reading = flow.on_typed(survey, inv, comment.text, clock(), config.delivery.expire_after)
+    except StaleAnswer as exc:
+        await _expire(inv, repo, clock, exc)
+        return False
+    step = inv.position.step
+    if reading.typed is flow.Typed.SCORE and reading.score is not None:
+        if await _record_score(inv, step, reading.score, repo, config, clock, worker, alerts):
+            return False  # answered meanwhile (a press in flight): the text goes elsewhere
+        if inv.message_id is not None:
+            text = answered_text(survey, step, reading.score, lang)
+            await edit_message(bot, inv.customer_id, inv.message_id, text)
+        return True
+    if reading.typed is flow.Typed.OFF_SCALE:
+        scale = SCALES[survey.questions[step].metric]
+        intro = t(lang, "typed.off_scale", low=scale.low, high=scale.high)
+    else:
+        # Words at a score question: staff talking with this customer hear them first.
+        if await repo.open_alert_of_customer(inv.customer_id) is not None:
+            return False
+        if not await repo.record_early_comment(inv, comment):
+            return False
+        logger.info("invitation %s question %s: %s before the score", inv.id, step, comment.kind)
+        intro = t(lang, "typed.noted")
+    await _ask_again(inv, survey, intro, bot, repo, lang)
+    return True
+
+
+async def _ask_again(
+    inv: Invitation, survey: Survey, intro: str, bot: Bot, repo: SurveyRepo, lang: str
+) -> None:
+    """Show the score question again under `intro`; the buttons move to the new message."""
+    prompt = prompt_for(survey, inv.id, inv.position, lang, None)
+    sent = await send(bot, inv.customer_id, f"{intro}\n\n{prompt.text}", prompt.keyboard)
+    if sent.message is None:
+        return
+    await repo.move_prompt(inv, sent.message.message_id)
+    if inv.message_id is not None:
+        await edit_message(bot, inv.customer_id, inv.message_id, None)  # old buttons off
 
 
 async def _relay_to_staff(

@@ -287,6 +287,7 @@ class SqliteRepo(Database, CustomerStorage, AlertStorage):
                     to_db(answer.answered_at),
                 ),
             )
+            await self._attach_early_comment(db, inv, answer.question_index)
             if alert is not None:
                 # In the same transaction: an acknowledged detractor always has its alert.
                 await self._insert_alert(db, inserted_id(cursor), inv, alert, answer.answered_at)
@@ -317,6 +318,7 @@ class SqliteRepo(Database, CustomerStorage, AlertStorage):
             if cursor.rowcount != 1:
                 return False
             if comment is not None:
+                comment = await self._after_earlier_comment(db, inv, comment)
                 # The alert card of this answer, if any, must show the comment.
                 await db.execute(
                     "UPDATE alerts SET dirty = 1 WHERE answer_id ="
@@ -367,3 +369,95 @@ class SqliteRepo(Database, CustomerStorage, AlertStorage):
                 )
                 for r in await cursor.fetchall()
             ]
+
+    # --- what a customer typed at a score question ----------------------------------------
+
+    async def awaiting_score(self, customer_id: int) -> Invitation | None:
+        """The customer's newest survey whose score question is on their screen."""
+        async with self.reading() as db:
+            cursor = await db.execute(
+                f"SELECT {_INVITATION_COLUMNS} FROM invitations WHERE customer_id = ?"
+                " AND status = 'active' AND phase = 'score' AND prompt_sent = 1"
+                " AND message_id IS NOT NULL ORDER BY due_at DESC, id DESC LIMIT 1",
+                (customer_id,),
+            )
+            row = await cursor.fetchone()
+            return _invitation(row) if row else None
+
+    async def record_early_comment(self, inv: Invitation, comment: Comment) -> bool:
+        """Keep what was typed at the score question of `inv.position` until its score comes;
+        several messages are joined. False if the question is no longer being asked."""
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "SELECT early_comment, early_comment_kind, early_comment_file_id,"
+                " early_comment_step FROM invitations"
+                " WHERE id = ? AND status = 'active' AND step = ? AND phase = 'score'",
+                (inv.id, inv.position.step),
+            )
+            row = await cursor.fetchone()
+            if row is None:
+                return False
+            if row["early_comment_step"] == inv.position.step and row["early_comment_kind"]:
+                earlier = Comment(
+                    row["early_comment"], row["early_comment_kind"], row["early_comment_file_id"]
+                )
+                comment = joined(earlier, comment)
+            await db.execute(
+                "UPDATE invitations SET early_comment = ?, early_comment_kind = ?,"
+                " early_comment_file_id = ?, early_comment_step = ? WHERE id = ?",
+                (comment.text, comment.kind, comment.file_id, inv.position.step, inv.id),
+            )
+            return True
+
+    async def move_prompt(self, inv: Invitation, message_id: int) -> None:
+        """The prompt of `inv.position` was shown again as `message_id` (the newest keyboard)."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE invitations SET message_id = ?"
+                " WHERE id = ? AND prompt_sent = 1 AND step = ? AND phase = ?",
+                (message_id, inv.id, inv.position.step, inv.position.phase.value),
+            )
+
+    async def _attach_early_comment(
+        self, db: aiosqlite.Connection, inv: Invitation, question_index: int
+    ) -> None:
+        """Inside record_score: what was typed before the score becomes the answer's comment."""
+        await db.execute(
+            "UPDATE answers SET (comment, comment_kind, comment_file_id, commented_at) ="
+            " (SELECT early_comment, early_comment_kind, early_comment_file_id, answers.answered_at"
+            "  FROM invitations WHERE id = ?)"
+            " WHERE invitation_id = ? AND question_index = ? AND EXISTS (SELECT 1 FROM invitations"
+            "  WHERE id = ? AND early_comment_step = ? AND early_comment_kind IS NOT NULL)",
+            (inv.id, inv.id, question_index, inv.id, question_index),
+        )
+        await db.execute(
+            "UPDATE invitations SET early_comment = NULL, early_comment_kind = NULL,"
+            " early_comment_file_id = NULL, early_comment_step = NULL"
+            " WHERE id = ? AND early_comment_step = ?",
+            (inv.id, question_index),
+        )
+
+    async def _after_earlier_comment(
+        self, db: aiosqlite.Connection, inv: Invitation, comment: Comment
+    ) -> Comment:
+        """Inside record_followup: a comment typed before the score stays, the answer follows."""
+        cursor = await db.execute(
+            "SELECT comment, comment_kind, comment_file_id FROM answers"
+            " WHERE invitation_id = ? AND question_index = ?",
+            (inv.id, inv.position.step),
+        )
+        row = await cursor.fetchone()
+        if row is None or not row["comment_kind"]:
+            return comment
+        return joined(Comment(row["comment"], row["comment_kind"], row["comment_file_id"]), comment)
+
+
+COMMENT_LIMIT = 4000
+
+
+def joined(first: Comment, then: Comment) -> Comment:
+    """Two messages of one comment: the texts one after the other; the newer media wins."""
+    text = "\n".join(part for part in (first.text, then.text) if part)[:COMMENT_LIMIT] or None
+    if then.file_id is not None or first.file_id is None:
+        return Comment(text, then.kind, then.file_id)
+    return Comment(text, first.kind, first.file_id)

@@ -4,19 +4,22 @@ A position is (question index, phase). The table below is the whole machine:
 
     phase     event           next
     SCORE     score pressed   FOLLOWUP (same question)
+    SCORE     text typed      a number on the scale: as if pressed; any other text: stays SCORE
+                              (kept as the question's comment, or a number off the scale)
     FOLLOWUP  comment / skip  SCORE of the next question, or DONE after the last one
     DONE      anything        (stale: the survey is over)
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from .errors import StaleAnswer
 from .models import Category, Customer, Invitation, InvitationStatus, Phase, Position, Survey
-from .scoring import Thresholds, category, check_score
+from .scoring import SCALES, Thresholds, category, check_score
 
 START = Position(0, Phase.SCORE)
 
@@ -69,6 +72,40 @@ def on_followup(
     return Position(pos.step, Phase.DONE)
 
 
+class Typed(StrEnum):
+    """What a text typed at a score question is taken for."""
+
+    SCORE = "score"  # a number on the question's scale: the same as pressing that button
+    OFF_SCALE = "off_scale"  # a number outside the scale: ask again, naming the range
+    COMMENT = "comment"  # anything else: kept as the question's comment, ask for the score
+
+
+@dataclass(frozen=True, slots=True)
+class TypedReading:
+    typed: Typed
+    score: int | None = None  # the number, for SCORE and OFF_SCALE
+
+
+_NUMBER = re.compile(r"\s*([+-]?\d{1,6})\s*[.!]?\s*")
+
+
+def on_typed(
+    survey: Survey, inv: Invitation, text: str | None, now: datetime, expire_after: timedelta
+) -> TypedReading:
+    """Something was typed (or sent) while the score question of `inv` waits for a press."""
+    _check_open(inv, now, expire_after)
+    pos = inv.position
+    if pos.phase is not Phase.SCORE:
+        raise StaleAnswer(f"no score question is being asked in invitation {inv.id}")
+    match = _NUMBER.fullmatch(text or "")
+    if match is None:
+        return TypedReading(Typed.COMMENT)
+    number = int(match.group(1))
+    if number in SCALES[survey.questions[pos.step].metric]:
+        return TypedReading(Typed.SCORE, number)
+    return TypedReading(Typed.OFF_SCALE, number)
+
+
 class SendDecision(StrEnum):
     SEND = "send"
     OPTED_OUT = "opted_out"
@@ -103,9 +140,12 @@ __all__ = [
     "ScoreOutcome",
     "SendDecision",
     "Thresholds",
+    "Typed",
+    "TypedReading",
     "decide_send",
     "on_followup",
     "on_score",
+    "on_typed",
 ]
 
 

@@ -7,7 +7,16 @@ import pytest
 
 from survey_flows.definitions import BUILTIN_SURVEYS
 from survey_flows.errors import InvalidAnswer, StaleAnswer
-from survey_flows.flow import START, SendDecision, decide_send, on_followup, on_score, stop_reason
+from survey_flows.flow import (
+    START,
+    SendDecision,
+    Typed,
+    decide_send,
+    on_followup,
+    on_score,
+    on_typed,
+    stop_reason,
+)
 from survey_flows.models import (
     Category,
     Customer,
@@ -199,3 +208,39 @@ def test_stop_reason_tells_the_shop_why(
 ) -> None:
     inv = replace(invitation(status=status), note=note)
     assert stop_reason(inv) == reason, f"the API would say {stop_reason(inv)!r} for {status}/{note}"
+
+
+@pytest.mark.parametrize(
+    ("survey", "text", "expected"),
+    [
+        (CSAT, "4", (Typed.SCORE, 4)),
+        (CSAT, " 5 ", (Typed.SCORE, 5)),
+        (CSAT, "1.", (Typed.SCORE, 1)),
+        (CSAT, "３", (Typed.SCORE, 3)),  # a full-width digit, as Chinese keyboards type it
+        (CSAT, "0", (Typed.OFF_SCALE, 0)),
+        (CSAT, "6", (Typed.OFF_SCALE, 6)),
+        (CSAT, "-1", (Typed.OFF_SCALE, -1)),
+        (SUPPORT, "7", (Typed.SCORE, 7)),  # CES 1-7
+        (SUPPORT, "10", (Typed.OFF_SCALE, 10)),
+        (CSAT, "it was awful, took 3 days", (Typed.COMMENT, None)),
+        (CSAT, "4 stars", (Typed.COMMENT, None)),
+        (CSAT, None, (Typed.COMMENT, None)),  # a voice note without a caption
+    ],
+)
+def test_text_typed_at_a_score_question(survey: Survey, text: str | None, expected) -> None:
+    reading = on_typed(survey, invitation(survey=survey), text, NOW, EXPIRE)
+    assert (reading.typed, reading.score) == expected
+
+
+@pytest.mark.parametrize(
+    "inv",
+    [
+        invitation(Position(0, Phase.FOLLOWUP)),
+        invitation(status=InvitationStatus.COMPLETED),
+        invitation(sent_at=NOW - EXPIRE - timedelta(seconds=1)),
+    ],
+    ids=["follow-up asked", "finished", "expired"],
+)
+def test_text_typed_without_a_live_score_question_is_stale(inv: Invitation) -> None:
+    with pytest.raises(StaleAnswer):
+        on_typed(SUPPORT, inv, "3", NOW, EXPIRE)
