@@ -87,6 +87,8 @@ class Config:
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     alerts: AlertRules = field(default_factory=lambda: AlertRules(dict(DEFAULT_ALERT_MAX)))
     alerts_enabled: bool = False  # alerts need a staff chat
+    # [alerts] staff_ids: who may act on alerts (buttons, replies); empty = the staff chat's members
+    staff_ids: tuple[int, ...] = ()
 
 
 class _Section:
@@ -257,14 +259,16 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
         reports=reports,
         alerts=alerts,
         alerts_enabled=enabled,
+        staff_ids=_Section(raw.get("alerts"), "alerts", ALERT_KEYS).int_list("staff_ids"),
     )
+
+
+ALERT_KEYS = {"enabled", "nps", "csat", "ces", "escalate_after", "recheck_after", "staff_ids"}
 
 
 def _parse_alerts(raw: Any) -> AlertRules:
     """[alerts]: which scores alert (at or below, per metric), escalation and recheck times."""
-    section = _Section(
-        raw, "alerts", {"enabled", "nps", "csat", "ces", "escalate_after", "recheck_after"}
-    )
+    section = _Section(raw, "alerts", ALERT_KEYS)
     if not isinstance(section.raw.get("enabled", True), bool):
         raise ConfigError("alerts.enabled: must be true or false")
     max_score = {}

@@ -1,7 +1,8 @@
-"""Who a router listens to: the staff chat, the configured managers."""
+"""Who a router listens to: the staff chat, its agents, the managers and where they may read."""
 
 from __future__ import annotations
 
+from aiogram.enums import ChatType
 from aiogram.filters import BaseFilter
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
@@ -27,3 +28,17 @@ class IsManager(BaseFilter):
     async def __call__(self, message: Message, config: Config) -> bool:
         user = message.from_user
         return user is not None and user.id in config.telegram.manager_ids
+
+
+class InAnalyticsChat(BaseFilter):
+    """Where managers' figures may be shown: a private chat, or one of `[reports] chat_ids`."""
+
+    async def __call__(self, message: Message, config: Config) -> bool:
+        return message.chat.type == ChatType.PRIVATE or message.chat.id in config.reports.chat_ids
+
+
+def may_act_on_alerts(user_id: int | None, config: Config) -> bool:
+    """`[alerts] staff_ids` when set; otherwise every member of the staff chat."""
+    if not config.staff_ids:
+        return True
+    return user_id is not None and user_id in config.staff_ids

@@ -1,9 +1,10 @@
 """Managers' commands: /nps /csat /ces /stats /export /report, for configured managers only.
 
-`router` holds two routers in order: `managers` (filtered to `[telegram] manager_ids` by
-`IsManager`, which gets the config by injection) and `refusal`, which answers anyone else's
-manager command with one polite line and no data. It must come before the customer router,
-which answers every private text.
+`router` holds three routers in order: `managers` (filtered to `[telegram] manager_ids` by
+`IsManager`, which gets the config by injection, and to a private chat or `[reports] chat_ids` by
+`InAnalyticsChat`), `elsewhere`, which tells a manager in any other chat to ask in private, and
+`refusal`, which answers anyone else's manager command with one polite line and no data. It must
+come before the customer router, which answers every private text.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from survey_flows.clock import Clock
 from survey_flows.models import Metric
 from survey_flows.periods import BadArguments, Selection, parse_selection
 
-from .filters import IsManager
+from .filters import InAnalyticsChat, IsManager
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +35,11 @@ COMMANDS = ("nps", "csat", "ces", "stats", "export", "report")
 
 router = Router(name=__name__)
 managers = Router(name=f"{__name__}.managers")
-managers.message.filter(IsManager())
+managers.message.filter(IsManager(), InAnalyticsChat())
+elsewhere = Router(name=f"{__name__}.elsewhere")
+elsewhere.message.filter(IsManager())
 refusal = Router(name=f"{__name__}.refusal")
-router.include_routers(managers, refusal)
+router.include_routers(managers, elsewhere, refusal)
 
 
 async def _selection(
@@ -151,3 +154,11 @@ async def on_report(
 async def on_refused(message: Message, lang: str) -> None:
     logger.info("user %s tried a manager command", message.from_user.id if message.from_user else 0)
     await message.answer(t(lang, "mgr.refused"))
+
+
+@elsewhere.message(Command(*COMMANDS))
+async def on_elsewhere(message: Message, lang: str) -> None:
+    """A manager in a chat that is not for figures (a group): no data, ask in private."""
+    manager_id = message.from_user.id if message.from_user else 0
+    logger.info("manager %s asked for figures in chat %s", manager_id, message.chat.id)
+    await message.answer(t(lang, "mgr.ask_private"))

@@ -1,4 +1,8 @@
-"""The staff chat: alert buttons, replies to the customer, /alerts."""
+"""The staff chat: alert buttons, replies to the customer, /alerts.
+
+Acting on an alert (its buttons, a reply that reaches the customer) is for `[alerts] staff_ids`
+when set, else for every member of the chat.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from bot.views.texts import language_of, t
 from storage.base import SurveyRepo
 from survey_flows.clock import Clock
 
-from .filters import InStaffChat
+from .filters import InStaffChat, may_act_on_alerts
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +45,10 @@ async def on_alert_button(
     alerts: Any,
     lang: str,
 ) -> None:
+    if not may_act_on_alerts(query.from_user.id, config):
+        logger.info("alert button pressed by %s, who is not in staff_ids", query.from_user.id)
+        await query.answer(t(lang, "alert.not_staff"), show_alert=True)
+        return
     alert = await repo.get_alert(callback_data.i)
     if alert is None:
         await query.answer(t(lang, "alert.gone"))
@@ -86,11 +94,19 @@ async def on_reply(
     alert = await repo.alert_of_message(message.chat.id, message.reply_to_message.message_id)
     if alert is None:
         return
+    staff = message.from_user
+    if not may_act_on_alerts(staff.id if staff else None, config):
+        logger.info(
+            "reply to alert %s by %s, who is not in staff_ids", alert.id, staff and staff.id
+        )
+        await send(
+            bot, message.chat.id, t(lang, "alert.reply_refused"), reply_to=message.message_id
+        )
+        return
     await repo.add_alert_message(message.chat.id, message.message_id, alert.id)
     text = message.text or message.caption
     customer_lang = language_of(alert.customer_language, config.delivery.default_language)
     sent = await send(bot, alert.customer_id, t(customer_lang, "support.message", text=text))
-    staff = message.from_user
     await repo.log_alert_action(
         alert.id, staff.id if staff else None, _name(staff) if staff else None, "replied", clock()
     )

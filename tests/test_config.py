@@ -143,6 +143,9 @@ TX = '[triggers.x]\nsurvey = "csat"\n'
         ({}, '[reports]\ncron = "0 9 * * fri-mon"\n', "reports.cron"),
         ({}, '[reports]\ncron = "0 9 * * 1-5/0"\n', "reports.cron"),
         ({}, '[reports]\ncron = "0 9 32 * *"\n', "reports.cron"),
+        ({}, '[alerts]\nstaff_ids = "801, 802"\n', "alerts.staff_ids"),
+        ({}, '[alerts]\nstaff_ids = [801, "802"]\n', "alerts.staff_ids"),
+        ({}, "[alerts]\nstaff_ids = 801\n", "alerts.staff_ids"),
     ],
 )
 def test_bad_key_gives_one_line_naming_it(
@@ -187,3 +190,10 @@ def test_cli_check_config_prints_one_line_and_no_traceback(tmp_path: Path) -> No
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, f"expected one line, the operator saw:\n{result.stderr}"
     assert "triggers.purchase.delay" in lines[0], f"the bad key is not named: {lines[0]}"
+
+
+def test_alert_staff_ids_limit_who_acts_on_alerts(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, render(extra="[alerts]\nstaff_ids = [801, 802]\n")), {})
+    assert config.staff_ids == (801, 802)
+    everyone = load_config(write(tmp_path, render()), {})
+    assert everyone.staff_ids == (), "without staff_ids every member of the staff chat acts"
