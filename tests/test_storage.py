@@ -292,3 +292,25 @@ async def test_a_press_faster_than_the_send_record_keeps_the_followup_due(repo: 
     assert [(i.id, i.position.phase) for i in due] == [(inv.id, Phase.FOLLOWUP)], (
         "the follow-up question would never be shown"
     )
+
+
+async def test_words_before_a_score_become_that_answers_comment(repo: SqliteRepo) -> None:
+    inv = await sent(repo)
+    assert await repo.awaiting_score(CUSTOMER) == inv
+    assert await repo.record_early_comment(inv, Comment("took 3 days"))
+    assert await repo.record_early_comment(inv, Comment("see photo", "photo", "file-1"))
+    await repo.move_prompt(inv, 43)
+    moved = await repo.get_invitation(inv.id)
+    assert moved is not None and moved.message_id == 43
+    assert await repo.record_score(moved, Position(0, Phase.FOLLOWUP), score(moved, 2))
+    (answer,) = await repo.answers_for(inv.id)
+    assert answer.comment == "took 3 days\nsee photo", "a message typed before the score was lost"
+    cursor = await repo.connection.execute("SELECT comment_kind, comment_file_id FROM answers")
+    assert tuple(await cursor.fetchone()) == ("photo", "file-1")
+    # The next question starts with no comment; a stale question takes none.
+    assert not await repo.record_early_comment(moved, Comment("late"))
+    after = await repo.get_invitation(inv.id)
+    assert after is not None
+    assert await repo.record_followup(after, Position(1, Phase.SCORE), Comment("rude"), NOW)
+    (answer,) = await repo.answers_for(inv.id)
+    assert answer.comment == "took 3 days\nsee photo\nrude"
