@@ -220,8 +220,10 @@ class AlertStorage:
             return cursor.rowcount == 1
 
     async def settle_uncertain_alert_posts(self) -> int:
+        """At start-up: posts claimed by a process that died mid-send are posted again
+        (at-least-once: at most that one card may appear twice)."""
         async with self.transaction() as db:
-            cursor = await db.execute("UPDATE alerts SET post_state = 1 WHERE post_state = 2")
+            cursor = await db.execute("UPDATE alerts SET post_state = 0 WHERE post_state = 2")
             return cursor.rowcount
 
     async def dirty_alerts(self, limit: int) -> list[AlertView]:

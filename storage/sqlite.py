@@ -214,14 +214,14 @@ class SqliteRepo(Database, CustomerStorage, AlertStorage):
             )
 
     async def settle_uncertain_prompts(self) -> list[int]:
-        """At start-up: prompts claimed by a process that died mid-send count as shown.
+        """At start-up: prompts claimed by a process that died mid-send are due again now.
 
-        The send may or may not have reached Telegram; sending again risks a duplicate the
-        customer sees, while a prompt that was lost leaves the survey open to answers anyway.
+        The send may or may not have reached Telegram. At-least-once: sending again risks one
+        duplicate message the customer sees; not sending risks a question that never arrives.
         """
         async with self.transaction() as db:
             cursor = await db.execute(
-                "UPDATE invitations SET prompt_sent = 1, note = 'send uncertain after restart'"
+                "UPDATE invitations SET prompt_sent = 0, note = 'resent after restart'"
                 " WHERE prompt_sent = 2 RETURNING id"
             )
             return [row["id"] for row in await cursor.fetchall()]

@@ -2,7 +2,8 @@
 alerts nobody took, and asks customers whether a resolved problem was solved.
 
 Everything it does is driven by rows in SQLite, so a restart forgets nothing. Each step claims
-its row before sending, so nothing is sent twice.
+its row before sending; a card claimed when the process died is posted again on restart
+(at-least-once: at most that one card may appear twice).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class AlertWorker:
 
     async def run(self) -> None:
         if await self._repo.settle_uncertain_alert_posts():
-            logger.warning("alert posts interrupted by the last shutdown were not repeated")
+            logger.warning("alert posts interrupted by the last shutdown are posted again")
         while not self._stopping:
             try:
                 await self.run_once()

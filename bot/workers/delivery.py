@@ -64,8 +64,8 @@ class DeliveryWorker:
     async def run(self) -> None:
         uncertain = await self._repo.settle_uncertain_prompts()
         if uncertain:
-            # Logged so an operator can look: these may or may not have reached the customer.
-            logger.warning("prompts interrupted by the last shutdown, not resent: %s", uncertain)
+            # At-least-once: these may have reached the customer already; one may now repeat.
+            logger.warning("prompts interrupted by the last shutdown, sent again: %s", uncertain)
         logger.info("delivery worker started")
         while not self._stopping:
             await self.run_once()
