@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -37,9 +38,11 @@ class SurveyRepo(Protocol):
 
     async def get_invitation(self, invitation_id: int) -> Invitation | None: ...
 
-    async def due_prompts(self, now: datetime, limit: int) -> list[Invitation]: ...
+    async def due_prompts(
+        self, now: datetime, limit: int, busy: Collection[int] = ()
+    ) -> list[Invitation]: ...
 
-    async def next_due_at(self) -> datetime | None: ...
+    async def next_due_at(self, busy: Collection[int] = ()) -> datetime | None: ...
 
     async def claim_prompt(self, inv: Invitation, now: datetime) -> bool: ...
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Collection
 from datetime import datetime
 
 import aiosqlite
@@ -144,23 +145,31 @@ class SqliteRepo(Database, CustomerStorage, AlertStorage):
 
     # --- delivery outbox ------------------------------------------------------------------
 
-    async def due_prompts(self, now: datetime, limit: int) -> list[Invitation]:
-        """Invitations whose current prompt (question, follow-up or thank-you) must be shown."""
+    async def due_prompts(
+        self, now: datetime, limit: int, busy: Collection[int] = ()
+    ) -> list[Invitation]:
+        """Invitations whose current prompt (question, follow-up or thank-you) must be shown,
+        leaving out the `busy` customers (a prompt of theirs is being sent)."""
         async with self.reading() as db:
             cursor = await db.execute(
                 f"SELECT {_INVITATION_COLUMNS} FROM invitations"
                 " WHERE prompt_sent = 0 AND due_at <= ?"
                 " AND status IN ('scheduled', 'active', 'completed')"
+                " AND customer_id NOT IN (SELECT value FROM json_each(?))"
                 " ORDER BY due_at, id LIMIT ?",
-                (to_db(now), limit),
+                (to_db(now), json.dumps(sorted(busy)), limit),
             )
             return [_invitation(r) for r in await cursor.fetchall()]
 
-    async def next_due_at(self) -> datetime | None:
+    async def next_due_at(self, busy: Collection[int] = ()) -> datetime | None:
+        """The earliest due time of a prompt to a customer not in `busy`: those are due once
+        their send in flight finishes, which wakes the worker."""
         async with self.reading() as db:
             cursor = await db.execute(
                 "SELECT min(due_at) FROM invitations WHERE prompt_sent = 0"
                 " AND status IN ('scheduled', 'active', 'completed')"
+                " AND customer_id NOT IN (SELECT value FROM json_each(?))",
+                (json.dumps(sorted(busy)),),
             )
             (value,) = await one_row(cursor)
             return from_db(value)

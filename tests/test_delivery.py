@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiogram import Bot
+from aiogram.client.telegram import TelegramAPIServer
 
+from bot.telegram.ratelimit import RateLimiter
 from bot.workers.delivery import DeliveryWorker
 from storage.base import NewEvent
 from storage.sqlite import SqliteRepo
 from survey_flows.models import InvitationStatus
 from telegram_emulator import BotAPIEmulator
 
+from .conftest import LocalSession
+from .e2e.harness import wait_until
 from .test_manager import NOW, make_config
 
 CUSTOMER = 5101
@@ -78,3 +85,61 @@ async def test_an_unexpected_send_error_reschedules_the_prompt(
     after = await repo.get_invitation(inv.id)
     assert after is not None and after.prompt_sent and after.status is InvitationStatus.ACTIVE
     assert after.message_id == shown["message_id"]
+
+
+class CountingRepo:
+    """The real repository, counting how often each method is called."""
+
+    def __init__(self, repo: SqliteRepo) -> None:
+        self._repo = repo
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._repo, name)
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            return await method(*args, **kwargs)
+
+        return counted
+
+
+async def test_a_customer_with_two_due_prompts_does_not_spin_the_worker(
+    tmp_path: Path, emulator: BotAPIEmulator, repo: SqliteRepo
+) -> None:
+    assert emulator.token is not None
+    session = LocalSession(api=TelegramAPIServer.from_base(emulator.base_url))
+    session.middleware(RateLimiter())  # waits out the 429 below, holding the first send
+    bot = Bot(emulator.token, session=session)
+    clock = Clock(NOW)
+    counting = CountingRepo(repo)
+    worker = DeliveryWorker(
+        bot,
+        counting,  # type: ignore[arg-type]
+        make_config(tmp_path).surveys,
+        clock,
+        expire_after=timedelta(days=3),
+        min_gap=timedelta(0),
+    )
+    for event_id in ("e1", "e2"):
+        await repo.create_invitation(
+            NewEvent(event_id, "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
+        )
+    emulator.fail_next("sendMessage", error_code=429, retry_after=1, chat_id=CUSTOMER)
+    task = asyncio.create_task(worker.run())
+    try:
+        await wait_until(
+            lambda: (
+                len([c for c in emulator.calls_of("sendMessage", chat_id=CUSTOMER) if c.ok]) == 2
+            ),
+            what="both questions to reach the customer",
+        )
+    finally:
+        await worker.stop()
+        await task
+        await bot.session.close()
+    # One send held for a second by a 429: the worker should look at the outbox a few times
+    # (woken by the send finishing, or once a second), not thousands of times.
+    assert counting.calls["due_prompts"] <= 10, (
+        f"the delivery worker spun while a send was in flight: {counting.calls}"
+    )

@@ -83,14 +83,18 @@ class DeliveryWorker:
             logger.warning("%d prompts still in flight at shutdown", len(self._in_flight))
 
     async def _idle(self) -> None:
-        await idle_until(self._wake, await self._repo.next_due_at(), self._clock, self._max_idle)
+        # Prompts of customers with a send in flight are not counted: they become due when that
+        # send finishes (which wakes the worker), so waiting on them would spin.
+        next_due = await self._repo.next_due_at(busy=self._customers_busy)
+        await idle_until(self._wake, next_due, self._clock, self._max_idle)
 
     async def run_once(self) -> int:
         """Start sending every due prompt not already in flight; returns how many were started."""
         started = 0
         if self._stopping:
             return 0
-        for inv in await self._repo.due_prompts(self._clock(), self._batch):
+        due = await self._repo.due_prompts(self._clock(), self._batch, busy=self._customers_busy)
+        for inv in due:
             # One prompt per customer at a time keeps their messages in order.
             if inv.id in self._in_flight or inv.customer_id in self._customers_busy:
                 continue
