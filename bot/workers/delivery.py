@@ -165,12 +165,17 @@ class DeliveryWorker:
         elif sent.blocked:
             logger.info("customer %s unreachable; invitation %s stopped", inv.customer_id, inv.id)
             await self._repo.mark_unreachable(inv.customer_id, now)
-        elif sent.transient:
+        elif sent.transient or sent.unauthorized:
+            # The network, or a revoked token someone must replace: the prompt waits, backing off.
             attempts = await self._repo.attempts(inv.id)
             delay = timedelta(seconds=min(30 * 2**attempts, 3600))
-            logger.warning("invitation %s: %s; retry in %s", inv.id, sent.error, delay)
-            await self._repo.release_prompt(inv, now + delay, f"network: {sent.error}")
+            level = logging.ERROR if sent.unauthorized else logging.WARNING
+            logger.log(level, "invitation %s: %s; retry in %s", inv.id, sent.error, delay)
+            note = sent.error if sent.unauthorized else f"network: {sent.error}"
+            await self._repo.release_prompt(inv, now + delay, note or "unknown")
         else:
+            # Refused for good (a private chat never migrates, so a migration lands here too).
+            logger.error("invitation %s: Telegram refused the prompt: %s", inv.id, sent.error)
             await self._repo.close_invitation(
                 inv.id, InvitationStatus.FAILED, f"rejected: {sent.error}", now
             )
