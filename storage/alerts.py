@@ -369,6 +369,11 @@ class AlertStorage:
                 await self._log(db, alert_id, None, None, "escalated", now)
             return cursor.rowcount == 1
 
+    async def unmark_escalated(self, alert_id: int) -> None:
+        """The escalation could not be sent: it is due again."""
+        async with self.transaction() as db:
+            await db.execute("UPDATE alerts SET escalated_at = NULL WHERE id = ?", (alert_id,))
+
     async def due_rechecks(self, now: datetime) -> list[AlertView]:
         async with self.reading() as db:
             return await self._views(

@@ -127,6 +127,10 @@ class SurveyRepo(Protocol):
         now: datetime,
     ) -> None: ...
 
+    async def staff_chat_status(self) -> str:
+        """`ok` or `unreachable: <reason>` (storage/staff_chat.py), for the health check."""
+        ...
+
     async def record_recheck(
         self, alert_id: int, customer_id: int, solved: bool, now: datetime
     ) -> bool: ...

@@ -29,6 +29,7 @@ from .base import Comment, NewEvent
 from .customers import CustomerStorage
 from .database import Database
 from .rows import inserted_id, one_row
+from .staff_chat import StaffChatStorage
 from .timestamps import from_db, to_db
 
 logger = logging.getLogger(__name__)
@@ -60,9 +61,9 @@ def _invitation(row: aiosqlite.Row) -> Invitation:
     )
 
 
-class SqliteRepo(Database, CustomerStorage, AlertStorage):
+class SqliteRepo(Database, CustomerStorage, AlertStorage, StaffChatStorage):
     """The repository: invitations (the customers' outbox) and answers here; the connection,
-    customers and alerts in the classes it is built from."""
+    customers, alerts and the staff chat's state in the classes it is built from."""
 
     # --- intake ---------------------------------------------------------------------------
 
