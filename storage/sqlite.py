@@ -254,6 +254,41 @@ class SqliteRepo(Database, CustomerStorage, AlertStorage, StaffChatStorage):
                 (status.value, note, to_db(now), invitation_id),
             )
 
+    # --- expiry ----------------------------------------------------------------------------
+
+    async def expire_invitations(self, sent_before: datetime, now: datetime, limit: int) -> int:
+        """Close as expired the open invitations first sent before `sent_before` (no answer in
+        time); their last message's buttons are then due for removal (`stale_keyboards`).
+
+        A prompt being sent right now is left for the next sweep, so its message is known.
+        """
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE invitations SET status = 'expired', note = 'expired: no answer in time',"
+                " prompt_sent = 1, finished_at = coalesce(finished_at, ?),"
+                " keyboard_stale = CASE WHEN message_id IS NULL THEN 0 ELSE 1 END"
+                " WHERE id IN (SELECT id FROM invitations WHERE status = 'active'"
+                " AND prompt_sent != 2 AND sent_at <= ? ORDER BY sent_at LIMIT ?)",
+                (to_db(now), to_db(sent_before), limit),
+            )
+            return cursor.rowcount
+
+    async def stale_keyboards(self, limit: int) -> list[tuple[int, int, int]]:
+        """(invitation id, customer chat, message id) of expired prompts still showing buttons."""
+        async with self.reading() as db:
+            cursor = await db.execute(
+                "SELECT id, customer_id, message_id FROM invitations WHERE keyboard_stale = 1"
+                " ORDER BY id LIMIT ?",
+                (limit,),
+            )
+            return [(r["id"], r["customer_id"], r["message_id"]) for r in await cursor.fetchall()]
+
+    async def clear_stale_keyboard(self, invitation_id: int) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE invitations SET keyboard_stale = 0 WHERE id = ?", (invitation_id,)
+            )
+
     # --- the conversation -----------------------------------------------------------------
 
     async def record_score(

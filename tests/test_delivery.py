@@ -204,3 +204,71 @@ async def test_a_revoked_token_backs_off_instead_of_failing_or_spinning(
     await worker.drain()
     shown = emulator.last_bot_message(CUSTOMER)
     assert shown is not None, "the customer never got the question once the token worked"
+
+
+async def test_an_unanswered_invitation_expires_on_its_own_and_loses_its_buttons(
+    tmp_path: Path, emulator: BotAPIEmulator, bot: Bot, repo: SqliteRepo
+) -> None:
+    clock = Clock(NOW)
+    worker = DeliveryWorker(
+        bot,
+        repo,
+        make_config(tmp_path).surveys,
+        clock,
+        expire_after=timedelta(days=3),
+        min_gap=timedelta(0),
+    )
+    inv, _ = await repo.create_invitation(
+        NewEvent("e1", "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
+    )
+    await worker.run_once()
+    await worker.drain()
+
+    def question() -> dict[str, Any]:
+        (shown,) = [m for m in emulator.messages(CUSTOMER) if m["from"]["is_bot"]]
+        return shown
+
+    assert question().get("reply_markup"), "the question came without its score buttons"
+
+    clock.now = NOW + timedelta(days=3) - timedelta(seconds=1)
+    await worker.run_once()
+    still = await repo.get_invitation(inv.id)
+    assert still is not None and still.status is InvitationStatus.ACTIVE, "expired too early"
+    assert question().get("reply_markup"), "buttons removed before the invitation expired"
+
+    clock.now = NOW + timedelta(days=3, seconds=1)
+    await worker.run_once()  # nobody pressed anything: the worker alone closes it
+    expired = await repo.get_invitation(inv.id)
+    assert expired is not None and expired.status is InvitationStatus.EXPIRED, expired
+    assert expired.note is not None and "expired" in expired.note
+    assert expired.finished_at == clock.now
+    assert not question().get("reply_markup"), "the expired question still offers its buttons"
+    edits = emulator.calls_of("editMessageReplyMarkup", chat_id=CUSTOMER)
+    clock.now += timedelta(hours=1)
+    await worker.run_once()
+    assert emulator.calls_of("editMessageReplyMarkup", chat_id=CUSTOMER) == edits, "edited twice"
+
+
+async def test_buttons_of_an_expired_invitation_are_removed_after_a_restart(
+    tmp_path: Path, emulator: BotAPIEmulator, bot: Bot, repo: SqliteRepo
+) -> None:
+    clock = Clock(NOW)
+    config = make_config(tmp_path)
+
+    def worker() -> DeliveryWorker:
+        return DeliveryWorker(
+            bot, repo, config.surveys, clock, expire_after=timedelta(days=3), min_gap=timedelta(0)
+        )
+
+    await repo.create_invitation(
+        NewEvent("e1", "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
+    )
+    first = worker()
+    await first.run_once()
+    await first.drain()
+    # The sweep closed the invitation and the process died before the edit.
+    clock.now = NOW + timedelta(days=4)
+    assert await repo.expire_invitations(NOW + timedelta(days=1), clock.now, 10) == 1
+    await worker().run_once()
+    (shown,) = [m for m in emulator.messages(CUSTOMER) if m["from"]["is_bot"]]
+    assert not shown.get("reply_markup"), "after a restart the expired question kept its buttons"

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from aiogram import Bot
 
-from bot.telegram.send import send
+from bot.telegram.send import edit_message, send
 from bot.views.prompts import prompt_for
 from bot.views.texts import language_of
 from storage.base import SurveyRepo
@@ -93,6 +93,7 @@ class DeliveryWorker:
         started = 0
         if self._stopping:
             return 0
+        await self._expire()
         due = await self._repo.due_prompts(self._clock(), self._batch, busy=self._customers_busy)
         for inv in due:
             # One prompt per customer at a time keeps their messages in order.
@@ -103,6 +104,25 @@ class DeliveryWorker:
             self._in_flight[inv.id] = task
             started += 1
         return started
+
+    async def _expire(self) -> None:
+        """Close invitations nobody answered within `expire_after` and take the buttons off
+        their last message. Both steps are rows in SQLite, so a restart in between forgets
+        nothing."""
+        try:
+            now = self._clock()
+            expired = await self._repo.expire_invitations(
+                now - self._expire_after, now, self._batch
+            )
+            if expired:
+                logger.info("%d invitations expired unanswered", expired)
+            for invitation_id, chat_id, message_id in await self._repo.stale_keyboards(self._batch):
+                if not await edit_message(self._bot, chat_id, message_id, None, None):
+                    # Refused or unreachable: a late press is still answered "expired".
+                    logger.info("buttons of invitation %s could not be removed", invitation_id)
+                await self._repo.clear_stale_keyboard(invitation_id)
+        except Exception:
+            logger.exception("expiry sweep failed; tried again at the next pass")
 
     async def drain(self) -> None:
         """Wait for the prompts in flight (tests and shutdown)."""
