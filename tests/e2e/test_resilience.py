@@ -17,6 +17,12 @@ async def test_sigkill_mid_conversation_resumes_where_it_was(emulator, start_bot
     await bot.post_event(event("t-1", "ticket_closed"))
     ces = await next_message(emulator, CUSTOMER, 0)
     await answer_question(emulator, CUSTOMER, ces, 6)
+    # Killed between sends, not during one: a follow-up delivered but not yet recorded would be
+    # sent again on restart (at-least-once, tested below), a second "why?" before the CSAT.
+    await wait_until(
+        lambda: bot.query("SELECT phase, prompt_sent FROM invitations")[0]["prompt_sent"] == 1,
+        what="the follow-up question to be recorded as shown",
+    )
     await bot.kill()
 
     await start_bot(reuse=bot)
