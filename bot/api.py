@@ -212,7 +212,11 @@ class IntakeApi:
         )
 
     async def health(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        """Always 200 while the process serves; `staff_chat` says whether alerts can be posted
+        (`ok`, `unreachable: <reason>` as the alert worker last found, or `disabled`)."""
+        alerts_on = self._config.alerts_enabled and self._config.telegram.staff_chat_id is not None
+        staff_chat = await self._repo.staff_chat_status() if alerts_on else "disabled"
+        return web.json_response({"status": "ok", "staff_chat": staff_chat})
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY + 1)

@@ -220,8 +220,10 @@ class AlertStorage:
             return cursor.rowcount == 1
 
     async def settle_uncertain_alert_posts(self) -> int:
+        """At start-up: posts claimed by a process that died mid-send are posted again
+        (at-least-once: at most that one card may appear twice)."""
         async with self.transaction() as db:
-            cursor = await db.execute("UPDATE alerts SET post_state = 1 WHERE post_state = 2")
+            cursor = await db.execute("UPDATE alerts SET post_state = 0 WHERE post_state = 2")
             return cursor.rowcount
 
     async def dirty_alerts(self, limit: int) -> list[AlertView]:
@@ -366,6 +368,11 @@ class AlertStorage:
             if cursor.rowcount == 1:
                 await self._log(db, alert_id, None, None, "escalated", now)
             return cursor.rowcount == 1
+
+    async def unmark_escalated(self, alert_id: int) -> None:
+        """The escalation could not be sent: it is due again."""
+        async with self.transaction() as db:
+            await db.execute("UPDATE alerts SET escalated_at = NULL WHERE id = ?", (alert_id,))
 
     async def due_rechecks(self, now: datetime) -> list[AlertView]:
         async with self.reading() as db:

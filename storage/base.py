@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -37,9 +38,11 @@ class SurveyRepo(Protocol):
 
     async def get_invitation(self, invitation_id: int) -> Invitation | None: ...
 
-    async def due_prompts(self, now: datetime, limit: int) -> list[Invitation]: ...
+    async def due_prompts(
+        self, now: datetime, limit: int, busy: Collection[int] = ()
+    ) -> list[Invitation]: ...
 
-    async def next_due_at(self) -> datetime | None: ...
+    async def next_due_at(self, busy: Collection[int] = ()) -> datetime | None: ...
 
     async def claim_prompt(self, inv: Invitation, now: datetime) -> bool: ...
 
@@ -50,6 +53,12 @@ class SurveyRepo(Protocol):
     async def settle_uncertain_prompts(self) -> list[int]: ...
 
     async def attempts(self, invitation_id: int) -> int: ...
+
+    async def expire_invitations(self, sent_before: datetime, now: datetime, limit: int) -> int: ...
+
+    async def stale_keyboards(self, limit: int) -> list[tuple[int, int, int]]: ...
+
+    async def clear_stale_keyboard(self, invitation_id: int) -> None: ...
 
     async def close_invitation(
         self, invitation_id: int, status: InvitationStatus, note: str, now: datetime
@@ -123,6 +132,10 @@ class SurveyRepo(Protocol):
         action: str,
         now: datetime,
     ) -> None: ...
+
+    async def staff_chat_status(self) -> str:
+        """`ok` or `unreachable: <reason>` (storage/staff_chat.py), for the health check."""
+        ...
 
     async def record_recheck(
         self, alert_id: int, customer_id: int, solved: bool, now: datetime

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Collection
 from datetime import datetime
 
 import aiosqlite
@@ -28,6 +29,7 @@ from .base import Comment, NewEvent
 from .customers import CustomerStorage
 from .database import Database
 from .rows import inserted_id, one_row
+from .staff_chat import StaffChatStorage
 from .timestamps import from_db, to_db
 
 logger = logging.getLogger(__name__)
@@ -59,9 +61,9 @@ def _invitation(row: aiosqlite.Row) -> Invitation:
     )
 
 
-class SqliteRepo(Database, CustomerStorage, AlertStorage):
+class SqliteRepo(Database, CustomerStorage, AlertStorage, StaffChatStorage):
     """The repository: invitations (the customers' outbox) and answers here; the connection,
-    customers and alerts in the classes it is built from."""
+    customers, alerts and the staff chat's state in the classes it is built from."""
 
     # --- intake ---------------------------------------------------------------------------
 
@@ -144,23 +146,31 @@ class SqliteRepo(Database, CustomerStorage, AlertStorage):
 
     # --- delivery outbox ------------------------------------------------------------------
 
-    async def due_prompts(self, now: datetime, limit: int) -> list[Invitation]:
-        """Invitations whose current prompt (question, follow-up or thank-you) must be shown."""
+    async def due_prompts(
+        self, now: datetime, limit: int, busy: Collection[int] = ()
+    ) -> list[Invitation]:
+        """Invitations whose current prompt (question, follow-up or thank-you) must be shown,
+        leaving out the `busy` customers (a prompt of theirs is being sent)."""
         async with self.reading() as db:
             cursor = await db.execute(
                 f"SELECT {_INVITATION_COLUMNS} FROM invitations"
                 " WHERE prompt_sent = 0 AND due_at <= ?"
                 " AND status IN ('scheduled', 'active', 'completed')"
+                " AND customer_id NOT IN (SELECT value FROM json_each(?))"
                 " ORDER BY due_at, id LIMIT ?",
-                (to_db(now), limit),
+                (to_db(now), json.dumps(sorted(busy)), limit),
             )
             return [_invitation(r) for r in await cursor.fetchall()]
 
-    async def next_due_at(self) -> datetime | None:
+    async def next_due_at(self, busy: Collection[int] = ()) -> datetime | None:
+        """The earliest due time of a prompt to a customer not in `busy`: those are due once
+        their send in flight finishes, which wakes the worker."""
         async with self.reading() as db:
             cursor = await db.execute(
                 "SELECT min(due_at) FROM invitations WHERE prompt_sent = 0"
                 " AND status IN ('scheduled', 'active', 'completed')"
+                " AND customer_id NOT IN (SELECT value FROM json_each(?))",
+                (json.dumps(sorted(busy)),),
             )
             (value,) = await one_row(cursor)
             return from_db(value)
@@ -214,14 +224,14 @@ class SqliteRepo(Database, CustomerStorage, AlertStorage):
             )
 
     async def settle_uncertain_prompts(self) -> list[int]:
-        """At start-up: prompts claimed by a process that died mid-send count as shown.
+        """At start-up: prompts claimed by a process that died mid-send are due again now.
 
-        The send may or may not have reached Telegram; sending again risks a duplicate the
-        customer sees, while a prompt that was lost leaves the survey open to answers anyway.
+        The send may or may not have reached Telegram. At-least-once: sending again risks one
+        duplicate message the customer sees; not sending risks a question that never arrives.
         """
         async with self.transaction() as db:
             cursor = await db.execute(
-                "UPDATE invitations SET prompt_sent = 1, note = 'send uncertain after restart'"
+                "UPDATE invitations SET prompt_sent = 0, note = 'resent after restart'"
                 " WHERE prompt_sent = 2 RETURNING id"
             )
             return [row["id"] for row in await cursor.fetchall()]
@@ -242,6 +252,41 @@ class SqliteRepo(Database, CustomerStorage, AlertStorage):
                 "UPDATE invitations SET status = ?, note = ?, prompt_sent = 1,"
                 " finished_at = coalesce(finished_at, ?) WHERE id = ?",
                 (status.value, note, to_db(now), invitation_id),
+            )
+
+    # --- expiry ----------------------------------------------------------------------------
+
+    async def expire_invitations(self, sent_before: datetime, now: datetime, limit: int) -> int:
+        """Close as expired the open invitations first sent before `sent_before` (no answer in
+        time); their last message's buttons are then due for removal (`stale_keyboards`).
+
+        A prompt being sent right now is left for the next sweep, so its message is known.
+        """
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE invitations SET status = 'expired', note = 'expired: no answer in time',"
+                " prompt_sent = 1, finished_at = coalesce(finished_at, ?),"
+                " keyboard_stale = CASE WHEN message_id IS NULL THEN 0 ELSE 1 END"
+                " WHERE id IN (SELECT id FROM invitations WHERE status = 'active'"
+                " AND prompt_sent != 2 AND sent_at <= ? ORDER BY sent_at LIMIT ?)",
+                (to_db(now), to_db(sent_before), limit),
+            )
+            return cursor.rowcount
+
+    async def stale_keyboards(self, limit: int) -> list[tuple[int, int, int]]:
+        """(invitation id, customer chat, message id) of expired prompts still showing buttons."""
+        async with self.reading() as db:
+            cursor = await db.execute(
+                "SELECT id, customer_id, message_id FROM invitations WHERE keyboard_stale = 1"
+                " ORDER BY id LIMIT ?",
+                (limit,),
+            )
+            return [(r["id"], r["customer_id"], r["message_id"]) for r in await cursor.fetchall()]
+
+    async def clear_stale_keyboard(self, invitation_id: int) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE invitations SET keyboard_stale = 0 WHERE id = ?", (invitation_id,)
             )
 
     # --- the conversation -----------------------------------------------------------------

@@ -19,6 +19,7 @@ class Failure:
     retry_after: int | None
     remaining: int
     disconnect: bool
+    migrate_to_chat_id: int | None = None
 
 
 class FaultsMixin(EmulatorState):
@@ -38,11 +39,15 @@ class FaultsMixin(EmulatorState):
         times: int = 1,
         chat_id: int | None = None,
         disconnect: bool = False,
+        migrate_to_chat_id: int | None = None,
     ) -> None:
         """Answer the next ``times`` calls of ``method`` (for ``chat_id`` only, if given) with an
         error instead of running them. 429 gets ``parameters.retry_after`` (default 1);
-        ``disconnect`` drops the connection without an answer (a network error for the client).
+        ``disconnect`` drops the connection without an answer (a network error for the client);
+        ``migrate_to_chat_id`` answers as Telegram does for a group upgraded to that supergroup.
         """
+        if migrate_to_chat_id is not None:
+            description = description or "Bad Request: group chat was upgraded to a supergroup chat"
         if error_code == 429:
             retry_after = 1 if retry_after is None else retry_after
             description = description or f"Too Many Requests: retry after {retry_after}"
@@ -55,6 +60,7 @@ class FaultsMixin(EmulatorState):
                 retry_after=retry_after,
                 remaining=times,
                 disconnect=disconnect,
+                migrate_to_chat_id=migrate_to_chat_id,
             )
         )
 
@@ -69,6 +75,7 @@ class FaultsMixin(EmulatorState):
                 "retry_after": failure.retry_after,
                 "times": failure.remaining,
                 "disconnect": failure.disconnect,
+                "migrate_to_chat_id": failure.migrate_to_chat_id,
             }
             for failure in self._failures
         ]

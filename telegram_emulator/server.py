@@ -138,7 +138,10 @@ class BotAPIEmulator(SendMethods, ChatMethods, UsersMixin):
             failure = self._take_failure(canonical, params)
             if failure is not None:
                 raise ApiError(
-                    failure.error_code, failure.description, retry_after=failure.retry_after
+                    failure.error_code,
+                    failure.description,
+                    retry_after=failure.retry_after,
+                    migrate_to_chat_id=failure.migrate_to_chat_id,
                 )
             result = handler(params)
             if inspect.isawaitable(result):

@@ -258,4 +258,6 @@ async def test_chunked_body_over_the_limit_is_413(api: Api) -> None:
 async def test_health(api: Api) -> None:
     resp = await api.client.get("/api/v1/health")
     assert resp.status == 200
-    assert await resp.json() == {"status": "ok"}
+    # No staff chat configured here: alerts are off (the field is new; staff chat states are
+    # tested in tests/test_alert_delivery.py).
+    assert await resp.json() == {"status": "ok", "staff_chat": "disabled"}

@@ -13,9 +13,12 @@ from aiogram import Bot
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramMigrateToChat,
     TelegramNetworkError,
+    TelegramNotFound,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
 from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
 
@@ -29,7 +32,11 @@ async def edit_message(
     text: str | None,
     keyboard: InlineKeyboardMarkup | None = None,
 ) -> bool:
-    """Edit a message, treating "not modified", "not found" and a blocked chat as done."""
+    """Edit a message, treating "not modified", "not found" and a blocked chat as done.
+
+    True when the message now shows what was asked (or is gone, so nothing is left to change);
+    False when Telegram refused or could not be reached, so the edit may be worth trying again.
+    """
     try:
         if text is None:
             await bot.edit_message_reply_markup(
@@ -40,12 +47,18 @@ async def edit_message(
                 text=text, chat_id=chat_id, message_id=message_id, reply_markup=keyboard
             )
     except TelegramBadRequest as exc:
-        if "not modified" in exc.message:
+        if "not modified" in exc.message or "not found" in exc.message:
             return True
         logger.info("edit of message %s in %s refused: %s", message_id, chat_id, exc.message)
         return False
-    except TelegramForbiddenError:
-        logger.info("edit of message %s in %s: chat blocked the bot", message_id, chat_id)
+    except (TelegramForbiddenError, TelegramNotFound):
+        logger.info("edit of message %s in %s: blocked, or chat gone", message_id, chat_id)
+        return True
+    except (TelegramMigrateToChat, TelegramUnauthorizedError) as exc:
+        logger.info("edit of message %s in %s refused: %s", message_id, chat_id, exc.message)
+        return False
+    except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
+        logger.warning("edit of message %s in %s failed: %s", message_id, chat_id, exc)
         return False
     return True
 
@@ -55,9 +68,16 @@ class Sent:
     """The outcome of one send: the message, or why there is none."""
 
     message: Message | None
-    blocked: bool = False  # the chat blocked the bot (403) or no longer exists
+    blocked: bool = False  # the chat blocked the bot (403) or no longer exists ("not found")
     error: str | None = None
     transient: bool = False  # a network or server failure: the same send may work later
+    migrated_to: int | None = None  # the group became this supergroup: send there instead
+    unauthorized: bool = False  # the bot's token was revoked: no send can work until it changes
+
+    @property
+    def permanent(self) -> bool:
+        """Sending the same again will fail the same way until someone changes something."""
+        return self.message is None and not self.transient and self.migrated_to is None
 
 
 _MEDIA_SENDERS = {
@@ -96,11 +116,19 @@ async def send(
             )
         else:
             raise TypeError("send() needs a text or media")
-    except TelegramForbiddenError as exc:
-        logger.info("chat %s refused a message: %s", chat_id, exc.message)
+    except TelegramMigrateToChat as exc:
+        # A group upgraded to a supergroup: the same message belongs in the new chat.
+        logger.debug("chat %s moved to %s", chat_id, exc.migrate_to_chat_id)
+        return Sent(None, error=exc.message, migrated_to=exc.migrate_to_chat_id)
+    except (TelegramForbiddenError, TelegramNotFound) as exc:
+        # Blocked, kicked, or a chat that no longer exists: the callers log what it means.
+        logger.debug("chat %s refused a message: %s", chat_id, exc.message)
         return Sent(None, blocked=True, error=exc.message)
+    except TelegramUnauthorizedError as exc:
+        logger.debug("message to chat %s: token refused: %s", chat_id, exc.message)
+        return Sent(None, error=f"unauthorized: {exc.message}", unauthorized=True)
     except TelegramBadRequest as exc:
-        logger.error("message to chat %s rejected: %s", chat_id, exc.message)
+        logger.debug("message to chat %s rejected: %s", chat_id, exc.message)
         blocked = "chat not found" in exc.message.lower()
         return Sent(None, blocked=blocked, error=exc.message)
     except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:

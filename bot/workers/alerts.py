@@ -2,17 +2,19 @@
 alerts nobody took, and asks customers whether a resolved problem was solved.
 
 Everything it does is driven by rows in SQLite, so a restart forgets nothing. Each step claims
-its row before sending, so nothing is sent twice.
+its row before sending; a card claimed when the process died is posted again on restart
+(at-least-once: at most that one card may appear twice).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timedelta
 
 from aiogram import Bot
 
-from bot.telegram.send import edit_message, send
+from bot.telegram.send import Sent, edit_message, send
 from bot.views.alert_card import card_keyboard, card_text, digest, recheck_keyboard, span
 from bot.views.texts import language_of, t
 from storage.sqlite import SqliteRepo
@@ -24,6 +26,10 @@ from .idle import idle_until
 logger = logging.getLogger(__name__)
 
 DIGEST_LINES = 20
+# A staff chat that refuses messages (bot removed, chat gone, token revoked) is tried again after
+# a minute, then after twice as long each time, up to an hour; alerts wait in SQLite meanwhile.
+BACKOFF_FIRST = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=1)
 
 
 class AlertWorker:
@@ -39,16 +45,26 @@ class AlertWorker:
         max_idle: float = 1.0,
     ) -> None:
         self._bot, self._repo, self._rules, self._clock = bot, repo, rules, clock
-        self._chat, self._lang, self._max_idle = staff_chat_id, language, max_idle
+        self._configured = self._chat = staff_chat_id
+        self._lang, self._max_idle = language, max_idle
         self._wake = asyncio.Event()
         self._stopping = False
+        self._chat_known = False  # the effective chat id is read from SQLite on the first pass
+        self._failures = 0
+        self._retry_at: datetime | None = None
+        self._unreachable: str | None = None  # the reason last reported, while it lasts
+
+    @property
+    def chat_id(self) -> int:
+        """The staff chat alerts go to: the configured one, or the supergroup it became."""
+        return self._chat
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
         if await self._repo.settle_uncertain_alert_posts():
-            logger.warning("alert posts interrupted by the last shutdown were not repeated")
+            logger.warning("alert posts interrupted by the last shutdown are posted again")
         while not self._stopping:
             try:
                 await self.run_once()
@@ -65,10 +81,67 @@ class AlertWorker:
 
     async def run_once(self) -> None:
         """One pass over everything due now (tests call it with a moved clock)."""
-        await self.post_new()
-        await self.refresh_cards()
-        await self.escalate()
+        await self._load_chat()
+        if self._retry_at is None or self._clock() >= self._retry_at:
+            # While the staff chat refuses messages, its work waits in SQLite for the next try.
+            await self.post_new()
+            await self.refresh_cards()
+            await self.escalate()
         await self.recheck()
+
+    async def _load_chat(self) -> None:
+        if self._chat_known:
+            return
+        self._chat = await self._repo.effective_chat(self._configured)
+        self._chat_known = True
+        if self._chat != self._configured:
+            logger.warning(
+                "staff chat %s became supergroup %s: alerts go there; set [telegram]"
+                " staff_chat_id = %s in the config",
+                self._configured,
+                self._chat,
+                self._chat,
+            )
+
+    async def _delivered(self, sent: Sent) -> bool:
+        """Whether a message reached the staff chat; if not, follow a migration or back off.
+
+        One log line per change of state (unreachable, a different reason, reachable again),
+        not one per try.
+        """
+        if sent.message is not None:
+            if self._unreachable is not None or self._retry_at is not None:
+                logger.warning("staff chat %s is reachable again", self._chat)
+                await self._repo.set_staff_chat_status("ok")
+            self._failures, self._retry_at, self._unreachable = 0, None, None
+            return True
+        if sent.migrated_to is not None and sent.migrated_to != self._chat:
+            old, self._chat = self._chat, sent.migrated_to
+            await self._repo.record_chat_migration(old, sent.migrated_to, self._clock())
+            logger.warning(
+                "staff chat %s was upgraded to supergroup %s: alerts go there now; set"
+                " [telegram] staff_chat_id = %s in the config",
+                old,
+                sent.migrated_to,
+                sent.migrated_to,
+            )
+            self._wake.set()  # what failed is due again at once, in the new chat
+            return False
+        reason = sent.error or "unknown error"
+        delay = min(BACKOFF_FIRST * 2**self._failures, BACKOFF_MAX)
+        self._failures += 1
+        self._retry_at = self._clock() + delay
+        if reason != self._unreachable:
+            logger.error(
+                "staff chat %s unreachable: %s; alerts wait and are retried with backoff",
+                self._chat,
+                reason,
+            )
+            self._unreachable = reason
+            await self._repo.set_staff_chat_status(f"unreachable: {reason}")
+        else:
+            logger.debug("staff chat %s still unreachable; next try in %s", self._chat, delay)
+        return False
 
     async def post_new(self) -> None:
         waiting = await self._repo.count_alerts_to_post()
@@ -79,13 +152,14 @@ class AlertWorker:
             alerts = await self._repo.claim_alerts_to_post(DIGEST_LINES)
             text, keyboard = digest(alerts, waiting, self._lang)
             sent = await send(self._bot, self._chat, text, keyboard)
-            if sent.message is None:
+            if not await self._delivered(sent) or sent.message is None:
                 await self._repo.release_alert_posts([a.id for a in alerts])
                 return
             await self._repo.mark_alerts_digested([a.id for a in alerts], sent.message.message_id)
             logger.info("%d alerts announced in digest %s", len(alerts), sent.message.message_id)
             return
-        for alert in await self._repo.claim_alerts_to_post(self._rules.digest_over):
+        claimed = await self._repo.claim_alerts_to_post(self._rules.digest_over)
+        for index, alert in enumerate(claimed):
             sent = await send(
                 self._bot,
                 self._chat,
@@ -93,9 +167,10 @@ class AlertWorker:
                 card_keyboard(alert, self._lang),
                 reply_to=alert.digest_message_id,
             )
-            if sent.message is None:
-                await self._repo.release_alert_posts([alert.id])
-                continue
+            if not await self._delivered(sent) or sent.message is None:
+                # The rest would fail the same way (or belong in the migrated chat): try later.
+                await self._repo.release_alert_posts([a.id for a in claimed[index:]])
+                return
             await self._repo.mark_alert_posted(alert.id, self._chat, sent.message.message_id)
             logger.info("alert %s posted as message %s", alert.id, sent.message.message_id)
             await self._send_media(alert.id)
@@ -114,7 +189,7 @@ class AlertWorker:
             reply_to=alert.message_id,
             media=(alert.comment_kind or "photo", alert.comment_file_id),
         )
-        if sent.message is not None:
+        if await self._delivered(sent) and sent.message is not None:
             await self._repo.add_alert_message(self._chat, sent.message.message_id, alert.id)
 
     async def refresh_cards(self) -> None:
@@ -143,8 +218,10 @@ class AlertWorker:
                 age=span(now - alert.created_at, minutes=True),
             )
             sent = await send(self._bot, self._chat, text, reply_to=alert.message_id)
-            if sent.message is not None:
-                await self._repo.add_alert_message(self._chat, sent.message.message_id, alert.id)
+            if not await self._delivered(sent) or sent.message is None:
+                await self._repo.unmark_escalated(alert.id)  # due again at the next try
+                return
+            await self._repo.add_alert_message(self._chat, sent.message.message_id, alert.id)
             logger.info("alert %s escalated", alert.id)
 
     async def recheck(self) -> None:

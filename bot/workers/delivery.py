@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from aiogram import Bot
 
-from bot.telegram.send import send
+from bot.telegram.send import edit_message, send
 from bot.views.prompts import prompt_for
 from bot.views.texts import language_of
 from storage.base import SurveyRepo
@@ -64,8 +64,8 @@ class DeliveryWorker:
     async def run(self) -> None:
         uncertain = await self._repo.settle_uncertain_prompts()
         if uncertain:
-            # Logged so an operator can look: these may or may not have reached the customer.
-            logger.warning("prompts interrupted by the last shutdown, not resent: %s", uncertain)
+            # At-least-once: these may have reached the customer already; one may now repeat.
+            logger.warning("prompts interrupted by the last shutdown, sent again: %s", uncertain)
         logger.info("delivery worker started")
         while not self._stopping:
             await self.run_once()
@@ -83,14 +83,19 @@ class DeliveryWorker:
             logger.warning("%d prompts still in flight at shutdown", len(self._in_flight))
 
     async def _idle(self) -> None:
-        await idle_until(self._wake, await self._repo.next_due_at(), self._clock, self._max_idle)
+        # Prompts of customers with a send in flight are not counted: they become due when that
+        # send finishes (which wakes the worker), so waiting on them would spin.
+        next_due = await self._repo.next_due_at(busy=self._customers_busy)
+        await idle_until(self._wake, next_due, self._clock, self._max_idle)
 
     async def run_once(self) -> int:
         """Start sending every due prompt not already in flight; returns how many were started."""
         started = 0
         if self._stopping:
             return 0
-        for inv in await self._repo.due_prompts(self._clock(), self._batch):
+        await self._expire()
+        due = await self._repo.due_prompts(self._clock(), self._batch, busy=self._customers_busy)
+        for inv in due:
             # One prompt per customer at a time keeps their messages in order.
             if inv.id in self._in_flight or inv.customer_id in self._customers_busy:
                 continue
@@ -99,6 +104,25 @@ class DeliveryWorker:
             self._in_flight[inv.id] = task
             started += 1
         return started
+
+    async def _expire(self) -> None:
+        """Close invitations nobody answered within `expire_after` and take the buttons off
+        their last message. Both steps are rows in SQLite, so a restart in between forgets
+        nothing."""
+        try:
+            now = self._clock()
+            expired = await self._repo.expire_invitations(
+                now - self._expire_after, now, self._batch
+            )
+            if expired:
+                logger.info("%d invitations expired unanswered", expired)
+            for invitation_id, chat_id, message_id in await self._repo.stale_keyboards(self._batch):
+                if not await edit_message(self._bot, chat_id, message_id, None, None):
+                    # Refused or unreachable: a late press is still answered "expired".
+                    logger.info("buttons of invitation %s could not be removed", invitation_id)
+                await self._repo.clear_stale_keyboard(invitation_id)
+        except Exception:
+            logger.exception("expiry sweep failed; tried again at the next pass")
 
     async def drain(self) -> None:
         """Wait for the prompts in flight (tests and shutdown)."""
@@ -161,12 +185,17 @@ class DeliveryWorker:
         elif sent.blocked:
             logger.info("customer %s unreachable; invitation %s stopped", inv.customer_id, inv.id)
             await self._repo.mark_unreachable(inv.customer_id, now)
-        elif sent.transient:
+        elif sent.transient or sent.unauthorized:
+            # The network, or a revoked token someone must replace: the prompt waits, backing off.
             attempts = await self._repo.attempts(inv.id)
             delay = timedelta(seconds=min(30 * 2**attempts, 3600))
-            logger.warning("invitation %s: %s; retry in %s", inv.id, sent.error, delay)
-            await self._repo.release_prompt(inv, now + delay, f"network: {sent.error}")
+            level = logging.ERROR if sent.unauthorized else logging.WARNING
+            logger.log(level, "invitation %s: %s; retry in %s", inv.id, sent.error, delay)
+            note = sent.error if sent.unauthorized else f"network: {sent.error}"
+            await self._repo.release_prompt(inv, now + delay, note or "unknown")
         else:
+            # Refused for good (a private chat never migrates, so a migration lands here too).
+            logger.error("invitation %s: Telegram refused the prompt: %s", inv.id, sent.error)
             await self._repo.close_invitation(
                 inv.id, InvitationStatus.FAILED, f"rejected: {sent.error}", now
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .harness import BotProcess, wait_until
+from .harness import STAFF_CHAT, BotProcess, wait_until
 from .test_survey_loop import CUSTOMER, answer_question, button_for, event, next_message
 
 
@@ -17,6 +17,12 @@ async def test_sigkill_mid_conversation_resumes_where_it_was(emulator, start_bot
     await bot.post_event(event("t-1", "ticket_closed"))
     ces = await next_message(emulator, CUSTOMER, 0)
     await answer_question(emulator, CUSTOMER, ces, 6)
+    # Killed between sends, not during one: a follow-up delivered but not yet recorded would be
+    # sent again on restart (at-least-once, tested below), a second "why?" before the CSAT.
+    await wait_until(
+        lambda: bot.query("SELECT phase, prompt_sent FROM invitations")[0]["prompt_sent"] == 1,
+        what="the follow-up question to be recorded as shown",
+    )
     await bot.kill()
 
     await start_bot(reuse=bot)
@@ -147,3 +153,56 @@ async def test_a_dropped_connection_is_retried_and_delivered_once(emulator, star
     assert "satisfied" in question["text"]
     delivered = [c for c in emulator.calls_of("sendMessage", chat_id=CUSTOMER) if c.ok]
     assert len(delivered) == 1, "the question was delivered twice after a network error"
+
+
+async def test_a_question_in_flight_at_a_crash_is_sent_again_on_restart(emulator, start_bot):
+    bot: BotProcess = await start_bot()
+    # Telegram answers 429: the bot waits a minute holding the claimed prompt, and dies meanwhile.
+    emulator.fail_next("sendMessage", error_code=429, retry_after=60, chat_id=CUSTOMER)
+    await bot.post_event(event("o-crash"))
+    await emulator.wait_for_call("sendMessage", chat_id=CUSTOMER)
+    await wait_until(
+        lambda: bot.query("SELECT prompt_sent FROM invitations")[0]["prompt_sent"] == 2,
+        what="the question to be claimed as being sent",
+    )
+    await bot.kill()
+
+    await start_bot(reuse=bot)
+    question = await next_message(
+        emulator, CUSTOMER, 0, predicate=lambda c: c.response.get("ok"), timeout=15
+    )
+    assert "satisfied" in question["text"], "the question in flight at the crash was lost"
+    assert button_for(question, 5), "the question came back without its score buttons"
+    await wait_until(
+        lambda: (
+            bot.query("SELECT message_id FROM invitations")[0]["message_id"]
+            == question["message_id"]
+        ),
+        what="the resent question to be recorded as shown",
+    )
+
+
+async def test_an_alert_in_flight_at_a_crash_is_posted_again_on_restart(emulator, start_bot):
+    bot: BotProcess = await start_bot()
+    await bot.post_event(event("o-alert-crash"))
+    question = await next_message(emulator, CUSTOMER, 0)
+    emulator.fail_next("sendMessage", error_code=429, retry_after=60, chat_id=STAFF_CHAT)
+    mark = len(emulator.calls)
+    await answer_question(emulator, CUSTOMER, question, 1)
+    await emulator.wait_for_call("sendMessage", chat_id=STAFF_CHAT, after=mark)
+    await wait_until(
+        lambda: bot.query("SELECT post_state FROM alerts")[0]["post_state"] == 2,
+        what="the alert to be claimed as being posted",
+    )
+    await bot.kill()
+
+    mark = len(emulator.calls)
+    await start_bot(reuse=bot)
+    card = await next_message(
+        emulator, STAFF_CHAT, mark, predicate=lambda c: c.response.get("ok"), timeout=15
+    )
+    assert "CSAT 1 of 5" in card["text"], "the alert in flight at the crash was lost"
+    await wait_until(
+        lambda: bot.query("SELECT message_id FROM alerts")[0]["message_id"] == card["message_id"],
+        what="the reposted alert to be recorded as posted",
+    )

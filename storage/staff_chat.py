@@ -1,0 +1,75 @@
+"""The staff chat's real id after an upgrade to a supergroup, and whether it was reachable.
+
+A mixin of SqliteRepo: the same connection, lock and one-transaction-per-method rule.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import aiosqlite
+
+from .timestamps import to_db
+
+if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
+STAFF_CHAT_STATUS = "staff_chat_status"
+
+
+class StaffChatStorage:
+    if TYPE_CHECKING:
+
+        def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
+        def reading(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
+
+    async def effective_chat(self, chat_id: int) -> int:
+        """Where `chat_id` lives now, following recorded migrations (a chain, loops ignored)."""
+        seen = {chat_id}
+        async with self.reading() as db:
+            while True:
+                cursor = await db.execute(
+                    "SELECT new_chat_id FROM chat_migrations WHERE old_chat_id = ?", (chat_id,)
+                )
+                row = await cursor.fetchone()
+                if row is None or row["new_chat_id"] in seen:
+                    return chat_id
+                chat_id = row["new_chat_id"]
+                seen.add(chat_id)
+
+    async def record_chat_migration(
+        self, old_chat_id: int, new_chat_id: int, now: datetime
+    ) -> None:
+        """The group became a supergroup: remember it, and move its alerts' messages along."""
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO chat_migrations (old_chat_id, new_chat_id, migrated_at)"
+                " VALUES (?, ?, ?) ON CONFLICT (old_chat_id) DO UPDATE SET"
+                " new_chat_id = excluded.new_chat_id, migrated_at = excluded.migrated_at",
+                (old_chat_id, new_chat_id, to_db(now)),
+            )
+            await db.execute(
+                "UPDATE alerts SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
+            )
+            await db.execute(
+                "UPDATE OR IGNORE alert_messages SET chat_id = ? WHERE chat_id = ?",
+                (new_chat_id, old_chat_id),
+            )
+
+    async def set_staff_chat_status(self, status: str) -> None:
+        """`ok`, or `unreachable: <reason>`, as last found by the alert worker."""
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (STAFF_CHAT_STATUS, status),
+            )
+
+    async def staff_chat_status(self) -> str:
+        async with self.reading() as db:
+            cursor = await db.execute(
+                "SELECT value FROM settings WHERE key = ?", (STAFF_CHAT_STATUS,)
+            )
+            row = await cursor.fetchone()
+            return row["value"] if row else "ok"
