@@ -7,19 +7,20 @@ from aiogram.filters import BaseFilter
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.config import Config
+from storage.base import SurveyRepo
 
 
 class InStaffChat(BaseFilter):
-    """Only the configured staff chat: the buttons live there, so its members are the staff."""
+    """Only the staff chat (or the supergroup it was upgraded to): the buttons live there."""
 
-    async def __call__(self, event: TelegramObject, config: Config) -> bool:
+    async def __call__(self, event: TelegramObject, config: Config, repo: SurveyRepo) -> bool:
         if isinstance(event, CallbackQuery):
             chat = event.message.chat if event.message is not None else None
         elif isinstance(event, Message):
             chat = event.chat
         else:
             return False
-        return chat is not None and chat.id == config.telegram.staff_chat_id
+        return chat is not None and await repo.is_staff_chat(chat.id, config.telegram.staff_chat_id)
 
 
 class IsManager(BaseFilter):

@@ -79,6 +79,20 @@ async def on_alert_button(
         alerts.wake()
 
 
+@router.message(F.migrate_to_chat_id)
+async def on_migrated(message: Message, repo: SurveyRepo, clock: Clock) -> None:
+    """The staff group became a supergroup: Telegram says so here, before any send fails."""
+    new_id = message.migrate_to_chat_id
+    if new_id is None:  # the router's filter already requires it
+        return
+    await repo.record_chat_migration(message.chat.id, new_id, clock())
+    logger.warning(
+        "staff chat %s is now supergroup %s: update [telegram] staff_chat_id",
+        message.chat.id,
+        new_id,
+    )
+
+
 @router.message(Command("alerts"))
 async def on_alerts(message: Message, repo: SurveyRepo, clock: Clock, lang: str) -> None:
     await message.answer(list_text(await repo.open_alerts(), lang, clock()))

@@ -32,6 +32,14 @@ class Comment:
 
 
 class SurveyRepo(Protocol):
+    async def is_staff_chat(self, chat_id: int, configured: int | None) -> bool:
+        """The configured staff chat, or the supergroup it was upgraded to."""
+        ...
+
+    async def record_chat_migration(
+        self, old_chat_id: int, new_chat_id: int, now: datetime
+    ) -> None: ...
+
     async def create_invitation(self, event: NewEvent, now: datetime) -> tuple[Invitation, bool]:
         """The invitation and whether it is new; raises EventConflict on a reused event_id."""
         ...

@@ -1,14 +1,14 @@
 """aiosqlite implementation of the repository: explicit parameterised SQL, one transaction each.
 
-Invitations (which double as the outbox of survey prompts) and answers live here; the connection
-and migrations in `database.py`, customers in `customers.py`, alerts in `alerts.py`.
+Intake and the conversation (answers, comments) live here; the connection and migrations in
+`database.py`, the prompt outbox and expiry in `outbox.py`, customers in `customers.py`, alerts in
+`alerts.py`, the staff chat's state in `staff_chat.py`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Collection
 from datetime import datetime
 
 import aiosqlite
@@ -28,42 +28,17 @@ from .alerts import AlertStorage, NewAlert
 from .base import Comment, NewEvent
 from .customers import CustomerStorage
 from .database import Database
-from .rows import inserted_id, one_row
+from .invitation_rows import INVITATION_COLUMNS, invitation_of
+from .outbox import OutboxStorage
+from .rows import inserted_id
 from .staff_chat import StaffChatStorage
 from .timestamps import from_db, to_db
 
 logger = logging.getLogger(__name__)
 
 
-_INVITATION_COLUMNS = (
-    "id, event_id, event_type, survey, customer_id, context, created_at, send_at, status, step,"
-    " phase, prompt_sent, message_id, sent_at, finished_at, note"
-)
-
-
-def _invitation(row: aiosqlite.Row) -> Invitation:
-    return Invitation(
-        id=row["id"],
-        event_id=row["event_id"],
-        event_type=row["event_type"],
-        survey=row["survey"],
-        customer_id=row["customer_id"],
-        context=json.loads(row["context"]),
-        created_at=from_db(row["created_at"]),
-        send_at=from_db(row["send_at"]),
-        status=InvitationStatus(row["status"]),
-        position=Position(row["step"], Phase(row["phase"])),
-        prompt_sent=bool(row["prompt_sent"]),
-        message_id=row["message_id"],
-        sent_at=from_db(row["sent_at"]),
-        finished_at=from_db(row["finished_at"]),
-        note=row["note"],
-    )
-
-
-class SqliteRepo(Database, CustomerStorage, AlertStorage, StaffChatStorage):
-    """The repository: invitations (the customers' outbox) and answers here; the connection,
-    customers, alerts and the staff chat's state in the classes it is built from."""
+class SqliteRepo(Database, OutboxStorage, CustomerStorage, AlertStorage, StaffChatStorage):
+    """The repository: intake and answers here; the rest in the classes it is built from."""
 
     # --- intake ---------------------------------------------------------------------------
 
@@ -126,168 +101,23 @@ class SqliteRepo(Database, CustomerStorage, AlertStorage, StaffChatStorage):
         self, db: aiosqlite.Connection, event_id: str
     ) -> Invitation | None:
         cursor = await db.execute(
-            f"SELECT {_INVITATION_COLUMNS} FROM invitations WHERE event_id = ?", (event_id,)
+            f"SELECT {INVITATION_COLUMNS} FROM invitations WHERE event_id = ?", (event_id,)
         )
         row = await cursor.fetchone()
-        return _invitation(row) if row else None
+        return invitation_of(row) if row else None
 
     async def _invitation_by_id(
         self, db: aiosqlite.Connection, invitation_id: int
     ) -> Invitation | None:
         cursor = await db.execute(
-            f"SELECT {_INVITATION_COLUMNS} FROM invitations WHERE id = ?", (invitation_id,)
+            f"SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = ?", (invitation_id,)
         )
         row = await cursor.fetchone()
-        return _invitation(row) if row else None
+        return invitation_of(row) if row else None
 
     async def get_invitation(self, invitation_id: int) -> Invitation | None:
         async with self.reading() as db:
             return await self._invitation_by_id(db, invitation_id)
-
-    # --- delivery outbox ------------------------------------------------------------------
-
-    async def due_prompts(
-        self, now: datetime, limit: int, busy: Collection[int] = ()
-    ) -> list[Invitation]:
-        """Invitations whose current prompt (question, follow-up or thank-you) must be shown,
-        leaving out the `busy` customers (a prompt of theirs is being sent)."""
-        async with self.reading() as db:
-            cursor = await db.execute(
-                f"SELECT {_INVITATION_COLUMNS} FROM invitations"
-                " WHERE prompt_sent = 0 AND due_at <= ?"
-                " AND status IN ('scheduled', 'active', 'completed')"
-                " AND customer_id NOT IN (SELECT value FROM json_each(?))"
-                " ORDER BY due_at, id LIMIT ?",
-                (to_db(now), json.dumps(sorted(busy)), limit),
-            )
-            return [_invitation(r) for r in await cursor.fetchall()]
-
-    async def next_due_at(self, busy: Collection[int] = ()) -> datetime | None:
-        """The earliest due time of a prompt to a customer not in `busy`: those are due once
-        their send in flight finishes, which wakes the worker."""
-        async with self.reading() as db:
-            cursor = await db.execute(
-                "SELECT min(due_at) FROM invitations WHERE prompt_sent = 0"
-                " AND status IN ('scheduled', 'active', 'completed')"
-                " AND customer_id NOT IN (SELECT value FROM json_each(?))",
-                (json.dumps(sorted(busy)),),
-            )
-            (value,) = await one_row(cursor)
-            return from_db(value)
-
-    async def claim_prompt(self, inv: Invitation, now: datetime) -> bool:
-        """Mark the current prompt as being sent; the first one makes the invitation active.
-
-        Active before the message exists, so that a press arriving before the send is recorded
-        finds the invitation open.
-        """
-        async with self.transaction() as db:
-            cursor = await db.execute(
-                "UPDATE invitations SET prompt_sent = 2,"
-                " status = CASE status WHEN 'scheduled' THEN 'active' ELSE status END,"
-                " sent_at = coalesce(sent_at, ?)"
-                " WHERE id = ? AND prompt_sent = 0 AND step = ? AND phase = ?"
-                " AND status IN ('scheduled', 'active', 'completed')",
-                (to_db(now), inv.id, inv.position.step, inv.position.phase.value),
-            )
-            if cursor.rowcount != 1:
-                return False
-            await db.execute(
-                "UPDATE customers SET last_invited_at = ? WHERE telegram_id = ?"
-                " AND (last_invited_at IS NULL OR last_invited_at < ?)",
-                (to_db(now), inv.customer_id, to_db(now)),
-            )
-            return True
-
-    async def mark_prompt_sent(self, inv: Invitation, message_id: int) -> None:
-        """The prompt for `inv.position` is shown. If the customer already moved on (a fast
-        press), the newer prompt stays due."""
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE invitations SET prompt_sent = 1, message_id = ?, attempts = 0"
-                " WHERE id = ? AND prompt_sent = 2 AND step = ? AND phase = ?",
-                (message_id, inv.id, inv.position.step, inv.position.phase.value),
-            )
-
-    async def release_prompt(self, inv: Invitation, due_at: datetime, error: str) -> None:
-        """The send failed for now: try again at `due_at`."""
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE invitations SET prompt_sent = 0, due_at = ?, attempts = attempts + 1,"
-                " note = ?,"
-                " status = CASE WHEN message_id IS NULL AND step = 0 AND phase = 'score'"
-                " THEN 'scheduled' ELSE status END,"
-                " sent_at = CASE WHEN message_id IS NULL AND step = 0 AND phase = 'score'"
-                " THEN NULL ELSE sent_at END"
-                " WHERE id = ? AND prompt_sent IN (0, 2)",
-                (to_db(due_at), error[:500], inv.id),
-            )
-
-    async def settle_uncertain_prompts(self) -> list[int]:
-        """At start-up: prompts claimed by a process that died mid-send are due again now.
-
-        The send may or may not have reached Telegram. At-least-once: sending again risks one
-        duplicate message the customer sees; not sending risks a question that never arrives.
-        """
-        async with self.transaction() as db:
-            cursor = await db.execute(
-                "UPDATE invitations SET prompt_sent = 0, note = 'resent after restart'"
-                " WHERE prompt_sent = 2 RETURNING id"
-            )
-            return [row["id"] for row in await cursor.fetchall()]
-
-    async def attempts(self, invitation_id: int) -> int:
-        async with self.reading() as db:
-            cursor = await db.execute(
-                "SELECT attempts FROM invitations WHERE id = ?", (invitation_id,)
-            )
-            row = await cursor.fetchone()
-            return row["attempts"] if row else 0
-
-    async def close_invitation(
-        self, invitation_id: int, status: InvitationStatus, note: str, now: datetime
-    ) -> None:
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE invitations SET status = ?, note = ?, prompt_sent = 1,"
-                " finished_at = coalesce(finished_at, ?) WHERE id = ?",
-                (status.value, note, to_db(now), invitation_id),
-            )
-
-    # --- expiry ----------------------------------------------------------------------------
-
-    async def expire_invitations(self, sent_before: datetime, now: datetime, limit: int) -> int:
-        """Close as expired the open invitations first sent before `sent_before` (no answer in
-        time); their last message's buttons are then due for removal (`stale_keyboards`).
-
-        A prompt being sent right now is left for the next sweep, so its message is known.
-        """
-        async with self.transaction() as db:
-            cursor = await db.execute(
-                "UPDATE invitations SET status = 'expired', note = 'expired: no answer in time',"
-                " prompt_sent = 1, finished_at = coalesce(finished_at, ?),"
-                " keyboard_stale = CASE WHEN message_id IS NULL THEN 0 ELSE 1 END"
-                " WHERE id IN (SELECT id FROM invitations WHERE status = 'active'"
-                " AND prompt_sent != 2 AND sent_at <= ? ORDER BY sent_at LIMIT ?)",
-                (to_db(now), to_db(sent_before), limit),
-            )
-            return cursor.rowcount
-
-    async def stale_keyboards(self, limit: int) -> list[tuple[int, int, int]]:
-        """(invitation id, customer chat, message id) of expired prompts still showing buttons."""
-        async with self.reading() as db:
-            cursor = await db.execute(
-                "SELECT id, customer_id, message_id FROM invitations WHERE keyboard_stale = 1"
-                " ORDER BY id LIMIT ?",
-                (limit,),
-            )
-            return [(r["id"], r["customer_id"], r["message_id"]) for r in await cursor.fetchall()]
-
-    async def clear_stale_keyboard(self, invitation_id: int) -> None:
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE invitations SET keyboard_stale = 0 WHERE id = ?", (invitation_id,)
-            )
 
     # --- the conversation -----------------------------------------------------------------
 
@@ -387,13 +217,13 @@ class SqliteRepo(Database, CustomerStorage, AlertStorage, StaffChatStorage):
     async def awaiting_followup(self, customer_id: int) -> Invitation | None:
         async with self.reading() as db:
             cursor = await db.execute(
-                f"SELECT {_INVITATION_COLUMNS} FROM invitations WHERE customer_id = ?"
+                f"SELECT {INVITATION_COLUMNS} FROM invitations WHERE customer_id = ?"
                 " AND status = 'active' AND phase = 'followup'"
                 " ORDER BY due_at DESC, id DESC LIMIT 1",
                 (customer_id,),
             )
             row = await cursor.fetchone()
-            return _invitation(row) if row else None
+            return invitation_of(row) if row else None
 
     async def answers_for(self, invitation_id: int) -> list[Answer]:
         async with self.reading() as db:
@@ -421,13 +251,13 @@ class SqliteRepo(Database, CustomerStorage, AlertStorage, StaffChatStorage):
         """The customer's newest survey whose score question is on their screen."""
         async with self.reading() as db:
             cursor = await db.execute(
-                f"SELECT {_INVITATION_COLUMNS} FROM invitations WHERE customer_id = ?"
+                f"SELECT {INVITATION_COLUMNS} FROM invitations WHERE customer_id = ?"
                 " AND status = 'active' AND phase = 'score' AND prompt_sent = 1"
                 " AND message_id IS NOT NULL ORDER BY due_at DESC, id DESC LIMIT 1",
                 (customer_id,),
             )
             row = await cursor.fetchone()
-            return _invitation(row) if row else None
+            return invitation_of(row) if row else None
 
     async def record_early_comment(self, inv: Invitation, comment: Comment) -> bool:
         """Keep what was typed at the score question of `inv.position` until its score comes;

@@ -38,6 +38,12 @@ class StaffChatStorage:
                 chat_id = row["new_chat_id"]
                 seen.add(chat_id)
 
+    async def is_staff_chat(self, chat_id: int, configured: int | None) -> bool:
+        """Whether `chat_id` is the configured staff chat, or what it became after an upgrade."""
+        if configured is None or chat_id > 0:  # private chats are never the staff group
+            return False
+        return chat_id == configured or chat_id == await self.effective_chat(configured)
+
     async def record_chat_migration(
         self, old_chat_id: int, new_chat_id: int, now: datetime
     ) -> None:

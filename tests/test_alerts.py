@@ -70,8 +70,8 @@ async def raise_alert(repo: SqliteRepo, customer: int, score: int, clock: Clock)
     assert await repo.record_score(inv, Position(0, Phase.FOLLOWUP), answer, alert=alert)
 
 
-def press(user_id: int, name: str, data: str) -> Update:
-    message = Message(message_id=1, date=NOW, chat=Chat(id=STAFF, type="supergroup"), text="a")
+def press(user_id: int, name: str, data: str, chat_id: int = STAFF) -> Update:
+    message = Message(message_id=1, date=NOW, chat=Chat(id=chat_id, type="supergroup"), text="a")
     query = CallbackQuery(
         id=str(next(_ids)),
         from_user=User(id=user_id, is_bot=False, first_name=name),
@@ -154,3 +154,26 @@ async def test_recheck_goes_out_once_after_resolution(env):
     figures = await repo.alert_figures(NOW - timedelta(days=1), NOW + timedelta(days=2))
     assert figures["raised"] == 1 and figures["open_count"] == 0
     assert figures["median_time_to_resolve"] == timedelta(0)
+
+
+async def test_staff_keep_working_after_the_group_becomes_a_supergroup(env):
+    """Telegram's migration notice moves the staff chat: buttons there work at once."""
+    dp, repo, bot, _session, _worker, clock = env
+    await raise_alert(repo, 1, 1, clock)
+    (alert,) = await repo.open_alerts()
+    upgraded = -1009_000_555
+    elsewhere = press(ANNA, "Anna", f"a:t:{alert.id}", chat_id=upgraded)
+    await dp.feed_update(bot, elsewhere)
+    assert (await repo.get_alert(alert.id)).owner_id is None, "a foreign group took an alert"
+    notice = Message(
+        message_id=2,
+        date=NOW,
+        chat=Chat(id=STAFF, type="group"),
+        migrate_to_chat_id=upgraded,
+    )
+    await dp.feed_update(bot, Update(update_id=next(_ids), message=notice))
+    await dp.feed_update(bot, press(ANNA, "Anna", f"a:t:{alert.id}", chat_id=upgraded))
+    assert (await repo.get_alert(alert.id)).owner_id == ANNA, (
+        "after the upgrade, Take in the new supergroup was ignored"
+    )
+    assert await repo.effective_chat(STAFF) == upgraded

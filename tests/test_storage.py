@@ -89,6 +89,12 @@ async def test_migrations_and_pragmas(repo: SqliteRepo, db_path: Path) -> None:
     assert fk == 1
 
 
+def test_migration_numbers_are_unique_and_consecutive() -> None:
+    """Two files with one number: the second would be skipped on every new database."""
+    numbers = [n for n, _ in _migrations()]
+    assert numbers == list(range(1, len(numbers) + 1)), numbers
+
+
 async def test_reopen_keeps_data_and_does_not_rerun_migrations(db_path: Path) -> None:
     repo = await SqliteRepo.open(db_path)
     inv = await sent(repo)

@@ -68,10 +68,11 @@ class AudienceLanguageMiddleware(I18nMiddleware):
         default = config.delivery.default_language
         chat: Chat | None = data.get("event_chat")
         user: User | None = data.get("event_from_user")
-        if chat is not None and chat.id == config.telegram.staff_chat_id:
+        repo = data.get("repo")
+        staff = config.telegram.staff_chat_id
+        if chat is not None and repo is not None and await repo.is_staff_chat(chat.id, staff):
             return default
         stored = None
-        repo = data.get("repo")
         if user is not None and repo is not None and chat is not None and chat.type == "private":
             customer = await repo.get_customer(user.id)
             stored = customer.language if customer else None
