@@ -1,4 +1,4 @@
-"""aiogram routers, one per audience."""
+"""aiogram routers, one per audience, and a fallback that answers any leftover button."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ if TYPE_CHECKING:  # importing the package alone must not load aiogram (150 MB o
 
 def get_routers() -> list[Router]:
     """Every router, in the order updates should reach them."""
-    from . import customer, manager, staff
+    from . import customer, fallback, manager, staff
 
-    # Managers first: the customer router answers any private text.
-    return [staff.router, manager.router, customer.router]
+    # Managers first: the customer router answers any private text. The fallback answers any
+    # button press left over, so no button keeps spinning.
+    return [staff.router, manager.router, customer.router, fallback.router]
