@@ -88,7 +88,7 @@ def test_storage_path_is_relative_to_the_config_folder(tmp_path: Path) -> None:
 
 
 def test_defaults_for_optional_keys(tmp_path: Path) -> None:
-    text = '[telegram]\ntoken = "1:a"\n[api]\ntoken = "0123456789abcdef"\n'
+    text = '[telegram]\ntoken = "1:a"\nstaff_chat_id = -1\n[api]\ntoken = "0123456789abcdef"\n'
     config = load_config(write(tmp_path, text), {})
     assert config.telegram.api_base == "https://api.telegram.org"
     assert config.telegram.manager_ids == ()
@@ -114,6 +114,22 @@ TX = '[triggers.x]\nsurvey = "csat"\n'
         ({("telegram", "api_base"): '""'}, "", "telegram.api_base"),
         ({("telegram", "api_base"): "8081"}, "", "telegram.api_base"),
         ({("telegram", "staff_chat_id"): '"-100"'}, "", "telegram.staff_chat_id"),
+        ({("telegram", "staff_chat_id"): "100123"}, "", "telegram.staff_chat_id"),
+        ({("telegram", "staff_chat_id"): "0"}, "", "telegram.staff_chat_id"),
+        ({("telegram", "staff_chat_id"): None}, "", "telegram.staff_chat_id"),
+        ({("telegram", "mode"): '"hook"'}, "", "telegram.mode"),
+        ({("telegram", "mode"): '"webhook"'}, "", "telegram.webhook_url"),
+        (
+            {("telegram", "mode"): '"webhook"', ("telegram", "webhook_url"): '"https://x.org/tg"'},
+            "",
+            "telegram.webhook_secret",
+        ),
+        ({("telegram", "webhook_url"): '"http://bot.example.org/tg"'}, "", "telegram.webhook_url"),
+        ({("telegram", "webhook_url"): '"ftp://localhost/tg"'}, "", "telegram.webhook_url"),
+        ({("telegram", "webhook_url"): '"https:///tg"'}, "", "telegram.webhook_url"),
+        ({("telegram", "webhook_secret"): '"has space"'}, "", "telegram.webhook_secret"),
+        ({("telegram", "webhook_secret"): '""'}, "", "telegram.webhook_secret"),
+        ({("telegram", "webhook_secret"): f'"{"a" * 257}"'}, "", "telegram.webhook_secret"),
         ({("telegram", "manager_ids"): '"1,2"'}, "", "telegram.manager_ids"),
         ({("telegram", "manager_ids"): '[1, "2"]'}, "", "telegram.manager_ids"),
         ({("telegram", "manager_ids"): "[true]"}, "", "telegram.manager_ids"),
