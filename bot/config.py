@@ -322,6 +322,8 @@ def _parse_webhook(
             )
         if not parts.hostname:
             raise ConfigError("telegram.webhook_url: has no host name")
+        if (parts.path or "/").startswith("/api/"):
+            raise ConfigError("telegram.webhook_url: its path must not be under /api/ (intake)")
     if secret is not None and not WEBHOOK_SECRET_RE.fullmatch(secret):
         raise ConfigError(
             "telegram.webhook_secret: must be 1-256 characters of A-Z, a-z, 0-9, _ and - "

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ENV_API_TOKEN, ENV_TOKEN, ConfigError, load_config
+from bot.config import ENV_API_TOKEN, ENV_TOKEN, ENV_WEBHOOK_SECRET, ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {ENV_TOKEN: "123456:env-token", ENV_API_TOKEN: "env-api-token-0123456789"}
@@ -127,6 +127,7 @@ TX = '[triggers.x]\nsurvey = "csat"\n'
         ({("telegram", "webhook_url"): '"http://bot.example.org/tg"'}, "", "telegram.webhook_url"),
         ({("telegram", "webhook_url"): '"ftp://localhost/tg"'}, "", "telegram.webhook_url"),
         ({("telegram", "webhook_url"): '"https:///tg"'}, "", "telegram.webhook_url"),
+        ({("telegram", "webhook_url"): '"https://x.org/api/v1/x"'}, "", "telegram.webhook_url"),
         ({("telegram", "webhook_secret"): '"has space"'}, "", "telegram.webhook_secret"),
         ({("telegram", "webhook_secret"): '""'}, "", "telegram.webhook_secret"),
         ({("telegram", "webhook_secret"): f'"{"a" * 257}"'}, "", "telegram.webhook_secret"),
@@ -203,3 +204,28 @@ def test_cli_check_config_prints_one_line_and_no_traceback(tmp_path: Path) -> No
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, f"expected one line, the operator saw:\n{result.stderr}"
     assert "triggers.purchase.delay" in lines[0], f"the bad key is not named: {lines[0]}"
+
+
+def test_webhook_settings_and_the_secret_from_the_environment(tmp_path: Path) -> None:
+    webhook = {
+        ("telegram", "mode"): '"webhook"',
+        ("telegram", "webhook_url"): '"https://bot.example.org/telegram/webhook"',
+        ("telegram", "webhook_secret"): '"file_secret-1"',
+    }
+    path = write(tmp_path, render(webhook))
+    tg = load_config(path, {}).telegram
+    assert (tg.mode, tg.webhook_secret) == ("webhook", "file_secret-1")
+    assert tg.webhook_path == "/telegram/webhook", "the bot would serve the webhook elsewhere"
+    from_env = load_config(path, {ENV_WEBHOOK_SECRET: "env_secret"}).telegram
+    assert from_env.webhook_secret == "env_secret", f"{ENV_WEBHOOK_SECRET} did not override"
+    local = {**webhook, ("telegram", "webhook_url"): '"http://localhost:8080/hook"'}
+    assert load_config(write(tmp_path, render(local)), {}).telegram.webhook_path == "/hook"
+    assert load_config(write(tmp_path, render()), {}).telegram.mode == "polling"
+    with pytest.raises(ConfigError, match=r"^telegram\.webhook_secret: "):
+        load_config(path, {ENV_WEBHOOK_SECRET: "not/allowed"})
+
+
+def test_alerts_off_needs_no_staff_chat(tmp_path: Path) -> None:
+    text = render({("telegram", "staff_chat_id"): None}, "[alerts]\nenabled = false\n")
+    config = load_config(write(tmp_path, text), {})
+    assert config.telegram.staff_chat_id is None and not config.alerts_enabled
