@@ -6,8 +6,8 @@ from typing import Any
 
 import aiohttp
 
-from .harness import BotProcess
-from .test_survey_loop import CUSTOMER, answer_question, event, next_message
+from .harness import BotProcess, wait_until
+from .test_survey_loop import CUSTOMER, answer_question, button_for, event, next_message
 
 
 def webhook_bot(emulator: Any, tmp_path: Any) -> BotProcess:
@@ -99,3 +99,27 @@ async def test_back_to_polling_deletes_the_webhook(emulator, start_bot, tmp_path
     assert emulator.webhook is None
     emulator.user_message(CUSTOMER, "/start")
     await next_message(emulator, CUSTOMER, mark)
+
+
+async def test_a_press_while_the_bot_is_down_is_redelivered_and_counted_once(
+    emulator, start_bot, tmp_path
+):
+    bot = await start_bot(reuse=webhook_bot(emulator, tmp_path))
+    await bot.post_event(event("order-W-2"))
+    question = await next_message(emulator, CUSTOMER, 0)
+    await bot.kill()
+    press = emulator.press_button(CUSTOMER, question, button_for(question, 5)["callback_data"])
+    await wait_until(
+        lambda: emulator.webhook.attempts and emulator.webhook.attempts[-1]["status"] is None,
+        what="Telegram to fail delivering the press to the stopped bot",
+    )
+    mark = len(emulator.calls)
+    await start_bot(reuse=bot)
+    followup = await next_message(emulator, CUSTOMER, mark)
+    assert "What did you like most" in followup["text"], followup
+    ack = await emulator.wait_for_call(
+        "answerCallbackQuery", predicate=lambda c: c.params["callback_query_id"] == press
+    )
+    assert ack.response["ok"]
+    rows = bot.query("SELECT score FROM answers")
+    assert [r["score"] for r in rows] == [5], "the press made while the bot was down was lost"
