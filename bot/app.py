@@ -156,23 +156,23 @@ async def _serve(
             ]
         )
     if webhook:
-        await set_webhook(bot, dp, config.telegram)
-        await _serve_webhook(dp, bot)
+        await _serve_webhook(dp, bot, config)
     else:
         # Back from webhook mode: Telegram refuses getUpdates while a webhook is set.
         await bot.delete_webhook(drop_pending_updates=False)
         await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
 
 
-async def _serve_webhook(dp: Dispatcher, bot: Bot) -> None:
-    """Updates arrive over HTTP; wait here for SIGTERM or SIGINT, with the routers started."""
+async def _serve_webhook(dp: Dispatcher, bot: Bot, config: Config) -> None:
+    """Updates arrive over HTTP; set the webhook, then wait here for SIGTERM or SIGINT."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in (signal.SIGTERM, signal.SIGINT):  # before Telegram is told: a stop is clean
         loop.add_signal_handler(sig, stop.set)
     data = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
-    await dp.emit_startup(bot=bot, **data)
     try:
+        await dp.emit_startup(bot=bot, **data)
+        await set_webhook(bot, dp, config.telegram)
         await stop.wait()
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -91,6 +91,9 @@ async def test_wrong_or_missing_secret_is_401_and_nothing_handled(emulator, star
 async def test_back_to_polling_deletes_the_webhook(emulator, start_bot, tmp_path):
     bot = await start_bot(reuse=webhook_bot(emulator, tmp_path))
     await bot.stop()
+    assert bot.proc is not None and bot.proc.returncode == 0, (
+        f"SIGTERM in webhook mode did not stop the bot cleanly:\n{bot.output()}"
+    )
     assert emulator.webhook is not None, "the webhook stays set while the bot is down"
     mark = len(emulator.calls)
     bot.mode = "polling"
