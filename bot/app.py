@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import socket
+import sqlite3
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -25,7 +26,7 @@ from survey_flows.clock import Clock, system_clock
 
 from .api import IntakeApi
 from .config import Config
-from .startup import bind_port, check_telegram
+from .startup import StartupError, bind_port, check_telegram
 from .telegram.ratelimit import RateLimiter
 from .webhook import mount_webhook, set_webhook
 from .workers.alerts import AlertWorker
@@ -90,13 +91,24 @@ async def run(config: Config, clock: Clock = system_clock) -> None:
     async with contextlib.AsyncExitStack() as stack:
         stack.callback(listening.close)
         checked = await check_telegram(config)
-        logger.info("token ok: %s; staff chat: %s", checked.username, checked.staff_chat or "none")
-        repo = await SqliteRepo.open(config.storage.path)
+        repo = await _open_storage(config)
         stack.push_async_callback(repo.close)
+        # Only now: up to here a wrong setting is the one line the operator sees on stderr.
+        logger.info("token ok: %s; staff chat: %s", checked.username, checked.staff_chat or "none")
         bot = build_bot(config)
         stack.push_async_callback(bot.session.close)
         await _serve(config, clock, repo, bot, listening, stack)
     logger.info("stopped")
+
+
+async def _open_storage(config: Config) -> SqliteRepo:
+    try:
+        return await SqliteRepo.open(config.storage.path)
+    except (OSError, sqlite3.Error) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise StartupError(
+            f"storage.path: cannot open the database {config.storage.path} ({reason})"
+        ) from None
 
 
 async def _serve(

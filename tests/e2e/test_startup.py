@@ -140,3 +140,11 @@ async def test_check_config_says_what_it_checked_and_asks_telegram_when_online(e
     emulator.set_member_status(STAFF_CHAT, emulator.bot_user["id"], "left")
     code, out, err = await survey_bot("check-config", "--config", str(path), "--online")
     assert_one_line(code, err, "telegram.staff_chat_id", "not a member")
+
+
+async def test_unusable_storage_path_is_one_line_naming_storage_path(emulator, tmp_path):
+    bot = BotProcess(emulator, tmp_path)
+    # A folder where a file is: the database cannot be created there.
+    path = config_file(bot, **{'path = "data/bot.sqlite3"': 'path = "config.toml/bot.sqlite3"'})
+    code, _out, err = await survey_bot("run", "--config", str(path))
+    assert_one_line(code, err, "storage.path", "config.toml/bot.sqlite3")
