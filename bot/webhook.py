@@ -13,8 +13,6 @@ from .config import TelegramConfig
 
 logger = logging.getLogger(__name__)
 
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
 
 class WebhookHandler(SimpleRequestHandler):
     """aiogram's handler, answering 200 only once the update's handler has finished.
