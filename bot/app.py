@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+import socket
+import sqlite3
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -23,7 +26,9 @@ from survey_flows.clock import Clock, system_clock
 
 from .api import IntakeApi
 from .config import Config
+from .startup import StartupError, bind_port, check_telegram
 from .telegram.ratelimit import RateLimiter
+from .webhook import mount_webhook, set_webhook
 from .workers.alerts import AlertWorker
 from .workers.delivery import DeliveryWorker
 from .workers.scheduler import ReportScheduler
@@ -78,8 +83,42 @@ def build_dispatcher(
 
 
 async def run(config: Config, clock: Clock = system_clock) -> None:
-    repo = await SqliteRepo.open(config.storage.path)
-    bot = build_bot(config)
+    """Check the settings against Telegram, then serve until SIGTERM/SIGINT.
+
+    Raises ``StartupError`` (one line naming the setting) before anything has started.
+    """
+    listening = bind_port(config.api.host, config.api.port)
+    async with contextlib.AsyncExitStack() as stack:
+        stack.callback(listening.close)
+        checked = await check_telegram(config)
+        repo = await _open_storage(config)
+        stack.push_async_callback(repo.close)
+        # Only now: up to here a wrong setting is the one line the operator sees on stderr.
+        logger.info("token ok: %s; staff chat: %s", checked.username, checked.staff_chat or "none")
+        bot = build_bot(config)
+        stack.push_async_callback(bot.session.close)
+        await _serve(config, clock, repo, bot, listening, stack)
+    logger.info("stopped")
+
+
+async def _open_storage(config: Config) -> SqliteRepo:
+    try:
+        return await SqliteRepo.open(config.storage.path)
+    except (OSError, sqlite3.Error) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise StartupError(
+            f"storage.path: cannot open the database {config.storage.path} ({reason})"
+        ) from None
+
+
+async def _serve(
+    config: Config,
+    clock: Clock,
+    repo: SqliteRepo,
+    bot: Bot,
+    listening: socket.socket,
+    stack: contextlib.AsyncExitStack,
+) -> None:
     worker = DeliveryWorker(
         bot,
         repo,
@@ -100,36 +139,64 @@ async def run(config: Config, clock: Clock = system_clock) -> None:
             language=config.delivery.default_language,
         )
     else:
-        logger.info("no [telegram] staff_chat_id or alerts disabled: no alerts")
+        logger.info("alerts disabled: no alerts")
     dp = build_dispatcher(config, repo, clock, worker, alerts)
     api = IntakeApi(config, repo, clock, worker.wake)
-    runner = web.AppRunner(api.app(), access_log=None)
+    app = api.app()
+    webhook = config.telegram.mode == "webhook"
+    if webhook:
+        mount_webhook(app, dp, bot, config.telegram)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, config.api.host, config.api.port)
-    await site.start()
+    stack.push_async_callback(runner.cleanup)
+    await web.SockSite(runner, listening).start()
     logger.info("intake API on http://%s:%s/api/v1/events", config.api.host, config.api.port)
     worker_task = asyncio.create_task(worker.run(), name="delivery")
-    alerts_task = asyncio.create_task(alerts.run(), name="alerts") if alerts else None
+    stack.push_async_callback(_stop_delivery, worker, worker_task)
+    if alerts is not None:
+        alerts_task = asyncio.create_task(alerts.run(), name="alerts")
+        stack.push_async_callback(_stop_alerts, alerts, alerts_task)
     reports = ReportScheduler(bot, repo, config.reports, clock)
-    try:
-        await reports.start()  # sends a report missed while down (within the grace time) first
-        with contextlib.suppress(Exception):
-            await bot.set_my_commands(
-                [
-                    BotCommand(command="start", description="Start"),
-                    BotCommand(command="help", description="What this bot does"),
-                    BotCommand(command="stop", description="No more surveys"),
-                ]
-            )
+    stack.push_async_callback(reports.stop)
+    await reports.start()  # sends a report missed while down (within the grace time) first
+    with contextlib.suppress(Exception):
+        await bot.set_my_commands(
+            [
+                BotCommand(command="start", description="Start"),
+                BotCommand(command="help", description="What this bot does"),
+                BotCommand(command="stop", description="No more surveys"),
+            ]
+        )
+    if webhook:
+        await _serve_webhook(dp, bot, config)
+    else:
+        # Back from webhook mode: Telegram refuses getUpdates while a webhook is set.
+        await bot.delete_webhook(drop_pending_updates=False)
         await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
+
+
+async def _serve_webhook(dp: Dispatcher, bot: Bot, config: Config) -> None:
+    """Updates arrive over HTTP; set the webhook, then wait here for SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # before Telegram is told: a stop is clean
+        loop.add_signal_handler(sig, stop.set)
+    data = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
+    try:
+        await dp.emit_startup(bot=bot, **data)
+        await set_webhook(bot, dp, config.telegram)
+        await stop.wait()
     finally:
-        await reports.stop()
-        await worker.stop()
-        await worker_task
-        if alerts is not None and alerts_task is not None:
-            alerts.stop()
-            await alerts_task
-        await runner.cleanup()
-        await bot.session.close()
-        await repo.close()
-        logger.info("stopped")
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        await dp.emit_shutdown(bot=bot, **data)
+
+
+async def _stop_delivery(worker: DeliveryWorker, task: asyncio.Task[None]) -> None:
+    await worker.stop()
+    await task
+
+
+async def _stop_alerts(alerts: AlertWorker, task: asyncio.Task[None]) -> None:
+    alerts.stop()
+    await task

@@ -9,7 +9,8 @@ import logging
 import os
 import sys
 
-from .config import ConfigError, load_config
+from .config import Config, ConfigError, load_config
+from .startup import StartupError, check_telegram
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,6 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--log-level", default=os.environ.get("SURVEY_BOT_LOG_LEVEL", "INFO"))
     check = sub.add_parser("check-config", help="validate a config file and exit")
     check.add_argument("--config", default="config.toml")
+    check.add_argument(
+        "--online",
+        action="store_true",
+        help="also ask Telegram: the token (getMe) and the staff chat (getChat, getChatMember)",
+    )
     argv = sys.argv[1:] if argv is None else argv
     # `survey-bot` or `python -m bot` alone runs the bot with ./config.toml.
     args = parser.parse_args(argv or ["run"])
@@ -30,8 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"survey-bot: config error: {exc}", file=sys.stderr)
         return 2
     if args.command == "check-config":
-        print(f"{args.config}: ok")
-        return 0
+        return check_config(args.config, config, online=args.online)
 
     logging.basicConfig(
         level=args.log_level.upper(),
@@ -42,6 +47,28 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.INFO)
     from .app import run as run_bot
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_bot(config))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_bot(config))
+    except StartupError as exc:
+        print(f"survey-bot: cannot start: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def check_config(path: str, config: Config, *, online: bool) -> int:
+    """Say what was checked: the file always; Telegram's view of the token and chat if asked."""
+    if not online:
+        print(
+            f"{path}: ok (keys and values checked offline; the token and the staff chat were "
+            "not: add --online to ask Telegram)"
+        )
+        return 0
+    try:
+        checked = asyncio.run(check_telegram(config))
+    except StartupError as exc:
+        print(f"survey-bot: config error: {exc}", file=sys.stderr)
+        return 2
+    staff = f"staff chat {checked.staff_chat}" if checked.staff_chat else "no staff chat"
+    print(f"{path}: ok (keys and values; token of {checked.username}; {staff})")
     return 0

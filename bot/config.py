@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import builtins
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, Literal, overload
+from urllib.parse import urlsplit
 
 from bot.catalogues import languages
 from survey_flows.alerts import DEFAULT_ALERT_MAX, AlertRules
@@ -20,6 +22,10 @@ from survey_flows.scoring import SCALES
 
 ENV_TOKEN = "SURVEY_BOT_TOKEN"
 ENV_API_TOKEN = "SURVEY_BOT_API_TOKEN"
+ENV_WEBHOOK_SECRET = "SURVEY_BOT_WEBHOOK_SECRET"
+# Telegram's rule for setWebhook's secret_token.
+WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class ConfigError(Exception):
@@ -32,6 +38,16 @@ class TelegramConfig:
     api_base: str = "https://api.telegram.org"
     staff_chat_id: int | None = None
     manager_ids: tuple[int, ...] = ()
+    # How updates arrive: "polling" (getUpdates) or "webhook" (Telegram POSTs them to
+    # webhook_url, served on the intake API's port; webhook_secret authenticates Telegram).
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the bot serves the webhook on: webhook_url's path."""
+        return urlsplit(self.webhook_url or "").path or "/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +215,17 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
     if unknown:
         raise ConfigError(f"{sorted(unknown)[0]}: unknown section")
     tg = _Section(
-        raw.get("telegram"), "telegram", {"token", "api_base", "staff_chat_id", "manager_ids"}
+        raw.get("telegram"),
+        "telegram",
+        {
+            "token",
+            "api_base",
+            "staff_chat_id",
+            "manager_ids",
+            "mode",
+            "webhook_url",
+            "webhook_secret",
+        },
     )
     token = env.get(ENV_TOKEN) or tg.str("token")
     if not token or not token.strip():
@@ -210,7 +236,24 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
     if not api_base.startswith(("http://", "https://")):
         raise ConfigError("telegram.api_base: must be an http:// or https:// URL")
     staff_chat_id = tg.int("staff_chat_id")
-    telegram = TelegramConfig(token.strip(), api_base, staff_chat_id, tg.int_list("manager_ids"))
+    if staff_chat_id is not None and staff_chat_id >= 0:
+        raise ConfigError(
+            "telegram.staff_chat_id: must be a group's id, which is negative (e.g. -1001234567890)"
+        )
+    alerts_raw = raw.get("alerts")
+    alerts_on = not (isinstance(alerts_raw, Mapping) and alerts_raw.get("enabled") is False)
+    if staff_chat_id is None and alerts_on:
+        raise ConfigError(
+            "telegram.staff_chat_id: missing (the staff group's negative id, where detractor "
+            "alerts go; or set [alerts] enabled = false)"
+        )
+    telegram = TelegramConfig(
+        token.strip(),
+        api_base,
+        staff_chat_id,
+        tg.int_list("manager_ids"),
+        *_parse_webhook(tg, env),
+    )
 
     st = _Section(raw.get("storage"), "storage", {"path"})
     path = Path(st.str("path", "data/survey-bot.sqlite3", required=True))
@@ -261,6 +304,43 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
         alerts_enabled=enabled,
         staff_ids=_Section(raw.get("alerts"), "alerts", ALERT_KEYS).int_list("staff_ids"),
     )
+
+
+def _parse_webhook(
+    tg: _Section, env: Mapping[str, str]
+) -> tuple[Literal["polling", "webhook"], str | None, str | None]:
+    """[telegram] mode, webhook_url, webhook_secret: checked as Telegram's setWebhook would."""
+    mode = tg.str("mode", "polling")
+    if mode not in ("polling", "webhook"):
+        raise ConfigError('telegram.mode: must be "polling" or "webhook"')
+    url = tg.str("webhook_url")
+    secret = env.get(ENV_WEBHOOK_SECRET) or tg.str("webhook_secret")
+    if url is not None:
+        parts = urlsplit(url)
+        local = (parts.hostname or "") in LOCAL_HOSTS
+        if parts.scheme != "https" and not (parts.scheme == "http" and local):
+            raise ConfigError(
+                "telegram.webhook_url: must be an https:// URL (Telegram only calls https; "
+                "http:// only for localhost)"
+            )
+        if not parts.hostname:
+            raise ConfigError("telegram.webhook_url: has no host name")
+        if (parts.path or "/").startswith("/api/"):
+            raise ConfigError("telegram.webhook_url: its path must not be under /api/ (intake)")
+    if secret is not None and not WEBHOOK_SECRET_RE.fullmatch(secret):
+        raise ConfigError(
+            "telegram.webhook_secret: must be 1-256 characters of A-Z, a-z, 0-9, _ and - "
+            "(Telegram's rule)"
+        )
+    if mode == "webhook":
+        if url is None:
+            raise ConfigError('telegram.webhook_url: missing (mode = "webhook" needs it)')
+        if secret is None:
+            raise ConfigError(
+                'telegram.webhook_secret: missing (mode = "webhook" needs it; or set '
+                f"{ENV_WEBHOOK_SECRET})"
+            )
+    return ("webhook" if mode == "webhook" else "polling"), url, secret
 
 
 ALERT_KEYS = {"enabled", "nps", "csat", "ces", "escalate_after", "recheck_after", "staff_ids"}

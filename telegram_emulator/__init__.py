@@ -33,8 +33,10 @@ Public API (all on ``BotAPIEmulator``):
     Failures: ``fail_next(method, *, error_code, description, retry_after, times, chat_id,
     disconnect)``, ``block_user(user_id)``, ``unblock_user(user_id)``,
     ``set_member_status(chat_id, user_id, status)``. Also ``pending_updates``.
-Events: ``subscribe(listener) -> unsubscribe``; ``listener(kind, data)`` hears every "call" and
-"update" (what a live view of the emulator builds on).
+    Webhook: ``webhook`` (the one the bot set, or None: ``url``, ``secret_token``,
+    ``allowed_updates``, ``attempts``).
+Events: ``subscribe(listener) -> unsubscribe``; ``listener(kind, data)`` hears every "call",
+"update" and "webhook" (an update the bot accepted over its webhook; what a live view builds on).
 Package level: ``format_text(text, parse_mode) -> (plain text, entities)`` (raises ``ApiError``),
 ``Call``, ``UploadedFile``, ``ApiError``; ``cli.main()`` runs ``python -m telegram_emulator``.
 
@@ -43,9 +45,9 @@ and a walk-through with curl are in ``telegram_emulator/README.md``.
 
 Modules, by concern: ``server`` (the class, HTTP plumbing), ``state`` (chats, users, files,
 updates, calls), ``users`` (what users do), ``faults`` (fail_next, blocking), ``messages``,
-``methods_send``, ``methods_chat`` (Bot API methods), ``requests`` (reading parameters),
-``errors``, ``entities``, ``parse_html``, ``parse_markdown``, ``formatting`` (parse modes),
-``media``, ``control``, ``control_input``, ``views`` (the control API), ``cli``.
+``methods_send``, ``methods_chat``, ``webhook`` (Bot API methods), ``requests`` (reading
+parameters), ``errors``, ``entities``, ``parse_html``, ``parse_markdown``, ``formatting``
+(parse modes), ``media``, ``control``, ``control_input``, ``views`` (the control API), ``cli``.
 
 Behaviour worth knowing:
 - Requests may be form-encoded, multipart (``attach://name`` file parts), JSON or query string;
@@ -57,6 +59,8 @@ Behaviour worth knowing:
 - Editing a text or caption without reply_markup removes the inline keyboard, as in Telegram;
   an edit that changes nothing is a 400 "message is not modified".
 - getUpdates is real long polling; a second concurrent getUpdates ends the first with 409.
+- setWebhook switches to pushed updates: each is POSTed to the url with the secret header, in
+  order, and retried until the bot answers 2xx; getUpdates is then a 409, as in Telegram.
 - With ``privacy_mode`` (Telegram's default) a group message reaches the bot only if it is a
   command, a reply to the bot or mentions it; hidden messages are stored but not queued.
 - ``press_button`` refuses callback data that the message does not currently show, as a user can

@@ -40,7 +40,18 @@ class MessagesMixin(EmulatorState):
             raise bad_request("chat not found")
         if chat_id in self._blocked:
             raise ApiError(403, BLOCKED)
-        return self._chat(chat_id)
+        chat = self._chat(chat_id)
+        self._check_bot_in(chat, sending=True)
+        return chat
+
+    def _check_bot_in(self, chat: Chat, *, sending: bool) -> None:
+        """A group the bot was removed from answers 403, as in Telegram (reading a group it
+        merely left still works, as for a public group; writing does not)."""
+        status = chat.members.get(self.bot_user["id"])
+        if status == "kicked":
+            raise ApiError(403, "Forbidden: bot was kicked from the supergroup chat")
+        if status == "left" and sending:
+            raise ApiError(403, "Forbidden: bot is not a member of the supergroup chat")
 
     def _stored_message(self, chat: Chat, params: Json, missing: str) -> Json:
         message_id = params.get("message_id")

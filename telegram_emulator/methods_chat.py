@@ -34,9 +34,6 @@ class ChatMethods(MessagesMixin):
             "supports_inline_queries": False,
         }
 
-    def _get_webhook_info(self, _params: Json) -> Json:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
-
     async def _get_updates(self, params: Json) -> list[Json]:
         offset = params.get("offset")
         limit = params.get("limit", 100)
@@ -114,6 +111,7 @@ class ChatMethods(MessagesMixin):
         if not isinstance(chat_id, int) or chat_id == 0:
             raise bad_request("chat not found")
         chat = self._chat(chat_id)
+        self._check_bot_in(chat, sending=False)
         gifts = ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription")
         return {
             **self._chat_object(chat),

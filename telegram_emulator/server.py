@@ -15,17 +15,17 @@ from aiohttp import web
 from .control import add_control_routes
 from .errors import ApiError, Json
 from .faults import Failure
-from .methods_chat import ChatMethods
 from .methods_send import SendMethods
 from .requests import Call, read_params
 from .users import UsersMixin
+from .webhook import WebhookMixin
 
 logger = logging.getLogger(__name__)
 
 MAX_UPLOAD = 50 * 1024 * 1024
 
 
-class BotAPIEmulator(SendMethods, ChatMethods, UsersMixin):
+class BotAPIEmulator(SendMethods, WebhookMixin, UsersMixin):
     """An in-process Telegram Bot API server with inspectable state; see the package docstring."""
 
     def __init__(
@@ -48,7 +48,8 @@ class BotAPIEmulator(SendMethods, ChatMethods, UsersMixin):
         handlers: dict[str, Callable[[Json], Any]] = {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
-            "deleteWebhook": self._accept,
+            "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook,
             "getWebhookInfo": self._get_webhook_info,
             "close": self._accept,
             "logOut": self._accept,
@@ -114,6 +115,7 @@ class BotAPIEmulator(SendMethods, ChatMethods, UsersMixin):
         """Stop serving; pending long polls return at once."""
         self._closing = True
         self._notify_pollers()
+        await self._stop_webhook()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -47,6 +47,7 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
         "api": {"token": TOKEN},
         "storage": {"path": "bot.sqlite3"},
         "triggers": {"signup": {"survey": "nps", "delay": "0s"}},
+        "alerts": {"enabled": False},
     }
     config = parse_config(raw, {}, tmp_path)
     repo = await SqliteRepo.open(config.storage.path)

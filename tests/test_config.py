@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ENV_API_TOKEN, ENV_TOKEN, ConfigError, load_config
+from bot.config import ENV_API_TOKEN, ENV_TOKEN, ENV_WEBHOOK_SECRET, ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {ENV_TOKEN: "123456:env-token", ENV_API_TOKEN: "env-api-token-0123456789"}
@@ -88,7 +88,7 @@ def test_storage_path_is_relative_to_the_config_folder(tmp_path: Path) -> None:
 
 
 def test_defaults_for_optional_keys(tmp_path: Path) -> None:
-    text = '[telegram]\ntoken = "1:a"\n[api]\ntoken = "0123456789abcdef"\n'
+    text = '[telegram]\ntoken = "1:a"\nstaff_chat_id = -1\n[api]\ntoken = "0123456789abcdef"\n'
     config = load_config(write(tmp_path, text), {})
     assert config.telegram.api_base == "https://api.telegram.org"
     assert config.telegram.manager_ids == ()
@@ -114,6 +114,23 @@ TX = '[triggers.x]\nsurvey = "csat"\n'
         ({("telegram", "api_base"): '""'}, "", "telegram.api_base"),
         ({("telegram", "api_base"): "8081"}, "", "telegram.api_base"),
         ({("telegram", "staff_chat_id"): '"-100"'}, "", "telegram.staff_chat_id"),
+        ({("telegram", "staff_chat_id"): "100123"}, "", "telegram.staff_chat_id"),
+        ({("telegram", "staff_chat_id"): "0"}, "", "telegram.staff_chat_id"),
+        ({("telegram", "staff_chat_id"): None}, "", "telegram.staff_chat_id"),
+        ({("telegram", "mode"): '"hook"'}, "", "telegram.mode"),
+        ({("telegram", "mode"): '"webhook"'}, "", "telegram.webhook_url"),
+        (
+            {("telegram", "mode"): '"webhook"', ("telegram", "webhook_url"): '"https://x.org/tg"'},
+            "",
+            "telegram.webhook_secret",
+        ),
+        ({("telegram", "webhook_url"): '"http://bot.example.org/tg"'}, "", "telegram.webhook_url"),
+        ({("telegram", "webhook_url"): '"ftp://localhost/tg"'}, "", "telegram.webhook_url"),
+        ({("telegram", "webhook_url"): '"https:///tg"'}, "", "telegram.webhook_url"),
+        ({("telegram", "webhook_url"): '"https://x.org/api/v1/x"'}, "", "telegram.webhook_url"),
+        ({("telegram", "webhook_secret"): '"has space"'}, "", "telegram.webhook_secret"),
+        ({("telegram", "webhook_secret"): '""'}, "", "telegram.webhook_secret"),
+        ({("telegram", "webhook_secret"): f'"{"a" * 257}"'}, "", "telegram.webhook_secret"),
         ({("telegram", "manager_ids"): '"1,2"'}, "", "telegram.manager_ids"),
         ({("telegram", "manager_ids"): '[1, "2"]'}, "", "telegram.manager_ids"),
         ({("telegram", "manager_ids"): "[true]"}, "", "telegram.manager_ids"),
@@ -197,3 +214,28 @@ def test_alert_staff_ids_limit_who_acts_on_alerts(tmp_path: Path) -> None:
     assert config.staff_ids == (801, 802)
     everyone = load_config(write(tmp_path, render()), {})
     assert everyone.staff_ids == (), "without staff_ids every member of the staff chat acts"
+
+
+def test_webhook_settings_and_the_secret_from_the_environment(tmp_path: Path) -> None:
+    webhook = {
+        ("telegram", "mode"): '"webhook"',
+        ("telegram", "webhook_url"): '"https://bot.example.org/telegram/webhook"',
+        ("telegram", "webhook_secret"): '"file_secret-1"',
+    }
+    path = write(tmp_path, render(webhook))
+    tg = load_config(path, {}).telegram
+    assert (tg.mode, tg.webhook_secret) == ("webhook", "file_secret-1")
+    assert tg.webhook_path == "/telegram/webhook", "the bot would serve the webhook elsewhere"
+    from_env = load_config(path, {ENV_WEBHOOK_SECRET: "env_secret"}).telegram
+    assert from_env.webhook_secret == "env_secret", f"{ENV_WEBHOOK_SECRET} did not override"
+    local = {**webhook, ("telegram", "webhook_url"): '"http://localhost:8080/hook"'}
+    assert load_config(write(tmp_path, render(local)), {}).telegram.webhook_path == "/hook"
+    assert load_config(write(tmp_path, render()), {}).telegram.mode == "polling"
+    with pytest.raises(ConfigError, match=r"^telegram\.webhook_secret: "):
+        load_config(path, {ENV_WEBHOOK_SECRET: "not/allowed"})
+
+
+def test_alerts_off_needs_no_staff_chat(tmp_path: Path) -> None:
+    text = render({("telegram", "staff_chat_id"): None}, "[alerts]\nenabled = false\n")
+    config = load_config(write(tmp_path, text), {})
+    assert config.telegram.staff_chat_id is None and not config.alerts_enabled

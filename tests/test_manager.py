@@ -81,6 +81,7 @@ def make_config(tmp_path: Path, **reports: Any):
         "api": {"token": "x" * 16},
         "storage": {"path": str(tmp_path / "db.sqlite3")},
         "reports": reports,
+        "alerts": {"enabled": False},
     }
     return parse_config(raw, {}, tmp_path)
 

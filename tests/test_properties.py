@@ -134,7 +134,7 @@ async def post_once(body: bytes) -> tuple[int, Any, dict[str, int], int]:
     """Post `body` to a fresh intake API; (status, answer, rows stored, wake-ups)."""
     with tempfile.TemporaryDirectory() as tmp:
         raw = {
-            "telegram": {"token": "1:abc"},
+            "telegram": {"token": "1:abc", "staff_chat_id": -100},
             "api": {"token": TOKEN},
             "storage": {"path": "bot.sqlite3"},
             "triggers": {"signup": {"survey": "nps", "delay": "0s"}},

@@ -83,6 +83,7 @@ def test_the_bot_finds_every_catalogue() -> None:
             "telegram": {"token": "1:abc"},
             "api": {"token": "x" * 16},
             "delivery": {"default_language": lang},
+            "alerts": {"enabled": False},
         }
         parsed = config.parse_config(raw, {}, Path("."))
         assert parsed.delivery.default_language == lang, f"config refused {lang}"

@@ -54,6 +54,8 @@ class BotProcess:
     workdir: Path
     extra_config: str = ""
     api_port: int = field(default_factory=free_port)
+    mode: str = "polling"  # "webhook": Telegram (the emulator) POSTs updates to the bot
+    webhook_secret: str = "test_webhook-Secret_0123"
     proc: asyncio.subprocess.Process | None = None
 
     @property
@@ -64,6 +66,18 @@ class BotProcess:
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
 
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.api_url}/telegram/webhook"
+
+    def _webhook_keys(self) -> str:
+        if self.mode == "polling":
+            return ""
+        return (
+            f'mode = "{self.mode}"\nwebhook_url = "{self.webhook_url}"\n'
+            f'webhook_secret = "{self.webhook_secret}"'
+        )
+
     def write_config(self) -> Path:
         path = self.workdir / "config.toml"
         path.write_text(
@@ -73,6 +87,7 @@ token = "{BOT_TOKEN}"
 api_base = "{self.emulator.base_url}"
 staff_chat_id = {STAFF_CHAT}
 manager_ids = [{MANAGER}]
+{self._webhook_keys()}
 
 [storage]
 path = "data/bot.sqlite3"
@@ -106,8 +121,12 @@ token = "{API_TOKEN}"
             stdout=self.log,
             stderr=self.log,
         )
+        mark = len(self.emulator.calls)
         await wait_until(self._healthy, 20, "the bot's intake API to answer /api/v1/health")
-        await self.emulator.wait_for_poll(timeout=20)
+        if self.mode == "webhook":
+            await self.emulator.wait_for_call("setWebhook", after=mark, timeout=20)
+        else:
+            await self.emulator.wait_for_poll(timeout=20)
 
     async def _healthy(self) -> bool:
         if self.proc is not None and self.proc.returncode is not None:
