@@ -8,6 +8,7 @@ import logging
 import signal
 import socket
 import sqlite3
+from collections.abc import Awaitable, Callable
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -27,6 +28,7 @@ from survey_flows.clock import Clock, system_clock
 from .api import IntakeApi
 from .config import Config
 from .startup import StartupError, bind_port, check_telegram
+from .telegram.polling import poll
 from .telegram.ratelimit import RateLimiter
 from .webhook import mount_webhook, set_webhook
 from .workers.alerts import AlertWorker
@@ -168,24 +170,33 @@ async def _serve(
             ]
         )
     if webhook:
-        await _serve_webhook(dp, bot, config)
+
+        async def serve(stop: asyncio.Event) -> None:
+            await set_webhook(bot, dp, config.telegram)
+            await stop.wait()  # updates arrive over HTTP meanwhile
     else:
-        # Back from webhook mode: Telegram refuses getUpdates while a webhook is set.
-        await bot.delete_webhook(drop_pending_updates=False)
-        await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
+
+        async def serve(stop: asyncio.Event) -> None:
+            # Back from webhook mode: Telegram refuses getUpdates while a webhook is set.
+            await bot.delete_webhook(drop_pending_updates=False)
+            await poll(dp, bot, stop)
+
+    await _until_signalled(dp, bot, serve)
 
 
-async def _serve_webhook(dp: Dispatcher, bot: Bot, config: Config) -> None:
-    """Updates arrive over HTTP; set the webhook, then wait here for SIGTERM or SIGINT."""
+async def _until_signalled(
+    dp: Dispatcher, bot: Bot, serve: Callable[[asyncio.Event], Awaitable[None]]
+) -> None:
+    """Run `serve` until SIGTERM or SIGINT sets its stop event (handlers set before Telegram is
+    told anything, so a stop is always clean)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):  # before Telegram is told: a stop is clean
+    for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     data = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
     try:
         await dp.emit_startup(bot=bot, **data)
-        await set_webhook(bot, dp, config.telegram)
-        await stop.wait()
+        await serve(stop)
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
