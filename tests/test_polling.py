@@ -77,3 +77,37 @@ async def test_stop_ends_polling_at_once_and_confirms_what_was_handled(
     await asyncio.wait_for(polling, TIMEOUT)  # not held by a 25 s long poll
     assert seen == ["hello"]
     assert emulator.pending_updates == [], "a clean stop left a handled update to be repeated"
+
+
+async def test_a_slow_handler_holds_back_confirmation_not_other_customers(
+    emulator: BotAPIEmulator, bot: Bot
+) -> None:
+    release, fast_done, stop = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    seen: list[str] = []
+    router = Router()
+
+    @router.message()
+    async def on_message(message: Message) -> None:
+        if message.text == "slow":
+            await release.wait()
+        seen.append(message.text or "")
+        if message.text == "fast":
+            fast_done.set()
+
+    dp = Dispatcher()
+    dp.include_router(router)
+    polling = asyncio.create_task(poll(dp, bot, stop))
+    try:
+        slow = emulator.user_message(42, "slow")
+        emulator.user_message(43, "fast")
+        await asyncio.wait_for(fast_done.wait(), TIMEOUT)
+        assert seen == ["fast"], "one customer's slow handler kept another waiting"
+        pending = [u["update_id"] for u in emulator.pending_updates]
+        assert slow["update_id"] in pending, "an update still being handled was confirmed"
+        release.set()
+        await emulator.wait_for_poll(timeout=TIMEOUT)  # listening again: the offset was sent
+        assert emulator.pending_updates == [], "handled updates were left unconfirmed"
+        assert sorted(seen) == ["fast", "slow"], "an update was handled twice or not at all"
+    finally:
+        stop.set()
+        await asyncio.wait_for(polling, TIMEOUT)

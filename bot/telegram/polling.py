@@ -2,10 +2,12 @@
 
 aiogram's `start_polling` moves the offset past an update as soon as it has started handling it
 in a task, so the next getUpdates confirms it while the handler may still be running: a kill -9
-at that moment loses a customer's press or comment. Here each batch is handled concurrently (one
-user's updates still one after the other, by the dispatcher's event isolation) and the offset
-moves past the batch only when all of it is done. A crash repeats at most that batch, which the
-double-press rules make harmless: at-least-once, like webhook mode answering 200 after commit.
+at that moment loses a customer's press or comment. Here updates are still handled concurrently
+(one user's one after the other, by the dispatcher's event isolation) and fetched continuously,
+but the offset only moves up to the oldest update still being handled. Telegram then repeats
+the ones above it that are running or done; they are skipped by id. A crash repeats at most the
+updates that were not confirmed, which the double-press rules make harmless: at-least-once, like
+webhook mode answering 200 after commit. One slow handler holds back confirmation, not handling.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from asyncio import FIRST_COMPLETED
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
@@ -38,7 +41,7 @@ async def _fetch(
     )
     stopped = asyncio.ensure_future(stop.wait())
     try:
-        await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({fetch, stopped}, return_when=FIRST_COMPLETED)
     finally:
         stopped.cancel()
     if not fetch.done():
@@ -49,26 +52,66 @@ async def _fetch(
     return fetch.result()
 
 
-async def handle_batch(dp: Dispatcher, bot: Bot, updates: list[Update]) -> None:
-    """Feed every update of a batch and wait for all of them; a failure is logged, not raised."""
-    results = await asyncio.gather(
-        *(dp.feed_update(bot, update) for update in updates), return_exceptions=True
-    )
-    for update, result in zip(updates, results, strict=True):
-        if isinstance(result, BaseException):
-            logger.error("update %s failed", update.update_id, exc_info=result)
+class _Window:
+    """The updates being handled and those done but not yet confirmed, by update id."""
+
+    def __init__(self) -> None:
+        self.running: dict[int, asyncio.Task[None]] = {}
+        self.done: set[int] = set()
+        self.offset: int | None = None
+
+    def seen(self, update_id: int) -> bool:
+        return update_id in self.running or update_id in self.done
+
+    def start(self, dp: Dispatcher, bot: Bot, update: Update) -> None:
+        task = asyncio.create_task(_handle(dp, bot, update), name=f"update-{update.update_id}")
+        self.running[update.update_id] = task
+        task.add_done_callback(self._finish)
+
+    def _finish(self, task: asyncio.Task[None]) -> None:
+        update_id = int(task.get_name().removeprefix("update-"))
+        self.running.pop(update_id, None)
+        self.done.add(update_id)
+
+    def confirmable(self) -> int | None:
+        """The offset for the next getUpdates: below the oldest update still being handled."""
+        if self.running:
+            candidate = min(self.running)
+        elif self.done:
+            candidate = max(self.done) + 1
+        else:
+            return self.offset
+        if self.offset is None or candidate > self.offset:
+            self.offset = candidate
+        self.done = {i for i in self.done if i >= self.offset}
+        return self.offset
+
+    async def some_done(self, stop: asyncio.Event) -> None:
+        """Wait until a running update finished (or stop): Telegram repeats only those."""
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({stopped, *self.running.values()}, return_when=FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
 
 
-async def poll(dp: Dispatcher, bot: Bot, stop: asyncio.Event) -> None:
+async def _handle(dp: Dispatcher, bot: Bot, update: Update) -> None:
+    try:
+        await dp.feed_update(bot, update)
+    except Exception:  # the dispatcher's error handler already answered the user
+        logger.exception("update %s failed", update.update_id)
+
+
+async def poll(dp: Dispatcher, bot: Bot, stop: asyncio.Event, drain: float = 10.0) -> None:
     """Receive and handle updates until `stop` is set; each confirmed only once handled."""
     me = await bot.me()
     logger.info("Run polling for bot @%s id=%d - %r", me.username, me.id, me.full_name)
     allowed = dp.resolve_used_update_types()
-    offset: int | None = None
+    window = _Window()
     failures = 0
     while not stop.is_set():
         try:
-            updates = await _fetch(bot, offset, allowed, stop)
+            updates = await _fetch(bot, window.confirmable(), allowed, stop)
         except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
             failures += 1
             delay = min(MAX_BACKOFF, 0.5 * 2**failures)
@@ -78,11 +121,16 @@ async def poll(dp: Dispatcher, bot: Bot, stop: asyncio.Event) -> None:
         if updates is None:
             break
         failures = 0
-        if updates:
-            await handle_batch(dp, bot, updates)
-            offset = updates[-1].update_id + 1
+        fresh = [u for u in updates if not window.seen(u.update_id)]
+        for update in fresh:
+            window.start(dp, bot, update)
+        if updates and not fresh and window.running:
+            await window.some_done(stop)
+    if window.running:  # let handlers finish their commit, so the stop confirms them
+        await asyncio.wait(window.running.values(), timeout=drain)
+    offset = window.confirmable()
     if offset is not None:
-        # Confirm the last batch, so a clean restart does not see it again.
+        # Confirm what was handled, so a clean restart does not see it again.
         with contextlib.suppress(Exception):
             await bot.get_updates(offset=offset, timeout=0, limit=1, allowed_updates=allowed)
     logger.info("Polling stopped for bot @%s", me.username)
