@@ -288,6 +288,13 @@ async def on_message(
         inv, inv.position.step, comment, bot, repo, config, clock, worker, alerts, lang
     ):
         return
+    late = await repo.record_late_comment(user.id, message.message_id, comment, clock())
+    if late is not None:
+        # Typed before the next prompt appeared: more of the follow-up answer just closed.
+        logger.info("invitation %s question %s follow-up: %s typed after it", *late, comment.kind)
+        if alerts is not None:
+            alerts.wake()  # an alert card of this answer shows the comment
+        return
     asked = await repo.awaiting_score(user.id)
     if asked is not None and await _typed_at_question(
         asked, message, comment, bot, repo, config, clock, worker, alerts, lang

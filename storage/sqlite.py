@@ -284,6 +284,52 @@ class SqliteRepo(Database, OutboxStorage, CustomerStorage, AlertStorage, StaffCh
             )
             return True
 
+    async def record_late_comment(
+        self, customer_id: int, typed_message_id: int, comment: Comment, now: datetime
+    ) -> tuple[int, int] | None:
+        """Words typed before the customer's newest prompt was shown, handled after the follow-up
+        they answer was closed by an earlier message (two messages in a row, or one repeated
+        while the bot was slow): they are added to that follow-up's comment, not taken for the
+        next question. Returns (invitation, question), or None when they were typed at the prompt
+        on screen, words at this question are already kept, or there is no such follow-up.
+
+        Telegram numbers a private chat's messages from both sides in one sequence, so a message
+        with a smaller id than the prompt's was sent before the prompt.
+        """
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "SELECT id, step, phase, prompt_sent, message_id, early_comment_step,"
+                " early_comment_kind FROM invitations WHERE customer_id = ?"
+                " AND status IN ('active', 'completed') ORDER BY due_at DESC, id DESC LIMIT 1",
+                (customer_id,),
+            )
+            row = await cursor.fetchone()
+            if row is None or row["phase"] == Phase.FOLLOWUP.value:
+                return None
+            if row["prompt_sent"] == 1 and (row["message_id"] or 0) <= typed_message_id:
+                return None  # typed at the prompt on screen
+            if row["early_comment_step"] == row["step"] and row["early_comment_kind"]:
+                return None  # words at this question were taken already: these may be more
+            # The follow-up just closed: the previous question's, or the last one's when done.
+            closed = row["step"] - 1 if row["phase"] == Phase.SCORE.value else row["step"]
+            cursor = await db.execute(
+                "SELECT id, question_index, comment, comment_kind, comment_file_id FROM answers"
+                " WHERE invitation_id = ? AND question_index = ?",
+                (row["id"], closed),
+            )
+            answer = await cursor.fetchone()
+            if answer is None or not answer["comment_kind"]:
+                return None  # skipped: these words may be meant for what comes next
+            earlier = Comment(answer["comment"], answer["comment_kind"], answer["comment_file_id"])
+            comment = joined(earlier, comment)
+            await db.execute(
+                "UPDATE answers SET comment = ?, comment_kind = ?, comment_file_id = ?,"
+                " commented_at = ? WHERE id = ?",
+                (comment.text, comment.kind, comment.file_id, to_db(now), answer["id"]),
+            )
+            await db.execute("UPDATE alerts SET dirty = 1 WHERE answer_id = ?", (answer["id"],))
+            return row["id"], answer["question_index"]
+
     async def move_prompt(self, inv: Invitation, message_id: int) -> None:
         """The prompt of `inv.position` was shown again as `message_id` (the newest keyboard)."""
         async with self.transaction() as db:

@@ -19,7 +19,7 @@ from bot.workers.delivery import DeliveryWorker
 from storage.base import NewEvent
 from storage.sqlite import SqliteRepo
 from survey_flows.alerts import AlertRules
-from survey_flows.models import InvitationStatus
+from survey_flows.models import InvitationStatus, Phase, Position
 
 from .test_manager import NOW, RecordingSession, make_config
 
@@ -55,10 +55,10 @@ class Chats:
         await self.delivery.drain()
         await self.alerts.run_once()
 
-    async def say(self, text: str) -> list:
+    async def say(self, text: str, message_id: int | None = None) -> list:
         before = len(self.session.calls)
         message = Message(
-            message_id=next(_ids),
+            message_id=next(_ids) if message_id is None else message_id,
             date=self.clock(),
             chat=Chat(id=ANN, type="private"),
             from_user=User(id=ANN, is_bot=False, first_name="Ann", language_code="en"),
@@ -206,6 +206,51 @@ async def test_typed_words_are_kept_as_the_comment_and_the_buttons_shown_again(c
     await chats.say("and the courier was rude")
     (answer,) = await chats.repo.answers_for(inv_id)
     assert answer.comment == "it was awful, took 3 days\nand the courier was rude"
+
+
+async def test_a_comment_repeated_before_the_next_question_stays_with_its_followup(
+    chats: Chats,
+):
+    """Ann answers the follow-up, and writes again before the next question appears (the bot was
+    slow, she thought it had not heard her): her second message is more of that answer."""
+    inv_id = await chats.survey("support")
+    await chats.press(f"s:{inv_id}:0:3")
+    await chats.work()  # the follow-up
+    first, again = chats.session.next_message_id(), chats.session.next_message_id()
+    await chats.say("the form kept timing out", message_id=first)
+    await chats.work()  # the second question is shown
+    calls = await chats.say("the form kept timing out!", message_id=again)
+
+    assert chats.to(ANN, calls) == [], (
+        "Ann's repeated comment was taken as words at the next question: she saw it asked again"
+    )
+    answers = await chats.repo.answers_for(inv_id)
+    assert [a.comment for a in answers] == ["the form kept timing out\nthe form kept timing out!"]
+    inv = await chats.repo.get_invitation(inv_id)
+    assert inv is not None and inv.position == Position(1, Phase.SCORE) and inv.prompt_sent
+
+    # Words typed at the question on screen are still that question's.
+    calls = await chats.say("slow", message_id=chats.session.next_message_id())
+    (reply,) = chats.to(ANN, calls)
+    assert reply["text"].startswith("Thanks, noted. Please also tap a score:")
+
+
+async def test_a_comment_repeated_before_the_thank_you_gets_no_stock_reply(chats: Chats):
+    inv_id = await chats.survey()
+    await chats.press(f"s:{inv_id}:0:4")
+    await chats.work()  # the follow-up
+    first, again = chats.session.next_message_id(), chats.session.next_message_id()
+    await chats.say("fine", message_id=first)
+    await chats.work()  # the thank-you
+    calls = await chats.say("fine, really", message_id=again)
+
+    assert chats.to(ANN, calls) == [], "Ann's second message got 'I only collect feedback here'"
+    (answer,) = await chats.repo.answers_for(inv_id)
+    assert answer.comment == "fine\nfine, really"
+    # Once the thank-you is on screen, a new message gets the polite answer as before.
+    calls = await chats.say("bye", message_id=chats.session.next_message_id())
+    (reply,) = chats.to(ANN, calls)
+    assert "I only collect feedback here" in reply["text"]
 
 
 async def test_a_typed_number_off_the_scale_names_the_range(chats: Chats):

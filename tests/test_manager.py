@@ -68,6 +68,11 @@ class RecordingSession(BaseSession):
             )
         return True
 
+    def next_message_id(self) -> int:
+        """An id for a message a person sends now: Telegram numbers a private chat's messages
+        from both sides in one sequence, so it comes after the bot's messages so far."""
+        return next(self._ids)
+
     def sent(self, chat_id: int | None = None) -> list[tuple[str, dict[str, Any], dict]]:
         return [c for c in self.calls if chat_id is None or c[1].get("chat_id") == chat_id]
 

@@ -182,6 +182,15 @@ class DeliveryWorker:
         sent = await send(self._bot, inv.customer_id, prompt.text, prompt.keyboard)
         if sent.message is not None:
             await self._repo.mark_prompt_sent(inv, sent.message.message_id)
+            # With Telegram's time of the message, this line bounds the window in which a kill
+            # makes the prompt be sent again (at-least-once).
+            logger.info(
+                "invitation %s %s %s recorded as message %s",
+                inv.id,
+                inv.position.phase,
+                inv.position.step,
+                sent.message.message_id,
+            )
         elif sent.blocked:
             logger.info("customer %s unreachable; invitation %s stopped", inv.customer_id, inv.id)
             await self._repo.mark_unreachable(inv.customer_id, now)

@@ -18,11 +18,13 @@ from typing import Any
 
 import aiohttp
 
+from bot.views.texts import t
 from telegram_emulator import BotAPIEmulator, Call
 
 from .harness import API_TOKEN, BotProcess
 
 QUESTIONS = {"purchase": 1, "ticket_closed": 2}  # csat; support = ces then csat
+THANKS = t("en", "thanks")  # the survey's last prompt; other buttonless messages are replies
 ACK_WAIT = 5.0  # seconds a customer waits for the bot to react before pressing again
 
 
@@ -88,6 +90,12 @@ def prompt_key(call: Call) -> tuple[str, int, int] | None:
         if parts[0] == "k" and len(parts) == 3:
             return ("followup", int(parts[1]), int(parts[2]))
     return None
+
+
+def is_thanks(call: Call) -> bool:
+    """The thank-you prompt, not a reply such as "I only collect feedback here" to a message
+    typed after the survey ended (a customer repeating a comment the bot was slow to take)."""
+    return not button_data(call) and call.params.get("text") == THANKS
 
 
 # --- the simulated customers -----------------------------------------------------------------
@@ -279,7 +287,7 @@ async def customer(run: Run, c: Customer, post_at: float) -> None:
         if not acked:
             c.stuck = f"the follow-up answer of question {question} was never acknowledged"
             return
-    thanks = await run.wait(lambda: [x for x in run.watcher.sent(c.user_id) if not button_data(x)])
+    thanks = await run.wait(lambda: [x for x in run.watcher.sent(c.user_id) if is_thanks(x)])
     c.finished = bool(thanks)
     if not thanks:
         c.stuck = "the thank-you never arrived"
