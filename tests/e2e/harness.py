@@ -126,7 +126,21 @@ token = "{API_TOKEN}"
         if self.mode == "webhook":
             await self.emulator.wait_for_call("setWebhook", after=mark, timeout=20)
         else:
-            await self.emulator.wait_for_poll(timeout=20)
+            await self._listening(mark)
+
+    async def _listening(self, mark: int) -> None:
+        """The bot asks for updates: a long poll waits here, or (with a backlog of unconfirmed
+        updates, which the bot confirms only once handled) a getUpdates call came back."""
+        waiting = asyncio.ensure_future(self.emulator.wait_for_poll(timeout=20))
+        called = asyncio.ensure_future(
+            self.emulator.wait_for_call("getUpdates", after=mark, timeout=20)
+        )
+        done, pending = await asyncio.wait({waiting, called}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for task in done:
+            task.result()  # a timeout of the first to finish means neither came
 
     async def _healthy(self) -> bool:
         if self.proc is not None and self.proc.returncode is not None:
