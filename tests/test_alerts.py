@@ -18,19 +18,12 @@ from survey_flows.alerts import AlertRules
 from survey_flows.models import Answer, Metric, Phase, Position
 from survey_flows.scoring import category
 
+from .clocks import MovableClock as Clock
 from .test_manager import NOW, RecordingSession, make_config
 
 STAFF = -100555
 ANNA, BORIS = 801, 802
 _ids = itertools.count(50_000)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture
@@ -48,7 +41,7 @@ async def env(tmp_path: Path, dispatcher):
     repo = await SqliteRepo.open(config.storage.path)
     session = RecordingSession()
     bot = Bot("123:abc", session=session)
-    clock = Clock()
+    clock = Clock(NOW)
     rules = AlertRules(dict(config.alerts.max_score))
     worker = AlertWorker(bot, repo, rules, STAFF, clock)
     dispatcher["repo"], dispatcher["config"], dispatcher["clock"] = repo, config, clock

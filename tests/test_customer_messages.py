@@ -21,19 +21,12 @@ from storage.sqlite import SqliteRepo
 from survey_flows.alerts import AlertRules
 from survey_flows.models import InvitationStatus, Phase, Position
 
+from .clocks import MovableClock as Clock
 from .test_manager import NOW, RecordingSession, make_config
 
 STAFF = -100777
 ANN = 6001
 _ids = itertools.count(70_000)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
 
 
 class Chats:
@@ -111,7 +104,7 @@ async def chats(tmp_path: Path, dispatcher):
     repo = await SqliteRepo.open(config.storage.path)
     session = RecordingSession()
     bot = Bot("123:abc", session=session)
-    clock = Clock()
+    clock = Clock(NOW)
     delivery = DeliveryWorker(
         bot, repo, config.surveys, clock, expire_after=timedelta(days=3), min_gap=timedelta(0)
     )

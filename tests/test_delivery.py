@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from storage.sqlite import SqliteRepo
 from survey_flows.models import InvitationStatus
 from telegram_emulator import BotAPIEmulator
 
+from .clocks import MovableClock as Clock
 from .conftest import LocalSession
 from .e2e.harness import wait_until
 from .test_manager import NOW, make_config
@@ -27,12 +28,11 @@ from .test_manager import NOW, make_config
 CUSTOMER = 5101
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
+def make_worker(tmp_path: Path, bot: Bot, repo: SqliteRepo, clock: Clock) -> DeliveryWorker:
+    surveys = make_config(tmp_path).surveys
+    return DeliveryWorker(
+        bot, repo, surveys, clock, expire_after=timedelta(days=3), min_gap=timedelta(0)
+    )
 
 
 @pytest.fixture
@@ -54,10 +54,7 @@ async def test_an_unexpected_send_error_reschedules_the_prompt(
     raised: str,
 ) -> None:
     clock = Clock(NOW)
-    config = make_config(tmp_path)
-    worker = DeliveryWorker(
-        bot, repo, config.surveys, clock, expire_after=timedelta(days=3), min_gap=timedelta(0)
-    )
+    worker = make_worker(tmp_path, bot, repo, clock)
     inv, _ = await repo.create_invitation(
         NewEvent("e1", "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
     )
@@ -148,14 +145,7 @@ async def test_a_chat_that_no_longer_exists_marks_the_customer_unreachable(
     tmp_path: Path, emulator: BotAPIEmulator, bot: Bot, repo: SqliteRepo
 ) -> None:
     clock = Clock(NOW)
-    worker = DeliveryWorker(
-        bot,
-        repo,
-        make_config(tmp_path).surveys,
-        clock,
-        expire_after=timedelta(days=3),
-        min_gap=timedelta(0),
-    )
+    worker = make_worker(tmp_path, bot, repo, clock)
     inv, _ = await repo.create_invitation(
         NewEvent("e1", "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
     )
@@ -176,14 +166,7 @@ async def test_a_revoked_token_backs_off_instead_of_failing_or_spinning(
     tmp_path: Path, emulator: BotAPIEmulator, bot: Bot, repo: SqliteRepo
 ) -> None:
     clock = Clock(NOW)
-    worker = DeliveryWorker(
-        bot,
-        repo,
-        make_config(tmp_path).surveys,
-        clock,
-        expire_after=timedelta(days=3),
-        min_gap=timedelta(0),
-    )
+    worker = make_worker(tmp_path, bot, repo, clock)
     inv, _ = await repo.create_invitation(
         NewEvent("e1", "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
     )
@@ -210,14 +193,7 @@ async def test_an_unanswered_invitation_expires_on_its_own_and_loses_its_buttons
     tmp_path: Path, emulator: BotAPIEmulator, bot: Bot, repo: SqliteRepo
 ) -> None:
     clock = Clock(NOW)
-    worker = DeliveryWorker(
-        bot,
-        repo,
-        make_config(tmp_path).surveys,
-        clock,
-        expire_after=timedelta(days=3),
-        min_gap=timedelta(0),
-    )
+    worker = make_worker(tmp_path, bot, repo, clock)
     inv, _ = await repo.create_invitation(
         NewEvent("e1", "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
     )

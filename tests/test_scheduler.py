@@ -23,19 +23,12 @@ from storage.sqlite import SqliteRepo
 from storage.timestamps import to_db
 from survey_flows.models import Metric
 
+from .clocks import MovableClock as Clock
 from .test_analytics import add_answers
 from .test_manager import RecordingSession
 
 MONDAY_9 = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
 CFG = ReportsConfig(cron="0 9 * * mon", timezone="UTC", chat_ids=(10, 20))
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
