@@ -18,7 +18,8 @@ from bot.workers.alerts import AlertWorker
 from storage.sqlite import SqliteRepo
 from survey_flows.alerts import AlertRules
 
-from .test_alerts import Clock, raise_alert
+from .clocks import MovableClock as Clock
+from .test_alerts import raise_alert
 from .test_manager import MANAGER, NOW, STRANGER, RecordingSession, make_config, seed
 
 STAFF = -100555  # the staff chat of test_alerts.raise_alert
@@ -97,7 +98,7 @@ async def env(tmp_path: Path, dispatcher):
     repo = await SqliteRepo.open(config.storage.path)
     session = RecordingSession()
     bot = Bot("123:abc", session=session)
-    clock = Clock()
+    clock = Clock(NOW)
     alerts = AlertWorker(bot, repo, AlertRules(dict(config.alerts.max_score)), STAFF, clock)
     dispatcher["repo"], dispatcher["config"], dispatcher["clock"] = repo, config, clock
     dispatcher["alerts"], dispatcher["worker"] = alerts, None
@@ -136,7 +137,7 @@ async def test_a_non_manager_gets_no_figures_anywhere(env: Env, command: str, ch
 
 
 async def posted_alert(env: Env):
-    await raise_alert(env.repo, CUSTOMER, 1, Clock())
+    await raise_alert(env.repo, CUSTOMER, 1, Clock(NOW))
     await env.alerts.run_once()
     (alert,) = await env.repo.open_alerts()
     assert alert.message_id is not None

@@ -20,7 +20,8 @@ from storage.sqlite import SqliteRepo
 from survey_flows.alerts import AlertRules
 from telegram_emulator import BotAPIEmulator
 
-from .test_alerts import STAFF, Clock, raise_alert
+from .clocks import MovableClock as Clock
+from .test_alerts import STAFF, raise_alert
 from .test_manager import NOW, make_config
 
 SUPERGROUP = -100999000
@@ -76,7 +77,7 @@ async def test_a_staff_chat_that_refuses_alerts_is_retried_with_backoff_and_repo
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    clock = Clock()
+    clock = Clock(NOW)
     worker = worker_for(bot, repo, config, clock)
     await raise_alert(repo, 1, 1, clock)
     kicked = "Forbidden: bot was kicked from the group chat"
@@ -118,7 +119,7 @@ async def test_alerts_follow_a_group_upgraded_to_a_supergroup_and_remember_it(
     config: Config,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    clock = Clock()
+    clock = Clock(NOW)
     worker = worker_for(bot, repo, config, clock)
     await raise_alert(repo, 1, 1, clock)
     emulator.fail_next("sendMessage", error_code=400, migrate_to_chat_id=SUPERGROUP, chat_id=STAFF)
