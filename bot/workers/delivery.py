@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiogram import Bot
 
@@ -25,6 +25,9 @@ from .idle import idle_until
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_ERROR = timedelta(minutes=1)  # after an error send() does not interpret
+# The worker passes on every wake (each event, answer and finished send); expiry is counted in
+# days, so sweeping once a second is exact enough and keeps the sweep off that hot path.
+SWEEP_EVERY = timedelta(seconds=1)
 
 _DECISION_STATUS = {
     SendDecision.OPTED_OUT: InvitationStatus.CANCELLED,
@@ -56,6 +59,7 @@ class DeliveryWorker:
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._customers_busy: set[int] = set()
         self._stopping = False
+        self._swept_at: datetime | None = None
 
     def wake(self) -> None:
         """Something became due now (a new event, an answer): look at the outbox at once."""
@@ -109,8 +113,11 @@ class DeliveryWorker:
         """Close invitations nobody answered within `expire_after` and take the buttons off
         their last message. Both steps are rows in SQLite, so a restart in between forgets
         nothing."""
+        now = self._clock()
+        if self._swept_at is not None and now - self._swept_at < SWEEP_EVERY:
+            return
+        self._swept_at = now
         try:
-            now = self._clock()
             expired = await self._repo.expire_invitations(
                 now - self._expire_after, now, self._batch
             )
