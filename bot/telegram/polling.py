@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from asyncio import FIRST_COMPLETED
 
@@ -66,10 +67,9 @@ class _Window:
     def start(self, dp: Dispatcher, bot: Bot, update: Update) -> None:
         task = asyncio.create_task(_handle(dp, bot, update), name=f"update-{update.update_id}")
         self.running[update.update_id] = task
-        task.add_done_callback(self._finish)
+        task.add_done_callback(functools.partial(self._finish, update.update_id))
 
-    def _finish(self, task: asyncio.Task[None]) -> None:
-        update_id = int(task.get_name().removeprefix("update-"))
+    def _finish(self, update_id: int, _task: asyncio.Task[None]) -> None:
         self.running.pop(update_id, None)
         self.done.add(update_id)
 
