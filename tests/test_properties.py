@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import itertools
 import json
 import sqlite3
 import tempfile
@@ -23,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.types import CallbackQuery, Chat, Message, Update, User
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,12 +32,12 @@ from bot.workers.delivery import DeliveryWorker
 from storage.base import NewEvent
 from storage.sqlite import SqliteRepo
 
+from .test_customer_handlers import press
 from .test_manager import NOW, RecordingSession, make_config
 
 TOKEN = "intake-token-0123456789"
 OWNER, OTHER, STRANGER = 6001, 6002, 6003
 TABLES = ("invitations", "customers", "invitation_context", "answers")
-_ids = itertools.count(90_000)
 
 SETTINGS = settings(
     max_examples=60,
@@ -194,20 +192,6 @@ presses = st.lists(
 )
 
 
-def press(user_id: int, data: str) -> Update:
-    message = Message(
-        message_id=1, date=NOW, chat=Chat(id=user_id, type="private"), text="question"
-    )
-    query = CallbackQuery(
-        id=str(next(_ids)),
-        from_user=User(id=user_id, is_bot=False, first_name="X"),
-        chat_instance="ci",
-        message=message,
-        data=data,
-    )
-    return Update(update_id=next(_ids), callback_query=query)
-
-
 def snapshot(path: Path, customer_id: int) -> list[tuple]:
     """The customer's invitations and answers, as stored."""
     conn = sqlite3.connect(path)
@@ -249,7 +233,7 @@ async def press_all(dp: Dispatcher, taps: list[tuple[int, str]]) -> None:
                 others = {
                     c: snapshot(config.storage.path, c) for c in (OWNER, OTHER) if c != user_id
                 }
-                update = press(user_id, data)
+                update = press(user_id, user_id, data)
                 try:
                     await dp.feed_update(bot, update)
                 except Exception as exc:
