@@ -272,10 +272,8 @@ class SqliteRepo(Database, OutboxStorage, CustomerStorage, AlertStorage, StaffCh
             row = await cursor.fetchone()
             if row is None:
                 return False
-            if row["early_comment_step"] == inv.position.step and row["early_comment_kind"]:
-                earlier = Comment(
-                    row["early_comment"], row["early_comment_kind"], row["early_comment_file_id"]
-                )
+            earlier = stored_comment(row, "early_")
+            if row["early_comment_step"] == inv.position.step and earlier is not None:
                 comment = joined(earlier, comment)
             await db.execute(
                 "UPDATE invitations SET early_comment = ?, early_comment_kind = ?,"
@@ -318,9 +316,9 @@ class SqliteRepo(Database, OutboxStorage, CustomerStorage, AlertStorage, StaffCh
                 (row["id"], closed),
             )
             answer = await cursor.fetchone()
-            if answer is None or not answer["comment_kind"]:
+            earlier = stored_comment(answer) if answer else None
+            if answer is None or earlier is None:
                 return None  # skipped: these words may be meant for what comes next
-            earlier = Comment(answer["comment"], answer["comment_kind"], answer["comment_file_id"])
             comment = joined(earlier, comment)
             await db.execute(
                 "UPDATE answers SET comment = ?, comment_kind = ?, comment_file_id = ?,"
@@ -368,12 +366,19 @@ class SqliteRepo(Database, OutboxStorage, CustomerStorage, AlertStorage, StaffCh
             (inv.id, inv.position.step),
         )
         row = await cursor.fetchone()
-        if row is None or not row["comment_kind"]:
-            return comment
-        return joined(Comment(row["comment"], row["comment_kind"], row["comment_file_id"]), comment)
+        earlier = stored_comment(row) if row else None
+        return joined(earlier, comment) if earlier else comment
 
 
 COMMENT_LIMIT = 4000
+
+
+def stored_comment(row: aiosqlite.Row, prefix: str = "") -> Comment | None:
+    """The comment kept in a row's `<prefix>comment`, `_kind`, `_file_id` columns, if any."""
+    kind = row[f"{prefix}comment_kind"]
+    if not kind:
+        return None
+    return Comment(row[f"{prefix}comment"], kind, row[f"{prefix}comment_file_id"])
 
 
 def joined(first: Comment, then: Comment) -> Comment:
