@@ -2,77 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import logging
 from collections.abc import Callable
-from datetime import timedelta
-from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
-    StrictStr,
-    ValidationError,
-)
 
-from storage.base import NewEvent, SurveyRepo
+from storage.base import SurveyRepo
 from survey_flows.clock import Clock
-from survey_flows.errors import EventConflict
 from survey_flows.flow import stop_reason
-from survey_flows.models import Invitation
 
 from .config import Config
+from .intake import Intake
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
-MAX_DELAY = timedelta(days=90)
-
-ShortStr = Annotated[StrictStr, Field(min_length=1, max_length=256)]
-# Context values are what a shop's systems have at hand; stored as text for filters and cards.
-ContextValue = Annotated[StrictStr, Field(max_length=1024)] | StrictBool | StrictInt | StrictFloat
-
-
-class CustomerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    telegram_id: Annotated[StrictInt, Field(gt=0, lt=2**52)]  # a user's private chat id
-    name: ShortStr | None = None
-    language: Annotated[StrictStr, Field(min_length=2, max_length=16)] | None = None
-    username: ShortStr | None = None
-
-
-class EventIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    event_id: ShortStr
-    type: ShortStr
-    customer: CustomerIn
-    context: dict[Annotated[StrictStr, Field(min_length=1, max_length=64)], ContextValue] = Field(
-        default_factory=dict, max_length=50
-    )
-    delay_seconds: Annotated[StrictInt, Field(ge=0, le=int(MAX_DELAY.total_seconds()))] | None = (
-        None
-    )
 
 
 def _error(status: int, message: str, **headers: str) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=headers or None)
-
-
-def _describe(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "body"
-    if err["type"] == "missing":
-        return f"{where}: required field is missing"
-    if err["type"] == "extra_forbidden":
-        return f"{where}: unknown field"
-    return f"{where}: {err['msg']}"
 
 
 async def _read_body(request: web.Request) -> bytes | None:
@@ -89,31 +39,6 @@ async def _read_body(request: web.Request) -> bytes | None:
     return None if total > MAX_BODY else b"".join(chunks)
 
 
-def _context_text(value: str | bool | int | float) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _fingerprint(event: EventIn) -> str:
-    """A digest of the validated body: a retry matches it, a reused event_id does not."""
-    canonical = json.dumps(event.model_dump(), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _invitation_json(inv: Invitation) -> dict[str, Any]:
-    """Where the invitation stands now (a replay answers this, not the first response)."""
-    body: dict[str, Any] = {
-        "invitation_id": inv.id,
-        "status": inv.status.value,
-        "send_at": inv.send_at.isoformat(),
-    }
-    reason = stop_reason(inv)
-    if reason is not None:
-        body["reason"] = reason
-    return body
-
-
 class IntakeApi:
     def __init__(
         self, config: Config, repo: SurveyRepo, clock: Clock, on_scheduled: Callable[[], None]
@@ -121,6 +46,7 @@ class IntakeApi:
         self._config, self._repo, self._clock = config, repo, clock
         self._on_scheduled = on_scheduled
         self._token = config.api.token.encode()
+        self._intake = Intake(config, repo, clock)
 
     def _authorised(self, request: web.Request) -> bool:
         header = request.headers.get("Authorization", "")
@@ -139,44 +65,10 @@ class IntakeApi:
             data = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             return _error(400, f"body is not valid JSON: {exc}")
-        if not isinstance(data, dict):
-            return _error(400, "body must be a JSON object")
-        try:
-            event = EventIn.model_validate(data)
-        except ValidationError as exc:
-            return _error(400, _describe(exc))
-        trigger = self._config.triggers.get(event.type)
-        if trigger is None:
-            known = ", ".join(sorted(self._config.triggers))
-            return _error(400, f"type: unknown event type {event.type!r} (configured: {known})")
-        now = self._clock()
-        delay = (
-            timedelta(seconds=event.delay_seconds)
-            if event.delay_seconds is not None
-            else trigger.delay
-        )
-        new = NewEvent(
-            event_id=event.event_id,
-            event_type=event.type,
-            survey=trigger.survey,
-            customer_id=event.customer.telegram_id,
-            customer_name=event.customer.name,
-            customer_language=event.customer.language,
-            context={k: _context_text(v) for k, v in event.context.items()},
-            send_at=now + delay,
-            fingerprint=_fingerprint(event),
-        )
-        try:
-            inv, created = await self._repo.create_invitation(new, now)
-        except EventConflict as exc:
-            return web.json_response(
-                {"error": str(exc), "event_id": exc.event_id, "invitation_id": exc.invitation_id},
-                status=409,
-            )
-        if created:
-            logger.info("event %s scheduled invitation %s at %s", event.type, inv.id, inv.send_at)
+        result = await self._intake.accept(data)
+        if result.created:
             self._on_scheduled()
-        return web.json_response(_invitation_json(inv), status=202 if created else 200)
+        return web.json_response(result.body, status=result.status)
 
     async def get_invitation(self, request: web.Request) -> web.Response:
         if not self._authorised(request):

@@ -1,24 +1,30 @@
-"""TOML -> typed config. Secrets may come from the environment. One clear error per bad key."""
+"""TOML -> typed config. Secrets may come from the environment. One clear error per bad key.
+
+Each section other than the core ones has its own module here (a dataclass and its parser).
+"""
 
 from __future__ import annotations
 
-import builtins
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from bot.catalogues import languages
 from survey_flows.alerts import DEFAULT_ALERT_MAX, AlertRules
 from survey_flows.definitions import build_surveys, build_triggers
-from survey_flows.durations import parse_duration
 from survey_flows.errors import InvalidDefinition
 from survey_flows.models import Metric, Survey, Trigger
 from survey_flows.scoring import SCALES
+
+from .reports import ReportsConfig as ReportsConfig
+from .reports import parse_reports
+from .section import ConfigError as ConfigError
+from .section import Section
 
 ENV_TOKEN = "SURVEY_BOT_TOKEN"
 ENV_API_TOKEN = "SURVEY_BOT_API_TOKEN"
@@ -26,10 +32,6 @@ ENV_WEBHOOK_SECRET = "SURVEY_BOT_WEBHOOK_SECRET"
 # Telegram's rule for setWebhook's secret_token.
 WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
-class ConfigError(Exception):
-    """A missing or malformed key; the message names it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,21 +78,6 @@ class DeliveryConfig:
     default_language: str = "en"
 
 
-DEFAULT_REPORT_GRACE = timedelta(hours=6)
-
-
-@dataclass(frozen=True, slots=True)
-class ReportsConfig:
-    """[reports]: scheduled reports and the trust threshold of every manager's figure."""
-
-    cron: str | None = None  # "0 9 * * mon"; None = no scheduled reports
-    timezone: str = "UTC"  # for the cron schedule and for calendar periods (today, week...)
-    chat_ids: tuple[int, ...] = ()  # where scheduled reports go; defaults to the managers
-    min_answers: int = 10  # below this a figure is marked "too few to trust"
-    grace: timedelta = DEFAULT_REPORT_GRACE  # a missed run is sent on start-up within this time
-    language: str = "en"  # language of scheduled reports
-
-
 @dataclass(frozen=True, slots=True)
 class Config:
     telegram: TelegramConfig
@@ -105,97 +92,6 @@ class Config:
     alerts_enabled: bool = False  # alerts need a staff chat
     # [alerts] staff_ids: who may act on alerts (buttons, replies); empty = the staff chat's members
     staff_ids: tuple[int, ...] = ()
-
-
-class _Section:
-    """Typed access to one TOML table that reports errors as `section.key: problem`."""
-
-    def __init__(self, raw: Any, name: str, allowed: set[str]) -> None:
-        if raw is None:
-            raw = {}
-        if not isinstance(raw, Mapping):
-            raise ConfigError(f"{name}: must be a table [{name}]")
-        unknown = set(raw) - allowed
-        if unknown:
-            raise ConfigError(f"{name}.{sorted(unknown)[0]}: unknown key")
-        self.raw, self.name = raw, name
-
-    def _where(self, key: str) -> str:
-        return f"{self.name}.{key}"
-
-    # The methods are named after the types they return, so inside the class `builtins.` says
-    # which is meant; with a default the value is never None.
-    @overload
-    def str(
-        self, key: builtins.str, default: builtins.str, *, required: bool = ...
-    ) -> builtins.str: ...
-    @overload
-    def str(
-        self, key: builtins.str, default: None = ..., *, required: bool = ...
-    ) -> builtins.str | None: ...
-    def str(
-        self, key: builtins.str, default: builtins.str | None = None, *, required: bool = False
-    ) -> builtins.str | None:
-        value = self.raw.get(key, default)
-        if value is None:
-            if required:
-                raise ConfigError(f"{self._where(key)}: missing")
-            return None
-        if not isinstance(value, str) or (required and not value.strip()):
-            raise ConfigError(f"{self._where(key)}: must be a non-empty string")
-        return value
-
-    @overload
-    def int(
-        self,
-        key: builtins.str,
-        default: builtins.int,
-        *,
-        low: builtins.int | None = ...,
-        high: builtins.int | None = ...,
-    ) -> builtins.int: ...
-    @overload
-    def int(
-        self,
-        key: builtins.str,
-        default: None = ...,
-        *,
-        low: builtins.int | None = ...,
-        high: builtins.int | None = ...,
-    ) -> builtins.int | None: ...
-    def int(
-        self,
-        key: builtins.str,
-        default: builtins.int | None = None,
-        *,
-        low: builtins.int | None = None,
-        high: builtins.int | None = None,
-    ) -> builtins.int | None:
-        value = self.raw.get(key, default)
-        if value is None:
-            return None
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ConfigError(f"{self._where(key)}: must be an integer")
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise ConfigError(f"{self._where(key)}: must be between {low} and {high}")
-        return value
-
-    def int_list(self, key: builtins.str) -> tuple[builtins.int, ...]:
-        value = self.raw.get(key, [])
-        if not isinstance(value, list) or not all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value
-        ):
-            raise ConfigError(f"{self._where(key)}: must be a list of integer user ids")
-        return tuple(value)
-
-    def duration(self, key: builtins.str, default: timedelta) -> timedelta:
-        value = self.raw.get(key)
-        if value is None:
-            return default
-        try:
-            return parse_duration(value)
-        except InvalidDefinition as exc:
-            raise ConfigError(f"{self._where(key)}: {exc}") from None
 
 
 KNOWN_SECTIONS = {
@@ -214,7 +110,7 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
     unknown = set(raw) - KNOWN_SECTIONS
     if unknown:
         raise ConfigError(f"{sorted(unknown)[0]}: unknown section")
-    tg = _Section(
+    tg = Section(
         raw.get("telegram"),
         "telegram",
         {
@@ -255,11 +151,11 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
         *_parse_webhook(tg, env),
     )
 
-    st = _Section(raw.get("storage"), "storage", {"path"})
+    st = Section(raw.get("storage"), "storage", {"path"})
     path = Path(st.str("path", "data/survey-bot.sqlite3", required=True))
     storage = StorageConfig(path if path.is_absolute() else base_dir / path)
 
-    api_section = _Section(raw.get("api"), "api", {"host", "port", "token"})
+    api_section = Section(raw.get("api"), "api", {"host", "port", "token"})
     api_token = env.get(ENV_API_TOKEN) or api_section.str("token")
     if not api_token or len(api_token.strip()) < 16:
         raise ConfigError(
@@ -271,7 +167,7 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
         api_section.int("port", 8080, low=0, high=65535),
     )
 
-    dl = _Section(raw.get("delivery"), "delivery", {"expire_after", "min_gap", "default_language"})
+    dl = Section(raw.get("delivery"), "delivery", {"expire_after", "min_gap", "default_language"})
     language = dl.str("default_language", "en")
     if language not in languages():
         raise ConfigError(f"delivery.default_language: must be one of {', '.join(languages())}")
@@ -286,7 +182,7 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
         triggers = build_triggers(raw.get("triggers"), surveys)
     except InvalidDefinition as exc:
         raise ConfigError(str(exc)) from None
-    reports = _parse_reports(raw.get("reports"), telegram.manager_ids)
+    reports = parse_reports(raw.get("reports"), telegram.manager_ids)
     alerts = _parse_alerts(raw.get("alerts"))
     enabled = telegram.staff_chat_id is not None and bool(
         (raw.get("alerts") or {}).get("enabled", True)
@@ -302,12 +198,12 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
         reports=reports,
         alerts=alerts,
         alerts_enabled=enabled,
-        staff_ids=_Section(raw.get("alerts"), "alerts", ALERT_KEYS).int_list("staff_ids"),
+        staff_ids=Section(raw.get("alerts"), "alerts", ALERT_KEYS).int_list("staff_ids"),
     )
 
 
 def _parse_webhook(
-    tg: _Section, env: Mapping[str, str]
+    tg: Section, env: Mapping[str, str]
 ) -> tuple[Literal["polling", "webhook"], str | None, str | None]:
     """[telegram] mode, webhook_url, webhook_secret: checked as Telegram's setWebhook would."""
     mode = tg.str("mode", "polling")
@@ -348,7 +244,7 @@ ALERT_KEYS = {"enabled", "nps", "csat", "ces", "escalate_after", "recheck_after"
 
 def _parse_alerts(raw: Any) -> AlertRules:
     """[alerts]: which scores alert (at or below, per metric), escalation and recheck times."""
-    section = _Section(raw, "alerts", ALERT_KEYS)
+    section = Section(raw, "alerts", ALERT_KEYS)
     if not isinstance(section.raw.get("enabled", True), bool):
         raise ConfigError("alerts.enabled: must be true or false")
     max_score = {}
@@ -362,43 +258,6 @@ def _parse_alerts(raw: Any) -> AlertRules:
         max_score=max_score,
         escalate_after=section.duration("escalate_after", timedelta(minutes=30)),
         recheck_after=section.duration("recheck_after", timedelta(days=1)),
-    )
-
-
-def _parse_reports(raw: Any, manager_ids: tuple[int, ...]) -> ReportsConfig:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    from bot.crontab import cron_trigger
-
-    rp = _Section(
-        raw, "reports", {"cron", "timezone", "chat_ids", "min_answers", "grace", "language"}
-    )
-    timezone = rp.str("timezone", "UTC")
-    try:
-        tz = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"reports.timezone: unknown time zone {timezone!r}") from None
-    cron = rp.str("cron")
-    if cron is not None:
-        try:
-            cron_trigger(cron, tz)
-        except ValueError as exc:
-            raise ConfigError(f'reports.cron: {exc} (write it like "0 9 * * mon")') from None
-    chat_ids = rp.raw.get("chat_ids", list(manager_ids))
-    if not isinstance(chat_ids, list) or not all(
-        isinstance(v, int) and not isinstance(v, bool) for v in chat_ids
-    ):
-        raise ConfigError("reports.chat_ids: must be a list of integer chat ids")
-    language = rp.str("language", "en")
-    if language not in languages():
-        raise ConfigError(f"reports.language: must be one of {', '.join(languages())}")
-    return ReportsConfig(
-        cron=cron,
-        timezone=timezone,
-        chat_ids=tuple(chat_ids),
-        min_answers=rp.int("min_answers", 10, low=1, high=1_000_000),
-        grace=rp.duration("grace", DEFAULT_REPORT_GRACE),
-        language=language,
     )
 
 

@@ -1,0 +1,1 @@
+-- Reserved for the change that fills it in (issue 9).
