@@ -61,6 +61,9 @@ class AlertView:
     recheck_sent_at: datetime | None
     recheck_solved: bool | None
     delivery_note: str | None
+    erased: bool = False  # the customer's data was erased: the card shows no one
+    customer_opted_out: bool = False
+    customer_unreachable: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -73,7 +76,8 @@ SELECT a.id, a.status, a.chat_id, a.message_id, a.digest_message_id, a.invitatio
        c.language AS customer_language, i.survey, i.event_type, an.question_index, an.metric,
        an.score, an.comment, an.comment_kind, an.comment_file_id, i.context, a.created_at,
        a.owner_id, a.owner_name, a.taken_at, a.resolved_by_name, a.resolved_at, a.escalated_at,
-       a.recheck_sent_at, a.recheck_solved, a.delivery_note
+       a.recheck_sent_at, a.recheck_solved, a.delivery_note, a.erased_at,
+       c.opted_out_at AS customer_opted_out_at, c.unreachable_at AS customer_unreachable_at
 FROM alerts a
 JOIN answers an ON an.id = a.answer_id
 JOIN invitations i ON i.id = a.invitation_id
@@ -112,6 +116,9 @@ def _view(row: aiosqlite.Row) -> AlertView:
         recheck_sent_at=from_db(row["recheck_sent_at"]),
         recheck_solved=None if row["recheck_solved"] is None else bool(row["recheck_solved"]),
         delivery_note=row["delivery_note"],
+        erased=row["erased_at"] is not None,
+        customer_opted_out=row["customer_opted_out_at"] is not None,
+        customer_unreachable=row["customer_unreachable_at"] is not None,
     )
 
 
@@ -249,12 +256,16 @@ class AlertStorage:
 
     # --- the thread ----------------------------------------------------------------------
 
-    async def add_alert_message(self, chat_id: int, message_id: int, alert_id: int) -> None:
+    async def add_alert_message(
+        self, chat_id: int, message_id: int, alert_id: int, customer_words: int = 0
+    ) -> None:
+        """A message of the alert's thread; `customer_words` 1 (text) or 2 (media) when it
+        carries the customer's own words, which an erasure blanks out."""
         async with self.transaction() as db:
             await db.execute(
-                "INSERT OR IGNORE INTO alert_messages (chat_id, message_id, alert_id)"
-                " VALUES (?, ?, ?)",
-                (chat_id, message_id, alert_id),
+                "INSERT OR IGNORE INTO alert_messages (chat_id, message_id, alert_id,"
+                " customer_words) VALUES (?, ?, ?, ?)",
+                (chat_id, message_id, alert_id, customer_words),
             )
 
     async def alert_of_message(self, chat_id: int, message_id: int) -> AlertView | None:
@@ -275,6 +286,7 @@ class AlertStorage:
             found = await self._views(
                 db,
                 "a.customer_id = ? AND a.status != 'resolved' AND a.message_id IS NOT NULL"
+                " AND a.erased_at IS NULL"
                 " AND EXISTS (SELECT 1 FROM alert_actions x WHERE x.alert_id = a.id"
                 " AND x.action = 'replied') ORDER BY a.id DESC LIMIT 1",
                 (customer_id,),

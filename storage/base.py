@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from storage.alerts import AlertView, NewAlert
+from storage.erasure import Erased
 from survey_flows.models import Answer, Customer, Invitation, InvitationStatus, Position
 
 
@@ -130,7 +131,9 @@ class SurveyRepo(Protocol):
 
     async def open_alert_of_customer(self, customer_id: int) -> AlertView | None: ...
 
-    async def add_alert_message(self, chat_id: int, message_id: int, alert_id: int) -> None: ...
+    async def add_alert_message(
+        self, chat_id: int, message_id: int, alert_id: int, customer_words: int = 0
+    ) -> None: ...
 
     async def log_alert_action(
         self,
@@ -159,3 +162,8 @@ class SurveyRepo(Protocol):
     ) -> tuple[int, int] | None: ...
 
     async def move_prompt(self, inv: Invitation, message_id: int) -> None: ...
+
+    # Erasure (storage/erasure.py): /forget and DELETE /api/v1/customers/<key>.
+    async def erase_customer(
+        self, now: datetime, *, telegram_id: int | None = None, external_id: str | None = None
+    ) -> Erased | None: ...

@@ -43,7 +43,9 @@ def span(delta: timedelta, *, minutes: bool = False) -> str:
     return format_duration(timedelta(seconds=seconds))
 
 
-def customer_label(alert: AlertView) -> str:
+def customer_label(alert: AlertView, lang: str = "en") -> str:
+    if alert.erased:
+        return t(lang, "alert.erased_label")
     name = alert.customer_name or f"id {alert.customer_id}"
     return _e(_clip(name, 64))
 
@@ -55,15 +57,18 @@ def mention(alert: AlertView) -> str:
 
 def card_text(alert: AlertView, lang: str) -> str:
     metric = Metric(alert.metric)
+    header = raw_t(
+        lang,
+        "alert.header",
+        id=str(alert.id),
+        metric=metric.value.upper(),
+        score=str(alert.score),
+        high=str(SCALES[metric].high),
+    )
+    if alert.erased:
+        return _erased_card(alert, header, lang)
     lines = [
-        raw_t(
-            lang,
-            "alert.header",
-            id=str(alert.id),
-            metric=metric.value.upper(),
-            score=str(alert.score),
-            high=str(SCALES[metric].high),
-        ),
+        header,
         raw_t(
             lang,
             "alert.customer",
@@ -73,8 +78,7 @@ def card_text(alert: AlertView, lang: str) -> str:
         ),
         t(lang, "alert.survey", survey=alert.survey, event=alert.event_type),
     ]
-    for key, value in sorted(alert.context.items())[:CONTEXT_LINES]:
-        lines.append(f"• {_e(_clip(key, 64))}: <b>{_e(_clip(value, CONTEXT_VALUE_LIMIT))}</b>")
+    lines += _context_lines(alert)
     if alert.comment_kind and alert.comment_kind != "text":
         caption = f": «{_e(_clip(alert.comment, COMMENT_LIMIT))}»" if alert.comment else ""
         lines.append(
@@ -118,6 +122,34 @@ def card_text(alert: AlertView, lang: str) -> str:
     return "\n".join(lines)
 
 
+def _context_lines(alert: AlertView) -> list[str]:
+    return [
+        f"• {_e(_clip(key, 64))}: <b>{_e(_clip(value, CONTEXT_VALUE_LIMIT))}</b>"
+        for key, value in sorted(alert.context.items())[:CONTEXT_LINES]
+    ]
+
+
+def _erased_card(alert: AlertView, header: str, lang: str) -> str:
+    """The card of a customer whose data was erased: no name, id or words; the score and the
+    shop's order data stay, and who handled it."""
+    lines = [header, t(lang, "alert.erased")]
+    lines.append(t(lang, "alert.survey", survey=alert.survey, event=alert.event_type))
+    lines += _context_lines(alert)
+    if alert.status == "taken" and alert.owner_name and alert.taken_at:
+        lines.append(t(lang, "alert.taken", name=alert.owner_name, time=_time(alert.taken_at)))
+    if alert.status == "resolved" and alert.resolved_at:
+        lines.append(
+            t(
+                lang,
+                "alert.resolved",
+                name=alert.resolved_by_name or "?",
+                time=_time(alert.resolved_at),
+                duration=span(alert.resolved_at - alert.created_at),
+            )
+        )
+    return "\n".join(lines)
+
+
 def card_keyboard(alert: AlertView, lang: str) -> InlineKeyboardMarkup | None:
     if not alert.is_open:
         return None
@@ -125,7 +157,10 @@ def card_keyboard(alert: AlertView, lang: str) -> InlineKeyboardMarkup | None:
     if alert.status == "open":
         builder.button(text=t(lang, "alert.button.take"), callback_data=AlertCb(a="t", i=alert.id))
     builder.button(text=t(lang, "alert.button.resolve"), callback_data=AlertCb(a="r", i=alert.id))
-    builder.button(text=t(lang, "alert.button.contact"), callback_data=AlertCb(a="c", i=alert.id))
+    if not alert.erased:  # nobody left to contact
+        builder.button(
+            text=t(lang, "alert.button.contact"), callback_data=AlertCb(a="c", i=alert.id)
+        )
     return builder.as_markup()
 
 
@@ -140,7 +175,7 @@ def digest(alerts: list[AlertView], waiting: int, lang: str) -> tuple[str, Inlin
                 id=str(alert.id),
                 metric=alert.metric.upper(),
                 score=str(alert.score),
-                customer=customer_label(alert),
+                customer=customer_label(alert, lang),
             )
         )
         builder.button(
@@ -164,7 +199,7 @@ def list_text(alerts: list[AlertView], lang: str, now: datetime) -> str:
                 id=str(alert.id),
                 metric=alert.metric.upper(),
                 score=str(alert.score),
-                customer=customer_label(alert),
+                customer=customer_label(alert, lang),
                 age=span(now - alert.created_at, minutes=True),
                 owner=_e(alert.owner_name) if alert.owner_name else t(lang, "alert.unowned"),
             )

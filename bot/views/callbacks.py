@@ -26,3 +26,18 @@ class AlertCb(CallbackData, prefix="a"):
 class RecheckCb(CallbackData, prefix="r"):
     i: int  # alert id
     v: int  # 1 = solved, 0 = not solved
+
+
+class OptOutCb(CallbackData, prefix="x"):
+    """"Don't ask me again" under a survey's first question: it opts out the presser only, and
+    only when the invitation named is theirs."""
+
+    i: int  # invitation id
+
+
+class OptInCb(CallbackData, prefix="y"):
+    """"Yes, you may ask me again" after /start: opts the presser in; it names nobody."""
+
+
+class ForgetCb(CallbackData, prefix="f"):
+    """The confirmation of /forget: erases the presser's own data; it names nobody."""

@@ -32,7 +32,7 @@ def prompt_for(
     if position.phase is Phase.SCORE:
         return Prompt(
             question_text(question, lang),
-            score_keyboard(invitation_id, position.step, question.metric),
+            score_keyboard(invitation_id, position.step, question.metric, lang),
         )
     assert category is not None, "a follow-up prompt needs the category of the score"
     return Prompt(
