@@ -10,8 +10,9 @@ if TYPE_CHECKING:  # importing the package alone must not load aiogram (150 MB o
 
 def get_routers() -> list[Router]:
     """Every router, in the order updates should reach them."""
-    from . import customer, fallback, manager, staff
+    from . import customer, fallback, manager, privacy, staff
 
     # Managers first: the customer router answers any private text. The fallback answers any
-    # button press left over, so no button keeps spinning.
-    return [staff.router, manager.router, customer.router, fallback.router]
+    # button press left over, so no button keeps spinning. Privacy before the customer router,
+    # which answers any other command with the help text.
+    return [staff.router, manager.router, privacy.router, customer.router, fallback.router]

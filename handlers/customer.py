@@ -11,7 +11,8 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.config import Config
 from bot.telegram.send import edit_message, send
-from bot.views.callbacks import RecheckCb, ScoreCb, SkipCb
+from bot.views.callbacks import OptInCb, RecheckCb, ScoreCb, SkipCb
+from bot.views.keyboards import one_button
 from bot.views.prompts import answered_text, followup_closed_text, prompt_for
 from bot.views.texts import raw_t, t
 from bot.workers.alerts import AlertWorker
@@ -44,13 +45,16 @@ async def on_start(message: Message, repo: SurveyRepo, clock: Clock, lang: str) 
     user = message.from_user
     if user is None:
         return  # no sender (a channel post): there is nobody to answer
+    customer = await repo.get_customer(user.id)
+    if customer is not None and customer.opted_out_at is not None:
+        # They said stop: ask before opting them in again (handlers/privacy.py).
+        button = one_button(t(lang, "button.optin"), OptInCb())
+        await message.answer(t(lang, "start.optin_ask"), reply_markup=button)
+        return
     await repo.touch_customer(
         user.id, clock(), name=user.full_name, username=user.username, language=user.language_code
     )
-    resumed = await repo.opt_in(user.id)
-    await message.answer(
-        t(lang, "start.resumed" if resumed else "start", name=_display_name(message))
-    )
+    await message.answer(t(lang, "start", name=_display_name(message)))
 
 
 @router.message(Command("stop"))
@@ -385,10 +389,12 @@ async def _relay_to_staff(
                 media=(comment.kind, comment.file_id),
             )
             if media.message is not None:
-                await repo.add_alert_message(alert.chat_id, media.message.message_id, alert.id)
+                await repo.add_alert_message(alert.chat_id, media.message.message_id, alert.id, 2)
     if sent.message is None:
         return False
-    await repo.add_alert_message(alert.chat_id, sent.message.message_id, alert.id)
+    # The customer's words (1) are blanked in the staff chat if they ask to be forgotten.
+    words = 1 if comment.kind == "text" else 0
+    await repo.add_alert_message(alert.chat_id, sent.message.message_id, alert.id, words)
     await repo.log_alert_action(alert.id, customer_id, None, "relayed", clock())
     return True
 

@@ -18,6 +18,7 @@ from bot.telegram.send import send
 from bot.views.alert_card import list_text
 from bot.views.callbacks import AlertCb
 from bot.views.texts import language_of, t
+from storage.alerts import AlertView
 from storage.base import SurveyRepo
 from survey_flows.clock import Clock
 
@@ -117,6 +118,10 @@ async def on_reply(
             bot, message.chat.id, t(lang, "alert.reply_refused"), reply_to=message.message_id
         )
         return
+    refusal = await _why_not_reachable(alert, repo)
+    if refusal is not None:
+        await send(bot, message.chat.id, t(lang, refusal), reply_to=message.message_id)
+        return
     await repo.add_alert_message(message.chat.id, message.message_id, alert.id)
     text = message.text or message.caption
     customer_lang = language_of(alert.customer_language, config.delivery.default_language)
@@ -136,3 +141,15 @@ async def on_reply(
         )
         if failed.message is not None:
             await repo.add_alert_message(message.chat.id, failed.message.message_id, alert.id)
+
+
+async def _why_not_reachable(alert: AlertView, repo: SurveyRepo) -> str | None:
+    """A text key when a reply must not be sent: the customer's data was erased, or they opted
+    out and have not written into this thread (they get only replies to their own messages)."""
+    if alert.erased:
+        return "alert.reply_erased"
+    if alert.customer_opted_out and not any(
+        action == "relayed" for action, _, _ in await repo.actions_of(alert.id)
+    ):
+        return "alert.reply_opted_out"
+    return None

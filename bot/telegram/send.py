@@ -63,6 +63,30 @@ async def edit_message(
     return True
 
 
+async def delete_message(bot: Bot, chat_id: int, message_id: int) -> bool:
+    """Delete a message; True when it is gone (or was already). Telegram lets a bot delete its
+    own group messages only for 48 hours, so False is an expected answer for older ones."""
+    try:
+        await bot.delete_message(chat_id=chat_id, message_id=message_id)
+    except TelegramBadRequest as exc:
+        if "not found" in exc.message:
+            return True
+        logger.info("delete of message %s in %s refused: %s", message_id, chat_id, exc.message)
+        return False
+    except (TelegramForbiddenError, TelegramNotFound):
+        return True  # the chat is gone or the bot was removed: nothing is shown any more
+    except (
+        TelegramMigrateToChat,
+        TelegramUnauthorizedError,
+        TelegramNetworkError,
+        TelegramServerError,
+        TelegramRetryAfter,
+    ) as exc:
+        logger.warning("delete of message %s in %s failed: %s", message_id, chat_id, exc)
+        return False
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class Sent:
     """The outcome of one send: the message, or why there is none."""

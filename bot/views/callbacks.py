@@ -29,14 +29,14 @@ class RecheckCb(CallbackData, prefix="r"):
 
 
 class OptOutCb(CallbackData, prefix="x"):
-    """"Don't ask me again" under a survey's first question: it opts out the presser only, and
+    """ "Don't ask me again" under a survey's first question: it opts out the presser only, and
     only when the invitation named is theirs."""
 
     i: int  # invitation id
 
 
 class OptInCb(CallbackData, prefix="y"):
-    """"Yes, you may ask me again" after /start: opts the presser in; it names nobody."""
+    """ "Yes, you may ask me again" after /start: opts the presser in; it names nobody."""
 
 
 class ForgetCb(CallbackData, prefix="f"):

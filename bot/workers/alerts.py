@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from aiogram import Bot
 
-from bot.telegram.send import Sent, edit_message, send
+from bot.telegram.send import Sent, delete_message, edit_message, send
 from bot.views.alert_card import card_keyboard, card_text, digest, recheck_keyboard, span
 from bot.views.texts import language_of, t
 from storage.sqlite import SqliteRepo
@@ -86,6 +86,7 @@ class AlertWorker:
             # While the staff chat refuses messages, its work waits in SQLite for the next try.
             await self.post_new()
             await self.refresh_cards()
+            await self.redact_threads()
             await self.escalate()
         await self.recheck()
 
@@ -190,7 +191,20 @@ class AlertWorker:
             media=(alert.comment_kind or "photo", alert.comment_file_id),
         )
         if await self._delivered(sent) and sent.message is not None:
-            await self._repo.add_alert_message(self._chat, sent.message.message_id, alert.id)
+            await self._repo.add_alert_message(self._chat, sent.message.message_id, alert.id, 2)
+
+    async def redact_threads(self) -> None:
+        """An erased customer's words in the staff chat: texts are edited to "customer data
+        erased", media deleted. A message too old to delete (48 h) stays; the log says so."""
+        for chat_id, message_id, words in await self._repo.messages_to_redact(50):
+            if words == 1:
+                text = t(self._lang, "alert.erased_message")
+                done = await edit_message(self._bot, chat_id, message_id, text)
+            else:
+                done = await delete_message(self._bot, chat_id, message_id)
+            if not done:
+                logger.warning("erased customer's message %s in %s stays", message_id, chat_id)
+            await self._repo.mark_redacted(chat_id, message_id)
 
     async def refresh_cards(self) -> None:
         for alert in await self._repo.dirty_alerts(50):
@@ -228,6 +242,12 @@ class AlertWorker:
         now = self._clock()
         for alert in await self._repo.due_rechecks(now):
             if not await self._repo.mark_recheck_sent(alert.id, now):
+                continue
+            if alert.erased or alert.customer_opted_out or alert.customer_unreachable:
+                # They get nothing but replies to their own messages: the question is not asked.
+                note = None if alert.erased else t(self._lang, "alert.recheck_skipped")
+                await self._repo.mark_dirty(alert.id, note)
+                logger.info("alert %s: recheck not asked (opted out, blocked or erased)", alert.id)
                 continue
             lang = language_of(alert.customer_language, self._lang)
             sent = await send(

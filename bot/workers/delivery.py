@@ -178,6 +178,18 @@ class DeliveryWorker:
                 logger.info("invitation %s not sent: %s", inv.id, decision)
                 await self._repo.close_invitation(inv.id, _DECISION_STATUS[decision], decision, now)
                 return
+        elif customer is not None and (customer.opted_out_at or customer.unreachable_at):
+            # Opting out closes open surveys in the same transaction; this guards any prompt
+            # (follow-up, thank-you, and reminders) that would still be due to such a customer.
+            status = inv.status
+            if status is InvitationStatus.ACTIVE:
+                status = (
+                    InvitationStatus.CANCELLED if customer.opted_out_at else InvitationStatus.FAILED
+                )
+            why = "opted_out" if customer.opted_out_at else "unreachable"
+            logger.info("invitation %s: prompt not sent: %s", inv.id, why)
+            await self._repo.close_invitation(inv.id, status, why, now)
+            return
         if not await self._repo.claim_prompt(inv, now):
             return  # the conversation moved on meanwhile; the newer prompt is due instead
         lang = language_of(customer.language if customer else None, self._default_language)
