@@ -19,6 +19,7 @@ from .intake import Intake
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
+EXTERNAL_ID_MAX = 128  # the shop's customer id, as the intake API accepts it (issue 9)
 
 
 def _error(status: int, message: str, **headers: str) -> web.Response:
@@ -41,10 +42,17 @@ async def _read_body(request: web.Request) -> bytes | None:
 
 class IntakeApi:
     def __init__(
-        self, config: Config, repo: SurveyRepo, clock: Clock, on_scheduled: Callable[[], None]
+        self,
+        config: Config,
+        repo: SurveyRepo,
+        clock: Clock,
+        on_scheduled: Callable[[], None],
+        *,
+        on_erased: Callable[[], None] | None = None,
     ) -> None:
         self._config, self._repo, self._clock = config, repo, clock
         self._on_scheduled = on_scheduled
+        self._on_erased = on_erased
         self._token = config.api.token.encode()
         self._intake = Intake(config, repo, clock)
 
@@ -103,6 +111,34 @@ class IntakeApi:
             }
         )
 
+    async def delete_customer(self, request: web.Request) -> web.Response:
+        """Erase a customer's personal data (storage/erasure.py), keeping anonymous scores.
+
+        The key is a Telegram user id when it is all digits, else the shop's external_id.
+        Answers 200 with what was removed, committed before the answer; 404 when unknown.
+        """
+        if not self._authorised(request):
+            return _error(401, "missing or wrong bearer token", **{"WWW-Authenticate": "Bearer"})
+        key = request.match_info["key"]
+        if not 1 <= len(key) <= EXTERNAL_ID_MAX or not key.isprintable():
+            return _error(400, f"customer key must be 1-{EXTERNAL_ID_MAX} printable characters")
+        now = self._clock()
+        if key.isascii() and key.isdigit():
+            telegram_id = int(key)
+            if telegram_id >= 2**63:  # beyond SQLite's integers: no such Telegram user
+                return _error(404, "no such customer")
+            erased = await self._repo.erase_customer(now, telegram_id=telegram_id)
+        else:
+            erased = await self._repo.erase_customer(now, external_id=key)
+        if erased is None:
+            return _error(404, "no such customer")
+        logger.info("customer erased through the API: %s", erased.removed)
+        if self._on_erased is not None:
+            self._on_erased()
+        return web.json_response(
+            {"erased": True, "removed": erased.removed, "scores_kept": erased.scores_kept}
+        )
+
     async def health(self, request: web.Request) -> web.Response:
         """Always 200 while the process serves; `staff_chat` says whether alerts can be posted
         (`ok`, `unreachable: <reason>` as the alert worker last found, or `disabled`)."""
@@ -115,4 +151,5 @@ class IntakeApi:
         app.router.add_post("/api/v1/events", self.post_event)
         app.router.add_get("/api/v1/invitations/{id}", self.get_invitation)
         app.router.add_get("/api/v1/health", self.health)
+        app.router.add_delete("/api/v1/customers/{key}", self.delete_customer)
         return app

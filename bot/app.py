@@ -143,7 +143,13 @@ async def _serve(
     else:
         logger.info("alerts disabled: no alerts")
     dp = build_dispatcher(config, repo, clock, worker, alerts)
-    api = IntakeApi(config, repo, clock, worker.wake)
+
+    def erased() -> None:  # open surveys lose their buttons, alert cards are re-rendered
+        worker.wake()
+        if alerts is not None:
+            alerts.wake()
+
+    api = IntakeApi(config, repo, clock, worker.wake, on_erased=erased)
     app = api.app()
     webhook = config.telegram.mode == "webhook"
     if webhook:
