@@ -182,7 +182,8 @@ async def test_typed_words_are_kept_as_the_comment_and_the_buttons_shown_again(c
     (reply,) = chats.to(ANN, calls)
     assert reply["text"].startswith("Thanks, noted. Please also tap a score:")
     buttons = [b["callback_data"] for row in reply["reply_markup"]["inline_keyboard"] for b in row]
-    assert buttons == [f"s:{inv_id}:0:{v}" for v in range(1, 6)], "the buttons were not shown"
+    expected = [f"s:{inv_id}:0:{v}" for v in range(1, 6)] + [f"x:{inv_id}"]  # + opt-out
+    assert buttons == expected, "the buttons were not shown"
     cleared = [p for name, p, _ in calls if name == "editMessageReplyMarkup"]
     assert [p["message_id"] for p in cleared] == [first], "the old keyboard stayed"
     assert await chats.repo.answers_for(inv_id) == []

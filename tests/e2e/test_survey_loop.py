@@ -12,6 +12,11 @@ def buttons(message: dict) -> list[dict]:
     return [b for row in markup.get("inline_keyboard", []) for b in row]
 
 
+def score_buttons(message: dict) -> list[dict]:
+    """The scale's buttons, without "Don't ask me again" under a first question."""
+    return [b for b in buttons(message) if b.get("callback_data", "").startswith("s:")]
+
+
 def button_for(message: dict, number: int) -> dict:
     """The score button whose label holds `number` (labels may carry an emoji too)."""
     for b in buttons(message):
@@ -65,7 +70,7 @@ async def test_purchase_csat_survey_end_to_end(emulator, start_bot):
 
     question = await next_message(emulator, CUSTOMER, 0)
     assert "satisfied" in question["text"]
-    labels = [b["text"] for b in buttons(question)]
+    labels = [b["text"] for b in score_buttons(question)]
     assert [int(label.split()[0]) for label in labels] == [1, 2, 3, 4, 5], labels
 
     mark = len(emulator.calls)
@@ -100,14 +105,14 @@ async def test_support_survey_ces_then_csat_with_skip(emulator, start_bot):
     assert status == 202
 
     ces = await next_message(emulator, CUSTOMER, 0)
-    assert [int(b["text"].split()[0]) for b in buttons(ces)] == list(range(1, 8))
+    assert [int(b["text"].split()[0]) for b in score_buttons(ces)] == list(range(1, 8))
     followup = await answer_question(emulator, CUSTOMER, ces, 2)
     assert "What went wrong" in followup["text"], "detractor wording expected for CES 2"
 
     mark = len(emulator.calls)
     emulator.press_button(CUSTOMER, followup, skip_button(followup)["callback_data"])
     csat = await next_message(emulator, CUSTOMER, mark)
-    assert [int(b["text"].split()[0]) for b in buttons(csat)] == [1, 2, 3, 4, 5]
+    assert [int(b["text"].split()[0]) for b in score_buttons(csat)] == [1, 2, 3, 4, 5]
 
     followup = await answer_question(emulator, CUSTOMER, csat, 3)
     assert "What would have made it better" in followup["text"], "passive wording expected"
@@ -129,7 +134,7 @@ async def test_nps_survey_from_a_configured_trigger(emulator, start_bot, score, 
     status, _ = await bot.post_event(event("rev-1", "review"))
     assert status == 202
     question = await next_message(emulator, CUSTOMER, 0)
-    assert [int(b["text"].split()[0]) for b in buttons(question)] == list(range(11))
+    assert [int(b["text"].split()[0]) for b in score_buttons(question)] == list(range(11))
     followup = await answer_question(emulator, CUSTOMER, question, score)
     assert wording in followup["text"]
     mark = len(emulator.calls)
