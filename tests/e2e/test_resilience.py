@@ -116,6 +116,10 @@ async def test_stop_opts_out_and_start_opts_back_in(emulator, start_bot):
     mark = len(emulator.calls)
     emulator.user_message(CUSTOMER, "/start")
     reply = await next_message(emulator, CUSTOMER, mark)
+    assert "Shall I ask you for feedback again?" in reply["text"], "/start after /stop must ask"
+    mark = len(emulator.calls)
+    emulator.tap(CUSTOMER, "Yes, you may ask me again")
+    reply = await next_message(emulator, CUSTOMER, mark)
     assert "Welcome back" in reply["text"]
     await bot.post_event(event("o-start"))
     question = await next_message(
