@@ -15,6 +15,7 @@ from survey_flows.flow import stop_reason
 
 from .config import Config
 from .intake import Intake
+from .links import external_id_problem
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +50,13 @@ class IntakeApi:
         on_scheduled: Callable[[], None],
         *,
         on_erased: Callable[[], None] | None = None,
+        bot_username: str | None = None,  # from getMe: deep links need it
     ) -> None:
         self._config, self._repo, self._clock = config, repo, clock
         self._on_scheduled = on_scheduled
         self._on_erased = on_erased
         self._token = config.api.token.encode()
-        self._intake = Intake(config, repo, clock)
+        self._intake = Intake(config, repo, clock, bot_username=bot_username)
 
     def _authorised(self, request: web.Request) -> bool:
         header = request.headers.get("Authorization", "")
@@ -139,6 +141,32 @@ class IntakeApi:
             {"erased": True, "removed": erased.removed, "scores_kept": erased.scores_kept}
         )
 
+    async def get_link(self, request: web.Request) -> web.Response:
+        """A fresh deep link for a customer known by the shop's id (one an event named). Every
+        call makes a new link; earlier ones stay valid until they expire or are used."""
+        if not self._authorised(request):
+            return _error(401, "missing or wrong bearer token", **{"WWW-Authenticate": "Bearer"})
+        external_id = request.match_info["external_id"]
+        problem = external_id_problem(external_id)
+        if problem is not None:
+            return _error(400, f"external_id: {problem}")
+        known = await self._repo.external_customer(external_id)
+        link = await self._intake.links.mint(external_id) if known is not None else None
+        if known is None or link is None:
+            return _error(
+                404,
+                "external_id: unknown customer; post an event naming customer.external_id first",
+            )
+        return web.json_response(
+            {
+                "external_id": external_id,
+                "deep_link": link.url,
+                "expires_at": link.expires_at.isoformat(),
+                "linked": known.telegram_id is not None,
+                "awaiting_link": known.waiting,
+            }
+        )
+
     async def health(self, request: web.Request) -> web.Response:
         """Always 200 while the process serves; `staff_chat` says whether alerts can be posted
         (`ok`, `unreachable: <reason>` as the alert worker last found, or `disabled`)."""
@@ -150,6 +178,7 @@ class IntakeApi:
         app = web.Application(client_max_size=MAX_BODY + 1)
         app.router.add_post("/api/v1/events", self.post_event)
         app.router.add_get("/api/v1/invitations/{id}", self.get_invitation)
+        app.router.add_get("/api/v1/customers/{external_id:.+}/link", self.get_link)
         app.router.add_get("/api/v1/health", self.health)
         app.router.add_delete("/api/v1/customers/{key}", self.delete_customer)
         return app

@@ -21,12 +21,13 @@ from aiohttp import web
 
 from bot.views.i18n import AudienceLanguageMiddleware, CatalogueI18n
 from bot.views.texts import language_of, t
-from handlers import get_routers
+from handlers import get_routers, links
 from storage.sqlite import SqliteRepo
 from survey_flows.clock import Clock, system_clock
 
 from .api import IntakeApi
 from .config import Config
+from .profiles import CustomerProfileMiddleware
 from .startup import StartupError, bind_port, check_telegram
 from .telegram.polling import poll
 from .telegram.ratelimit import RateLimiter
@@ -79,6 +80,11 @@ def build_dispatcher(
     # current for aiogram's gettext; workers name theirs explicitly: t(lang, key).
     i18n = CatalogueI18n(default_locale=config.delivery.default_language)
     AudienceLanguageMiddleware(i18n).setup(dp)
+    profiles = CustomerProfileMiddleware()
+    dp.message.outer_middleware(profiles)
+    dp.callback_query.outer_middleware(profiles)
+    # Deep links (`/start <token>`) before the customer router, which answers a plain /start.
+    dp.include_router(links.router)
     dp.include_routers(*get_routers())
     dp.errors.register(on_error)
     return dp
@@ -99,7 +105,7 @@ async def run(config: Config, clock: Clock = system_clock) -> None:
         logger.info("token ok: %s; staff chat: %s", checked.username, checked.staff_chat or "none")
         bot = build_bot(config)
         stack.push_async_callback(bot.session.close)
-        await _serve(config, clock, repo, bot, listening, stack)
+        await _serve(config, clock, repo, bot, listening, stack, checked.bot_username)
     logger.info("stopped")
 
 
@@ -120,6 +126,7 @@ async def _serve(
     bot: Bot,
     listening: socket.socket,
     stack: contextlib.AsyncExitStack,
+    bot_username: str | None = None,
 ) -> None:
     worker = DeliveryWorker(
         bot,
@@ -149,7 +156,7 @@ async def _serve(
         if alerts is not None:
             alerts.wake()
 
-    api = IntakeApi(config, repo, clock, worker.wake, on_erased=erased)
+    api = IntakeApi(config, repo, clock, worker.wake, on_erased=erased, bot_username=bot_username)
     app = api.app()
     webhook = config.telegram.mode == "webhook"
     if webhook:

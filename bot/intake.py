@@ -24,13 +24,14 @@ from pydantic import (
     ValidationError,
 )
 
-from storage.base import NewEvent, SurveyRepo
+from storage.base import AwaitingLink, NewEvent, SurveyRepo
 from survey_flows.clock import Clock
 from survey_flows.errors import EventConflict
 from survey_flows.flow import stop_reason
 from survey_flows.models import Invitation
 
 from .config import Config
+from .links import EXTERNAL_ID_MAX, LinkMaker, external_id_problem
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,9 @@ ContextValue = Annotated[StrictStr, Field(max_length=1024)] | StrictBool | Stric
 
 class CustomerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    telegram_id: Annotated[StrictInt, Field(gt=0, lt=2**52)]  # a user's private chat id
+    # At least one of the two: a user's private chat id, or the shop's own id of the customer.
+    telegram_id: Annotated[StrictInt, Field(gt=0, lt=2**52)] | None = None
+    external_id: Annotated[StrictStr, Field(min_length=1, max_length=EXTERNAL_ID_MAX)] | None = None
     name: ShortStr | None = None
     language: Annotated[StrictStr, Field(min_length=2, max_length=16)] | None = None
     username: ShortStr | None = None
@@ -81,7 +84,10 @@ def _context_text(value: str | bool | int | float) -> str:
 
 def _fingerprint(event: EventIn) -> str:
     """A digest of the validated body: a retry matches it, a reused event_id does not."""
-    canonical = json.dumps(event.model_dump(), sort_keys=True, ensure_ascii=False)
+    body = event.model_dump()
+    if body["customer"]["external_id"] is None:
+        del body["customer"]["external_id"]  # digests of events from before the shop's ids hold
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -112,9 +118,17 @@ def rejected(status: int, message: str) -> Accepted:
     return Accepted(status, {"error": message})
 
 
+def awaiting_json(waiting: AwaitingLink, deep_link: str | None) -> dict[str, Any]:
+    """An event whose customer has not opened a link yet, with a fresh link to give them."""
+    return {"event_id": waiting.event_id, "status": "awaiting_link", "deep_link": deep_link}
+
+
 class Intake:
-    def __init__(self, config: Config, repo: SurveyRepo, clock: Clock) -> None:
+    def __init__(
+        self, config: Config, repo: SurveyRepo, clock: Clock, *, bot_username: str | None = None
+    ) -> None:
         self._config, self._repo, self._clock = config, repo, clock
+        self.links = LinkMaker(config.links, repo, clock, bot_username)
 
     async def accept(self, data: Any) -> Accepted:
         """Validate one event (already parsed from JSON or a CSV row) and schedule it."""
@@ -124,6 +138,15 @@ class Intake:
             event = EventIn.model_validate(data)
         except ValidationError as exc:
             return rejected(400, describe(exc))
+        customer = event.customer
+        if customer.telegram_id is None and customer.external_id is None:
+            return rejected(
+                400,
+                "customer.telegram_id: required field is missing (or give customer.external_id)",
+            )
+        problem = external_id_problem(customer.external_id) if customer.external_id else None
+        if problem is not None:
+            return rejected(400, f"customer.external_id: {problem}")
         trigger = self._config.triggers.get(event.type)
         if trigger is None:
             known = ", ".join(sorted(self._config.triggers))
@@ -138,15 +161,23 @@ class Intake:
             event_id=event.event_id,
             event_type=event.type,
             survey=trigger.survey,
-            customer_id=event.customer.telegram_id,
-            customer_name=event.customer.name,
-            customer_language=event.customer.language,
+            customer_id=customer.telegram_id,
+            customer_name=customer.name,
+            customer_language=customer.language,
             context={k: _context_text(v) for k, v in event.context.items()},
             send_at=now + delay,
             fingerprint=_fingerprint(event),
+            external_id=customer.external_id,
+            customer_username=customer.username,
         )
         try:
-            inv, created = await self._repo.create_invitation(new, now)
+            if new.customer_id is not None:
+                inv, created = await self._repo.create_invitation(new, now)
+            else:
+                stored, created = await self._repo.create_for_external(new, now)
+                if isinstance(stored, AwaitingLink):
+                    return await self._awaiting(stored, created)
+                inv = stored
         except EventConflict as exc:
             return Accepted(
                 409,
@@ -155,3 +186,12 @@ class Intake:
         if created:
             logger.info("event %s scheduled invitation %s at %s", event.type, inv.id, inv.send_at)
         return Accepted(202 if created else 200, invitation_json(inv), created)
+
+    async def _awaiting(self, waiting: AwaitingLink, created: bool) -> Accepted:
+        # A replay gets a fresh link too: only tokens' hashes are kept, and older links stay
+        # valid until they expire.
+        link = await self.links.mint(waiting.external_id)
+        if created:
+            logger.info("event %s awaits the link of its customer", waiting.event_id)
+        body = awaiting_json(waiting, link.url if link else None)
+        return Accepted(202 if created else 200, body, created)

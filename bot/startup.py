@@ -37,6 +37,7 @@ class TelegramChecked:
 
     username: str
     staff_chat: str | None  # "Support (-100123), bot is administrator"; None without a staff chat
+    bot_username: str | None = None  # without the @, for t.me deep links
 
 
 async def check_telegram(config: Config) -> TelegramChecked:
@@ -77,7 +78,7 @@ async def _check(bot: Bot, config: Config) -> TelegramChecked:
         raise StartupError(f"telegram.token: getMe failed: {_short(exc)}") from None
     username = f"@{me.username}" if me.username else str(me.id)
     if tg.staff_chat_id is None:
-        return TelegramChecked(username, None)
+        return TelegramChecked(username, None, me.username)
     chat_id = tg.staff_chat_id
     try:
         chat = await bot.get_chat(chat_id)
@@ -98,7 +99,7 @@ async def _check(bot: Bot, config: Config) -> TelegramChecked:
             f"(status: {status}); add the bot to the staff group"
         )
     title = chat.title or str(chat_id)
-    return TelegramChecked(username, f"{title} ({chat_id}), bot is {status}")
+    return TelegramChecked(username, f"{title} ({chat_id}), bot is {status}", me.username)
 
 
 def _short(exc: BaseException) -> str:

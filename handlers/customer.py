@@ -144,7 +144,7 @@ async def on_score(
         bot,
         inv.customer_id,
         query.message.message_id,
-        answered_text(survey, callback_data.q, callback_data.v, lang),
+        answered_text(survey, callback_data.q, callback_data.v, lang, inv.context),
     )
 
 
@@ -213,7 +213,9 @@ async def _finish_followup(
     # Take the Skip button off the follow-up prompt: it is answered.
     answers = await repo.answers_for(inv.id)
     category = next(a.category for a in answers if a.question_index == question_index)
-    text = followup_closed_text(survey, question_index, category, lang, skipped=comment is None)
+    text = followup_closed_text(
+        survey, question_index, category, lang, skipped=comment is None, context=inv.context
+    )
     if inv.message_id is not None:
         await edit_message(bot, inv.customer_id, inv.message_id, text)
     logger.info(
@@ -335,7 +337,7 @@ async def _typed_at_question(
         if await _record_score(inv, step, reading.score, repo, config, clock, worker, alerts):
             return False  # answered meanwhile (a press in flight): the text goes elsewhere
         if inv.message_id is not None:
-            text = answered_text(survey, step, reading.score, lang)
+            text = answered_text(survey, step, reading.score, lang, inv.context)
             await edit_message(bot, inv.customer_id, inv.message_id, text)
         return True
     if reading.typed is flow.Typed.OFF_SCALE:
@@ -357,7 +359,7 @@ async def _ask_again(
     inv: Invitation, survey: Survey, intro: str, bot: Bot, repo: SurveyRepo, lang: str
 ) -> None:
     """Show the score question again under `intro`; the buttons move to the new message."""
-    prompt = prompt_for(survey, inv.id, inv.position, lang, None)
+    prompt = prompt_for(survey, inv.id, inv.position, lang, None, inv.context)
     sent = await send(bot, inv.customer_id, f"{intro}\n\n{prompt.text}", prompt.keyboard)
     if sent.message is None:
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from storage.alerts import AlertView, NewAlert
@@ -17,12 +18,14 @@ class NewEvent:
     event_id: str
     event_type: str
     survey: str
-    customer_id: int
+    customer_id: int | None  # the Telegram chat; None when only the shop's id is known
     customer_name: str | None
     customer_language: str | None
     context: dict[str, str]
     send_at: datetime
     fingerprint: str | None = None  # digest of the request body; a retry must match it
+    external_id: str | None = None  # the shop's own id of the customer (storage/links.py)
+    customer_username: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,39 @@ class Comment:
     text: str | None
     kind: str = "text"  # text, voice, photo, video_note
     file_id: str | None = None
+
+
+# Customers known by the shop's id (storage/links.py).
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitingLink:
+    """An event stored for a customer whose Telegram chat is not known yet."""
+
+    event_id: str
+    external_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalCustomer:
+    external_id: str
+    telegram_id: int | None
+    linked_at: datetime | None
+    waiting: int  # events awaiting the link
+
+
+class LinkOutcome(StrEnum):
+    LINKED = "linked"  # the chat is now the customer's; what waited is due now
+    ALREADY = "already"  # the same user opened the same link again: nothing changes
+    INVALID = "invalid"  # unknown (forged), expired, or already used by someone else
+
+
+@dataclass(frozen=True, slots=True)
+class Redeemed:
+    outcome: LinkOutcome
+    released: int = 0  # invitations made from the events that waited
+    language: str | None = None  # the linked customer's stored language
 
 
 class SurveyRepo(Protocol):
@@ -169,3 +205,31 @@ class SurveyRepo(Protocol):
     async def erase_customer(
         self, now: datetime, *, telegram_id: int | None = None, external_id: str | None = None
     ) -> Erased | None: ...
+
+    # Customers known by the shop's id (storage/links.py): intake, the API and handlers/links.py.
+    async def create_for_external(
+        self, event: NewEvent, now: datetime
+    ) -> tuple[Invitation | AwaitingLink, bool]: ...
+
+    async def external_customer(self, external_id: str) -> ExternalCustomer | None: ...
+
+    async def add_link_token(
+        self, external_id: str, token_hash: str, now: datetime, expires_at: datetime
+    ) -> bool: ...
+
+    async def redeem_link_token(
+        self,
+        token_hash: str,
+        telegram_id: int,
+        now: datetime,
+        *,
+        name: str | None,
+        username: str | None,
+        language: str | None,
+    ) -> Redeemed: ...
+
+    async def remember_profile(
+        self, telegram_id: int, *, name: str | None, username: str | None
+    ) -> bool:
+        """Fill in a known customer's Telegram name (where none is stored) and @username."""
+        ...

@@ -50,12 +50,14 @@ class CustomerStorage:
         username: str | None,
         language: str | None,
     ) -> Customer:
-        """Create or refresh a customer from what Telegram tells about them; they can be reached."""
+        """Create or refresh a customer from what Telegram tells about them; they can be reached.
+
+        A name the shop's event gave is kept; Telegram's fills in only where there is none."""
         async with self.transaction() as db:
             await db.execute(
                 "INSERT INTO customers (telegram_id, name, username, language, created_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET"
-                " name = coalesce(excluded.name, name),"
+                " name = coalesce(name, excluded.name),"
                 " username = coalesce(excluded.username, username),"
                 " language = coalesce(language, excluded.language), unreachable_at = NULL",
                 (telegram_id, name, username, language, to_db(now)),
@@ -64,6 +66,31 @@ class CustomerStorage:
                 "SELECT * FROM customers WHERE telegram_id = ?", (telegram_id,)
             )
             return _customer(await one_row(cursor))
+
+    async def remember_profile(
+        self, telegram_id: int, *, name: str | None, username: str | None
+    ) -> bool:
+        """A known customer's own update: their Telegram name where none is stored (the shop's
+        wins) and their current @username. Reads first, so an update that tells nothing new
+        writes nothing; someone who is not a customer is not stored. True when it wrote."""
+        async with self.reading() as db:
+            cursor = await db.execute(
+                "SELECT name, username FROM customers WHERE telegram_id = ?", (telegram_id,)
+            )
+            row = await cursor.fetchone()
+        if row is None:
+            return False
+        new_name = row["name"] is None and name is not None
+        new_username = username is not None and username != row["username"]
+        if not (new_name or new_username):
+            return False
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE customers SET name = coalesce(name, ?), username = coalesce(?, username)"
+                " WHERE telegram_id = ?",
+                (name, username, telegram_id),
+            )
+            return cursor.rowcount == 1
 
     async def last_invited_at(self, customer_id: int) -> datetime | None:
         async with self.reading() as db:

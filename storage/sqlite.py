@@ -2,7 +2,8 @@
 
 Intake and the conversation (answers, comments) live here; the connection and migrations in
 `database.py`, the prompt outbox and expiry in `outbox.py`, customers in `customers.py`, alerts in
-`alerts.py`, the staff chat's state in `staff_chat.py`, erasure in `erasure.py`.
+`alerts.py`, the staff chat's state in `staff_chat.py`, erasure in `erasure.py`, the shop's
+customer ids and deep links in `links.py`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .customers import CustomerStorage
 from .database import Database
 from .erasure import ErasureStorage
 from .invitation_rows import INVITATION_COLUMNS, invitation_of
+from .links import LinkStorage
 from .outbox import OutboxStorage
 from .rows import inserted_id
 from .staff_chat import StaffChatStorage
@@ -39,7 +41,13 @@ logger = logging.getLogger(__name__)
 
 
 class SqliteRepo(
-    Database, OutboxStorage, CustomerStorage, AlertStorage, StaffChatStorage, ErasureStorage
+    Database,
+    OutboxStorage,
+    CustomerStorage,
+    AlertStorage,
+    StaffChatStorage,
+    ErasureStorage,
+    LinkStorage,
 ):
     """The repository: intake and answers here; the rest in the classes it is built from."""
 
@@ -49,56 +57,86 @@ class SqliteRepo(
         """Store an event's invitation once; the same event_id again returns the stored one.
 
         The same event_id with another body raises EventConflict (rows stored before digests
-        existed are compared by type and customer).
+        existed are compared by type and customer), also when it waits for a link. An event that
+        names the shop's id too links that id to this chat (and releases what waited for it).
         """
+        if event.customer_id is None:
+            raise ValueError("create_invitation needs a telegram id; see create_for_external")
         async with self.transaction() as db:
-            existing = await self._invitation_by_event(db, event.event_id)
+            existing = await self._replayed_invitation(db, event)
             if existing is not None:
-                cursor = await db.execute(
-                    "SELECT fingerprint FROM invitations WHERE id = ?", (existing.id,)
-                )
-                (stored,) = await cursor.fetchone() or (None,)
-                same = (
-                    stored == event.fingerprint
-                    if stored is not None and event.fingerprint is not None
-                    else (existing.event_type, existing.customer_id)
-                    == (event.event_type, event.customer_id)
-                )
-                if not same:
-                    raise EventConflict(event.event_id, existing.id)
                 return existing, False
-            await db.execute(
-                "INSERT INTO customers (telegram_id, name, language, created_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET"
-                " name = coalesce(excluded.name, name),"
-                " language = coalesce(excluded.language, language)",
-                (event.customer_id, event.customer_name, event.customer_language, to_db(now)),
-            )
-            cursor = await db.execute(
-                "INSERT INTO invitations (event_id, event_type, survey, customer_id, context,"
-                " created_at, send_at, due_at, status, fingerprint)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?)",
-                (
-                    event.event_id,
-                    event.event_type,
-                    event.survey,
-                    event.customer_id,
-                    json.dumps(event.context, ensure_ascii=False, sort_keys=True),
-                    to_db(now),
-                    to_db(event.send_at),
-                    to_db(event.send_at),
-                    event.fingerprint,
-                ),
-            )
-            invitation_id = inserted_id(cursor)
-            await db.executemany(
-                "INSERT INTO invitation_context (invitation_id, key, value) VALUES (?, ?, ?)",
-                [(invitation_id, k, v) for k, v in event.context.items()],
-            )
-            created = await self._invitation_by_id(db, invitation_id)
-            if created is None:
-                raise LookupError(f"invitation {invitation_id} vanished inside its own INSERT")
-            return created, True
+            if await self._awaiting_event(db, event.event_id) is not None:
+                raise EventConflict(event.event_id, None)
+            if event.external_id is not None:
+                await self._link_chat(db, event.external_id, event.customer_id, now, event)
+            return await self._insert_invitation(db, event, event.customer_id, now), True
+
+    async def _replayed_invitation(
+        self, db: aiosqlite.Connection, event: NewEvent
+    ) -> Invitation | None:
+        """The invitation this event_id made before, if the body matches; EventConflict if not."""
+        existing = await self._invitation_by_event(db, event.event_id)
+        if existing is None:
+            return None
+        cursor = await db.execute(
+            "SELECT fingerprint FROM invitations WHERE id = ?", (existing.id,)
+        )
+        (stored,) = await cursor.fetchone() or (None,)
+        same = (
+            stored == event.fingerprint
+            if stored is not None and event.fingerprint is not None
+            else (existing.event_type, existing.customer_id)
+            == (event.event_type, event.customer_id)
+        )
+        if not same:
+            raise EventConflict(event.event_id, existing.id)
+        return existing
+
+    async def _insert_invitation(
+        self, db: aiosqlite.Connection, event: NewEvent, customer_id: int, now: datetime
+    ) -> Invitation:
+        """Inside a transaction: the customer row (the event's name and language win) and the
+        invitation with its context rows."""
+        await db.execute(
+            "INSERT INTO customers (telegram_id, name, username, language, created_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET"
+            " name = coalesce(excluded.name, name),"
+            " username = coalesce(username, excluded.username),"
+            " language = coalesce(excluded.language, language)",
+            (
+                customer_id,
+                event.customer_name,
+                event.customer_username,
+                event.customer_language,
+                to_db(now),
+            ),
+        )
+        cursor = await db.execute(
+            "INSERT INTO invitations (event_id, event_type, survey, customer_id, context,"
+            " created_at, send_at, due_at, status, fingerprint)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?)",
+            (
+                event.event_id,
+                event.event_type,
+                event.survey,
+                customer_id,
+                json.dumps(event.context, ensure_ascii=False, sort_keys=True),
+                to_db(now),
+                to_db(event.send_at),
+                to_db(event.send_at),
+                event.fingerprint,
+            ),
+        )
+        invitation_id = inserted_id(cursor)
+        await db.executemany(
+            "INSERT INTO invitation_context (invitation_id, key, value) VALUES (?, ?, ?)",
+            [(invitation_id, k, v) for k, v in event.context.items()],
+        )
+        created = await self._invitation_by_id(db, invitation_id)
+        if created is None:
+            raise LookupError(f"invitation {invitation_id} vanished inside its own INSERT")
+        return created
 
     async def _invitation_by_event(
         self, db: aiosqlite.Connection, event_id: str

@@ -20,6 +20,7 @@ class StaleAnswer(InvalidAnswer):
 class EventConflict(SurveyError):
     """An event_id came again with a different body: the caller reused an id by mistake."""
 
-    def __init__(self, event_id: str, invitation_id: int) -> None:
+    def __init__(self, event_id: str, invitation_id: int | None) -> None:
+        # invitation_id is None while the first event still waits for its customer's link.
         super().__init__(f"event_id {event_id!r} was already used with a different body")
         self.event_id, self.invitation_id = event_id, invitation_id

@@ -239,3 +239,25 @@ def test_alerts_off_needs_no_staff_chat(tmp_path: Path) -> None:
     text = render({("telegram", "staff_chat_id"): None}, "[alerts]\nenabled = false\n")
     config = load_config(write(tmp_path, text), {})
     assert config.telegram.staff_chat_id is None and not config.alerts_enabled
+
+
+def test_links_ttl_defaults_to_30_days_and_reads_durations(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, render()), {}).links.ttl == timedelta(days=30)
+    example = load_config(ROOT / "config.example.toml", ENV)
+    assert example.links.ttl == timedelta(days=30)
+    config = load_config(write(tmp_path, render(extra='[links]\nttl = "12h"\n')), {})
+    assert config.links.ttl == timedelta(hours=12)
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        '[links]\nttl = "0s"\n',
+        '[links]\nttl = "400d"\n',
+        '[links]\nttl = "soon"\n',
+        "[links]\nx = 1\n",
+    ],
+)
+def test_bad_links_settings_name_the_key(tmp_path: Path, section: str) -> None:
+    with pytest.raises(ConfigError, match=r"^links\.(ttl|x): "):
+        load_config(write(tmp_path, render(extra=section)), {})

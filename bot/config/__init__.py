@@ -21,6 +21,8 @@ from survey_flows.errors import InvalidDefinition
 from survey_flows.models import Metric, Survey, Trigger
 from survey_flows.scoring import SCALES
 
+from .links import LinksConfig as LinksConfig
+from .links import parse_links
 from .reports import ReportsConfig as ReportsConfig
 from .reports import parse_reports
 from .section import ConfigError as ConfigError
@@ -92,6 +94,7 @@ class Config:
     alerts_enabled: bool = False  # alerts need a staff chat
     # [alerts] staff_ids: who may act on alerts (buttons, replies); empty = the staff chat's members
     staff_ids: tuple[int, ...] = ()
+    links: LinksConfig = field(default_factory=LinksConfig)
 
 
 KNOWN_SECTIONS = {
@@ -103,6 +106,7 @@ KNOWN_SECTIONS = {
     "triggers",
     "alerts",
     "reports",
+    "links",
 }
 
 
@@ -199,6 +203,7 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
         alerts=alerts,
         alerts_enabled=enabled,
         staff_ids=Section(raw.get("alerts"), "alerts", ALERT_KEYS).int_list("staff_ids"),
+        links=parse_links(raw.get("links")),
     )
 
 

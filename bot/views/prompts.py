@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aiogram.types import InlineKeyboardMarkup
@@ -24,36 +25,49 @@ def prompt_for(
     position: Position,
     lang: str,
     category: Category | None,
+    context: Mapping[str, str] | None = None,
 ) -> Prompt:
-    """The message that shows `position`: a question, its follow-up, or the thank-you."""
+    """The message that shows `position`: a question, its follow-up, or the thank-you;
+    `context` (the event's) fills placeholders such as `{product}` in configured texts."""
     if position.phase is Phase.DONE:
         return Prompt(t(lang, "thanks"), None)
     question = survey.questions[position.step]
     if position.phase is Phase.SCORE:
         return Prompt(
-            question_text(question, lang),
+            question_text(question, lang, context=context),
             score_keyboard(invitation_id, position.step, question.metric, lang),
         )
     assert category is not None, "a follow-up prompt needs the category of the score"
     return Prompt(
-        followup_text(question, category, lang), skip_keyboard(invitation_id, position.step, lang)
+        followup_text(question, category, lang, context=context),
+        skip_keyboard(invitation_id, position.step, lang),
     )
 
 
-def answered_text(survey: Survey, step: int, score: int, lang: str) -> str:
+def answered_text(
+    survey: Survey, step: int, score: int, lang: str, context: Mapping[str, str] | None = None
+) -> str:
     """The question message after a press: the question and the chosen score, no buttons."""
     question = survey.questions[step]
     return raw_t(
         lang,
         "answered",
-        question=question_text(question, lang, with_scale=False),
+        question=question_text(question, lang, with_scale=False, context=context),
         score=score_label(question.metric, score),
     )
 
 
 def followup_closed_text(
-    survey: Survey, step: int, category: Category, lang: str, *, skipped: bool
+    survey: Survey,
+    step: int,
+    category: Category,
+    lang: str,
+    *,
+    skipped: bool,
+    context: Mapping[str, str] | None = None,
 ) -> str:
     """The follow-up message once answered or skipped: its question, a note, no button."""
-    question = followup_text(survey.questions[step], category, lang, with_hint=False)
+    question = followup_text(
+        survey.questions[step], category, lang, with_hint=False, context=context
+    )
     return raw_t(lang, "skipped" if skipped else "commented", question=question)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from bot.catalogues import FALLBACK, Catalogues, languages
 from survey_flows.models import Category, Metric, Question, Text
+from survey_flows.placeholders import fill_placeholders
 
 LANGUAGES: tuple[str, ...] = languages()
 
@@ -50,28 +51,47 @@ def raw_t(lang: str, key: str, /, **values: str) -> str:
     return catalogues().gettext(key, lang).format(**values)
 
 
-def localized(text: Text, lang: str) -> str | None:
-    """Pick a configured text (one string or a language table) for `lang`, escaped for HTML."""
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def localized(text: Text, lang: str, context: Mapping[str, str] | None = None) -> str | None:
+    """Pick a configured text (one string or a language table) for `lang`, escaped for HTML,
+    with `{product}`-style placeholders filled from the event's context (missing ones left out
+    cleanly: survey_flows/placeholders.py)."""
     if text is None:
         return None
     if isinstance(text, str):
-        return html.escape(text, quote=False)
-    chosen = text.get(lang) or text.get(FALLBACK) or next(iter(text.values()))
-    return html.escape(chosen, quote=False)
+        chosen = text
+    else:
+        chosen = text.get(lang) or text.get(FALLBACK) or next(iter(text.values()))
+    return fill_placeholders(chosen, context or {}, _escape)
 
 
-def question_text(question: Question, lang: str, *, with_scale: bool = True) -> str:
+def question_text(
+    question: Question,
+    lang: str,
+    *,
+    with_scale: bool = True,
+    context: Mapping[str, str] | None = None,
+) -> str:
     """The question as shown to the customer (HTML)."""
-    text = localized(question.text, lang) or t(lang, f"question.{question.metric.value}")
+    text = localized(question.text, lang, context) or t(lang, f"question.{question.metric.value}")
     if with_scale:
         text += f"\n<i>{t(lang, f'scale.{question.metric.value}')}</i>"
     return text
 
 
 def followup_text(
-    question: Question, category: Category, lang: str, *, with_hint: bool = True
+    question: Question,
+    category: Category,
+    lang: str,
+    *,
+    with_hint: bool = True,
+    context: Mapping[str, str] | None = None,
 ) -> str:
-    text = localized(question.followup.get(category), lang) or t(lang, f"followup.{category}")
+    configured = localized(question.followup.get(category), lang, context)
+    text = configured or t(lang, f"followup.{category}")
     return f"{text}\n<i>{t(lang, 'followup.hint')}</i>" if with_hint else text
 
 

@@ -197,7 +197,7 @@ class DeliveryWorker:
         if inv.position.phase is Phase.FOLLOWUP:
             answers = await self._repo.answers_for(inv.id)
             category = next(a.category for a in answers if a.question_index == inv.position.step)
-        prompt = prompt_for(survey, inv.id, inv.position, lang, category)
+        prompt = prompt_for(survey, inv.id, inv.position, lang, category, inv.context)
         sent = await send(self._bot, inv.customer_id, prompt.text, prompt.keyboard)
         if sent.message is not None:
             await self._repo.mark_prompt_sent(inv, sent.message.message_id)

@@ -1,0 +1,44 @@
+"""Who a customer is, from their own updates: their Telegram name and @username.
+
+Shops often post events without a name, and a customer who arrived by a deep link has none;
+staff cards and digests should still say who it is.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.enums import ChatType
+from aiogram.types import Chat, TelegramObject, User
+
+logger = logging.getLogger(__name__)
+
+
+class CustomerProfileMiddleware(BaseMiddleware):
+    """Before any private message or button press of a known customer is handled, fill in their
+    name (where the shop gave none) and @username. One primary-key read per update; a write
+    only when something is new; people who are not customers are not stored."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user: User | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        repo = data.get("repo")
+        private = chat is not None and chat.type == ChatType.PRIVATE
+        if user is not None and not user.is_bot and private and repo is not None:
+            try:
+                if await repo.remember_profile(
+                    user.id, name=user.full_name or None, username=user.username
+                ):
+                    logger.info("customer %s: name or username captured", user.id)
+            except Exception:
+                # A name is nice to have; the customer's answer must still be taken.
+                logger.exception("customer %s: profile not stored", user.id)
+        return await handler(event, data)
