@@ -72,10 +72,13 @@ class CustomerStorage:
     ) -> bool:
         """A known customer's own update: their Telegram name where none is stored (the shop's
         wins) and their current @username. Reads first, so an update that tells nothing new
-        writes nothing; someone who is not a customer is not stored. True when it wrote."""
+        writes nothing; someone who is not a customer is not stored, nor is anything of someone
+        who asked to be forgotten or opted out (until they opt back in). True when it wrote."""
         async with self.reading() as db:
             cursor = await db.execute(
-                "SELECT name, username FROM customers WHERE telegram_id = ?", (telegram_id,)
+                "SELECT name, username FROM customers WHERE telegram_id = ?"
+                " AND erased_at IS NULL AND opted_out_at IS NULL",
+                (telegram_id,),
             )
             row = await cursor.fetchone()
         if row is None:
@@ -87,7 +90,7 @@ class CustomerStorage:
         async with self.transaction() as db:
             cursor = await db.execute(
                 "UPDATE customers SET name = coalesce(name, ?), username = coalesce(?, username)"
-                " WHERE telegram_id = ?",
+                " WHERE telegram_id = ? AND erased_at IS NULL AND opted_out_at IS NULL",
                 (name, username, telegram_id),
             )
             return cursor.rowcount == 1

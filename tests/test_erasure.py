@@ -127,6 +127,13 @@ async def test_forget_asks_then_erases_everything_personal_and_keeps_the_score(r
     assert room.to(ANN, calls) == []
     assert "data was erased" in room.to(STAFF, calls)[-1]["text"]
 
+    # Writing again does not bring her name back: nothing of hers is captured any more.
+    await say_as(room, ANN, "one more thing")
+    customer = await (
+        await db.execute("SELECT name, username FROM customers WHERE telegram_id = ?", (ANN,))
+    ).fetchone()
+    assert tuple(customer) == (None, None), "her next message stored her name again"
+
     # Managers: the export has no person in it, the score still counts.
     (export,) = await say_as(room, MANAGER, "/export 30d")
     table = list(csv.DictReader(io.StringIO(export[2]["document"].decode("utf-8-sig"))))
