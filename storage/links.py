@@ -225,7 +225,10 @@ class LinkStorage:
                 customer_name=None,
                 customer_language=None,
                 context=json.loads(row["context"]),
-                send_at=now,
+                # Due when the event came: one that waited longer than [delivery] expire_after
+                # is not sent (the delivery worker's stale rule), so an old link opened months
+                # later does not bring a pile of surveys about forgotten orders.
+                send_at=min(now, from_db(row["created_at"]) or now),
                 fingerprint=row["fingerprint"],
                 external_id=external_id,
             )

@@ -372,3 +372,17 @@ async def test_a_link_opened_after_opting_out_links_but_sends_nothing(shop: Shop
     replies = await shop.say(ann(), f"/start {token_of(body)}")
     assert all("Kettle" not in r["text"] for r in replies), "an opted-out customer got a survey"
     assert await shop.scalar("SELECT status FROM invitations") == "cancelled"
+
+
+async def test_a_survey_that_waited_past_expiry_is_not_sent_when_the_link_is_opened(shop: Shop):
+    """A link opened months after the order brings no survey about a forgotten purchase."""
+    status, old = await shop.post(event("o-old", {"external_id": "crm-5"}))
+    assert status == 202, old
+    shop.clock.now += timedelta(days=20)  # past [delivery] expire_after (3 days), within the ttl
+    status, fresh = await shop.post(event("o-new", {"external_id": "crm-5"}, product="Mug"))
+    assert status == 202, fresh
+    replies = await shop.say(ann(), f"/start {token_of(old)}")
+    await shop.work()
+    texts = [m["text"] for m in shop.to(ANN, shop.session.calls)]
+    assert any("Mug" in text for text in texts), f"the fresh survey did not come: {replies}"
+    assert not any("Kettle" in text for text in texts), "the 20-day-old survey was sent"
