@@ -2,7 +2,7 @@
 
 Intake and the conversation (answers, comments) live here; the connection and migrations in
 `database.py`, the prompt outbox and expiry in `outbox.py`, customers in `customers.py`, alerts in
-`alerts.py`, the staff chat's state in `staff_chat.py`.
+`alerts.py`, the staff chat's state in `staff_chat.py`, imported answers in `imports.py`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from .alerts import AlertStorage, NewAlert
 from .base import Comment, NewEvent
 from .customers import CustomerStorage
 from .database import Database
+from .imports import ImportStorage
 from .invitation_rows import INVITATION_COLUMNS, invitation_of
 from .outbox import OutboxStorage
 from .rows import inserted_id
@@ -37,7 +38,9 @@ from .timestamps import from_db, to_db
 logger = logging.getLogger(__name__)
 
 
-class SqliteRepo(Database, OutboxStorage, CustomerStorage, AlertStorage, StaffChatStorage):
+class SqliteRepo(
+    Database, OutboxStorage, CustomerStorage, AlertStorage, StaffChatStorage, ImportStorage
+):
     """The repository: intake and answers here; the rest in the classes it is built from."""
 
     # --- intake ---------------------------------------------------------------------------
