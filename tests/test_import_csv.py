@@ -304,3 +304,24 @@ async def test_imported_answers_count_in_the_figures_never_alert_and_import_once
         assert "previous period" in caption, "the manager sees no comparison with history"
     finally:
         await repo.close()
+
+
+def test_answers_known_by_id_import_once_and_a_changed_row_is_refused(
+    tmp_path: Path, config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "tool.csv"
+    file.write_text(f"id,date,metric,score\nx-1,{day(2)},csat,5\nx-2,{day(2)},ces,7\n", "utf-8")
+    code, out, _ = run_cli(capsys, "answers", str(file), "--config", str(config_path))
+    assert code == 0 and out.endswith("2 accepted, 0 duplicates (imported before), 0 rejected\n")
+    # The other tool's export again, with one answer edited since.
+    file.write_text(f"id,date,metric,score\nx-1,{day(2)},csat,5\nx-2,{day(2)},ces,6\n", "utf-8")
+    code, out, _ = run_cli(capsys, "answers", str(file), "--config", str(config_path))
+    assert "line 3: id: imported before with other content" in out, out
+    assert out.endswith("0 accepted, 1 duplicates (imported before), 1 rejected\n")
+    assert rows(config_path, "SELECT metric, score FROM answers ORDER BY id") == [
+        ("csat", 5),
+        ("ces", 7),
+    ], "a re-import changed or added history"
+    assert rows(config_path, "SELECT DISTINCT status, sent_at FROM invitations") == [
+        ("imported", None)
+    ]
