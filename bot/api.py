@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable
 
 from aiohttp import web
@@ -14,7 +15,7 @@ from survey_flows.clock import Clock
 from survey_flows.flow import stop_reason
 
 from .config import Config
-from .intake import Intake
+from .intake import Accepted, Intake
 from .links import external_id_problem
 
 logger = logging.getLogger(__name__)
@@ -22,23 +23,35 @@ logger = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 EXTERNAL_ID_MAX = 128  # the shop's customer id, as the intake API accepts it (issue 9)
 
+MAX_BATCH = 1000  # events per POST /api/v1/events:batch
+MAX_BATCH_BODY = 8 * 1024 * 1024  # about 8 KiB per event of a full batch
+
 
 def _error(status: int, message: str, **headers: str) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=headers or None)
 
 
-async def _read_body(request: web.Request) -> bytes | None:
-    """The raw body, or None when it exceeds MAX_BODY (read no further than that)."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
+async def _read_body(request: web.Request, limit: int = MAX_BODY) -> bytes | None:
+    """The raw body, or None when it exceeds `limit` (read no further than that)."""
+    if request.content_length is not None and request.content_length > limit:
         return None
     chunks, total = [], 0
-    while total <= MAX_BODY:
-        chunk = await request.content.read(MAX_BODY + 1 - total)
+    while total <= limit:
+        chunk = await request.content.read(limit + 1 - total)
         if not chunk:
             break
         chunks.append(chunk)
         total += len(chunk)
-    return None if total > MAX_BODY else b"".join(chunks)
+    return None if total > limit else b"".join(chunks)
+
+
+def _batch_item(index: int, result: Accepted) -> dict[str, object]:
+    """One event's result in a batch: `status` is the HTTP status a single post would have had;
+    the invitation's own status, which a single post calls `status`, is `invitation_status`."""
+    body = dict(result.body)
+    if "status" in body:
+        body["invitation_status"] = body.pop("status")
+    return {"index": index, "status": result.status, **body}
 
 
 class IntakeApi:
@@ -79,6 +92,38 @@ class IntakeApi:
         if result.created:
             self._on_scheduled()
         return web.json_response(result.body, status=result.status)
+
+    async def post_batch(self, request: web.Request) -> web.Response:
+        """Up to MAX_BATCH events, each handled exactly as POST /api/v1/events would; the
+        answer lists each one's status and body in order. Committed before it answers."""
+        if not self._authorised(request):
+            return _error(401, "missing or wrong bearer token", **{"WWW-Authenticate": "Bearer"})
+        body = await _read_body(request, MAX_BATCH_BODY)
+        if body is None:
+            return _error(413, f"body larger than {MAX_BATCH_BODY} bytes")
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return _error(400, f"body is not valid JSON: {exc}")
+        if not isinstance(data, dict) or set(data) != {"events"}:
+            return _error(400, 'body must be an object {"events": [...]} and nothing else')
+        events = data["events"]
+        if not isinstance(events, list):
+            return _error(400, "events: must be a list of events")
+        if len(events) > MAX_BATCH:
+            return _error(400, f"events: at most {MAX_BATCH} per call, got {len(events)}")
+        results = await self._intake.accept_many(events)
+        if any(r.created for r in results):
+            self._on_scheduled()
+        counts = Counter(r.status for r in results)
+        return web.json_response(
+            {
+                "results": [_batch_item(i, r) for i, r in enumerate(results)],
+                "accepted": counts[202],
+                "duplicates": counts[200],
+                "rejected": len(results) - counts[202] - counts[200],
+            }
+        )
 
     async def get_invitation(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
@@ -177,6 +222,7 @@ class IntakeApi:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY + 1)
         app.router.add_post("/api/v1/events", self.post_event)
+        app.router.add_post("/api/v1/events:batch", self.post_batch)
         app.router.add_get("/api/v1/invitations/{id}", self.get_invitation)
         app.router.add_get("/api/v1/customers/{external_id:.+}/link", self.get_link)
         app.router.add_get("/api/v1/health", self.health)

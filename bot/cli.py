@@ -1,4 +1,4 @@
-"""`survey-bot run --config config.toml` (and `python -m bot`)."""
+"""`survey-bot run --config config.toml` (and `python -m bot`), `check-config`, `import`."""
 
 from __future__ import annotations
 
@@ -26,6 +26,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also ask Telegram: the token (getMe) and the staff chat (getChat, getChatMember)",
     )
+    imports = sub.add_parser("import", help="import events or past answers from a CSV file")
+    what = imports.add_subparsers(dest="kind", required=True)
+    for kind, text in (
+        ("events", "one event per row, through the same checks as the intake API"),
+        ("answers", "past scores from another tool, as history for trends"),
+    ):
+        one = what.add_parser(kind, help=text)
+        one.add_argument("file", help="CSV file, UTF-8, `,` or `;` between cells")
+        one.add_argument("--config", default="config.toml")
     argv = sys.argv[1:] if argv is None else argv
     # `survey-bot` or `python -m bot` alone runs the bot with ./config.toml.
     args = parser.parse_args(argv or ["run"])
@@ -37,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "check-config":
         return check_config(args.config, config, online=args.online)
+    if args.command == "import":
+        return asyncio.run(import_file(config, args.kind, args.file))
 
     logging.basicConfig(
         level=args.log_level.upper(),
@@ -72,3 +83,19 @@ def check_config(path: str, config: Config, *, online: bool) -> int:
     staff = f"staff chat {checked.staff_chat}" if checked.staff_chat else "no staff chat"
     print(f"{path}: ok (keys and values; token of {checked.username}; {staff})")
     return 0
+
+
+async def import_file(config: Config, kind: str, path: str) -> int:
+    """Import into the configured database; a running bot shares it (SQLite WAL) and its
+    delivery worker notices the new invitations within a second."""
+    from storage.sqlite import SqliteRepo
+    from survey_flows.clock import system_clock as clock
+
+    from .imports import run_import
+    from .intake import Intake
+
+    repo = await SqliteRepo.open(config.storage.path)
+    try:
+        return await run_import(kind, path, repo, Intake(config, repo, clock), clock)
+    finally:
+        await repo.close()

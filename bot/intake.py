@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import (
@@ -36,6 +37,10 @@ from .links import EXTERNAL_ID_MAX, LinkMaker, external_id_problem
 logger = logging.getLogger(__name__)
 
 MAX_DELAY = timedelta(days=90)
+# An `occurred_at` a little ahead of our clock is the sender's clock running fast, not a plan.
+CLOCK_SKEW = timedelta(minutes=5)
+# Imports and batch posts commit this many events at a time (one fsync each, not one per event).
+BATCH_SIZE = 500
 
 ShortStr = Annotated[StrictStr, Field(min_length=1, max_length=256)]
 # Context values are what a shop's systems have at hand; stored as text for filters and cards.
@@ -63,6 +68,15 @@ class EventIn(BaseModel):
     delay_seconds: Annotated[StrictInt, Field(ge=0, le=int(MAX_DELAY.total_seconds()))] | None = (
         None
     )
+    # When it happened (ISO 8601; without an offset, UTC): the survey is due at occurred_at +
+    # the trigger's delay, so an old event past [delivery] expire_after is kept but never sent.
+    occurred_at: Annotated[StrictStr, Field(min_length=10, max_length=40)] | None = None
+
+
+def parse_time(text: str) -> datetime:
+    """ISO 8601 date or date and time; without an offset it is UTC. Raises ValueError."""
+    value = datetime.fromisoformat(text.strip())
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def describe(exc: ValidationError) -> str:
@@ -87,6 +101,9 @@ def _fingerprint(event: EventIn) -> str:
     body = event.model_dump()
     if body["customer"]["external_id"] is None:
         del body["customer"]["external_id"]  # digests of events from before the shop's ids hold
+
+    if body["occurred_at"] is None:
+        del body["occurred_at"]  # so events stored before the field existed still match
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -157,6 +174,14 @@ class Intake:
             if event.delay_seconds is not None
             else trigger.delay
         )
+        start = now
+        if event.occurred_at is not None:
+            try:
+                start = parse_time(event.occurred_at)
+            except ValueError:
+                return rejected(400, "occurred_at: not an ISO 8601 date and time")
+            if start > now + CLOCK_SKEW:
+                return rejected(400, "occurred_at: lies in the future")
         new = NewEvent(
             event_id=event.event_id,
             event_type=event.type,
@@ -165,7 +190,7 @@ class Intake:
             customer_name=customer.name,
             customer_language=customer.language,
             context={k: _context_text(v) for k, v in event.context.items()},
-            send_at=now + delay,
+            send_at=start + delay,
             fingerprint=_fingerprint(event),
             external_id=customer.external_id,
             customer_username=customer.username,
@@ -195,3 +220,15 @@ class Intake:
             logger.info("event %s awaits the link of its customer", waiting.event_id)
         body = awaiting_json(waiting, link.url if link else None)
         return Accepted(202 if created else 200, body, created)
+
+    async def accept_many(self, items: Sequence[Any]) -> list[Accepted]:
+        """`accept` for each item, in order, committing BATCH_SIZE items per transaction.
+
+        Same validation, idempotency and results as one call each; a conflict or a bad item
+        rolls back only itself. Nothing is acknowledged before its transaction committed.
+        """
+        results: list[Accepted] = []
+        for first in range(0, len(items), BATCH_SIZE):
+            async with self._repo.batch():
+                results += [await self.accept(item) for item in items[first : first + BATCH_SIZE]]
+        return results

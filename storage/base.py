@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -69,6 +70,10 @@ class Redeemed:
 
 
 class SurveyRepo(Protocol):
+    def batch(self) -> AbstractAsyncContextManager[None]:
+        """The calls made inside it share one transaction (each its own savepoint)."""
+        ...
+
     async def is_staff_chat(self, chat_id: int, configured: int | None) -> bool:
         """The configured staff chat, or the supergroup it was upgraded to."""
         ...

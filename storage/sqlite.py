@@ -3,7 +3,7 @@
 Intake and the conversation (answers, comments) live here; the connection and migrations in
 `database.py`, the prompt outbox and expiry in `outbox.py`, customers in `customers.py`, alerts in
 `alerts.py`, the staff chat's state in `staff_chat.py`, erasure in `erasure.py`, the shop's
-customer ids and deep links in `links.py`.
+customer ids and deep links in `links.py`, imported answers in `imports.py`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from .base import Comment, NewEvent
 from .customers import CustomerStorage
 from .database import Database
 from .erasure import ErasureStorage
+from .imports import ImportStorage
 from .invitation_rows import INVITATION_COLUMNS, invitation_of
 from .links import LinkStorage
 from .outbox import OutboxStorage
@@ -48,6 +49,7 @@ class SqliteRepo(
     StaffChatStorage,
     ErasureStorage,
     LinkStorage,
+    ImportStorage,
 ):
     """The repository: intake and answers here; the rest in the classes it is built from."""
 

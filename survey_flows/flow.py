@@ -163,7 +163,7 @@ def stop_reason(inv: Invitation) -> str | None:
     """`unreachable`, `opted_out`, `expired`, `suppressed` or `failed: <why>`; None while alive."""
     if inv.status in (InvitationStatus.SCHEDULED, InvitationStatus.ACTIVE):
         return None
-    if inv.status is InvitationStatus.COMPLETED:
+    if inv.status in (InvitationStatus.COMPLETED, InvitationStatus.IMPORTED):
         return None
     if inv.status is InvitationStatus.EXPIRED:
         return "expired"

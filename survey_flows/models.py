@@ -83,6 +83,7 @@ class InvitationStatus(StrEnum):
     EXPIRED = "expired"  # not answered in time, or due long ago while the bot was down
     CANCELLED = "cancelled"  # the customer opted out or was already surveyed recently
     FAILED = "failed"  # Telegram refused it for good (blocked bot, bad chat)
+    IMPORTED = "imported"  # holds an answer imported from another tool; never sent
 
 
 @dataclass(frozen=True, slots=True)

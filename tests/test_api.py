@@ -262,3 +262,97 @@ async def test_health(api: Api) -> None:
     # No staff chat configured here: alerts are off (the field is new; staff chat states are
     # tested in tests/test_alert_delivery.py).
     assert await resp.json() == {"status": "ok", "staff_chat": "disabled"}
+
+
+# --- POST /api/v1/events:batch and occurred_at ----------------------------------------------
+
+BATCH_URL = "/api/v1/events:batch"
+
+
+async def post_batch(api: Api, body: Any) -> tuple[int, Any]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    resp = await api.client.post(BATCH_URL, data=data, headers=AUTH)
+    return resp.status, await resp.json()
+
+
+async def test_batch_answers_each_event_as_a_single_post_would(api: Api) -> None:
+    await api.post(event(event_id="old", context={"order_id": "1"}))
+    events = [
+        event(event_id="b-1"),
+        event(event_id="old", context={"order_id": "1"}),  # a retry: 200
+        event(event_id="old", context={"order_id": "2"}),  # reused id, other body: 409
+        event(event_id="b-2", type="refund"),  # unknown type: 400
+        "not an event",  # 400
+        event(event_id="b-1"),  # the first item again, within the same batch: 200
+        event(event_id="b-3", customer={"telegram_id": 5150}),
+    ]
+    status, data = await post_batch(api, {"events": events})
+    assert status == 200, data
+    statuses = [(r["index"], r["status"]) for r in data["results"]]
+    assert statuses == [(0, 202), (1, 200), (2, 409), (3, 400), (4, 400), (5, 200), (6, 202)]
+    assert (data["accepted"], data["duplicates"], data["rejected"]) == (2, 2, 3)
+    assert "type" in data["results"][3]["error"]
+    assert data["results"][2]["event_id"] == "old"
+    assert data["results"][5]["invitation_id"] == data["results"][0]["invitation_id"]
+    for item in (data["results"][0], data["results"][6]):
+        inv = await api.repo.get_invitation(item["invitation_id"])
+        assert inv is not None and inv.status.value == "scheduled", "an accepted event is missing"
+        assert item["invitation_status"] == "scheduled"
+    assert (await api.rows())["invitations"] == 3
+    assert len(api.scheduled) == 2, "the delivery worker was not woken for the batch"
+
+
+async def test_batch_of_1000_is_accepted_and_1001_refused(api: Api) -> None:
+    events = [event(event_id=f"e-{i}", customer={"telegram_id": 10 + i}) for i in range(1001)]
+    status, data = await post_batch(api, {"events": events})
+    assert status == 400 and "at most 1000" in data["error"], data
+    assert (await api.rows())["invitations"] == 0, "a refused batch stored events"
+    status, data = await post_batch(api, {"events": events[:1000]})
+    assert status == 200, data
+    assert data["accepted"] == 1000 and len(data["results"]) == 1000
+    assert (await api.rows())["invitations"] == 1000
+    status, data = await post_batch(api, {"events": events[:1000]})
+    assert data["duplicates"] == 1000, "the same batch again was not recognised as retries"
+    assert (await api.rows())["invitations"] == 1000
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{nope", "JSON"),
+        ([event()], "object"),
+        ({"event": [event()]}, "object"),
+        ({"events": [event()], "extra": 1}, "object"),
+        ({"events": event()}, "events: must be a list"),
+    ],
+)
+async def test_malformed_batch_envelope_is_400(api: Api, body: Any, message: str) -> None:
+    status, data = await post_batch(api, body)
+    assert status == 400 and message in data["error"], data
+    assert (await api.rows())["invitations"] == 0
+
+
+async def test_batch_needs_the_token(api: Api) -> None:
+    resp = await api.client.post(BATCH_URL, json={"events": [event()]})
+    assert resp.status == 401
+    assert (await api.rows())["invitations"] == 0
+
+
+async def test_occurred_at_sets_when_the_survey_is_due(api: Api) -> None:
+    happened = NOW - timedelta(hours=5)
+    status, data = await api.post(event(occurred_at=happened.isoformat()))
+    assert status == 202, data
+    # purchase waits 1 h after the event: due 4 h ago, so the worker sends it at once.
+    assert datetime.fromisoformat(data["send_at"]) == happened + timedelta(hours=1)
+    status, data = await api.post(event(event_id="naive", occurred_at="2024-05-01T10:00:00"))
+    assert datetime.fromisoformat(data["send_at"]) == datetime(2024, 5, 1, 11, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("when", "message"),
+    [("yesterday-ish", "ISO 8601"), ((NOW + timedelta(days=1)).isoformat(), "future")],
+)
+async def test_bad_occurred_at_is_400(api: Api, when: str, message: str) -> None:
+    status, data = await api.post(event(occurred_at=when))
+    assert status == 400 and "occurred_at" in data["error"] and message in data["error"], data
+    assert (await api.rows())["invitations"] == 0
