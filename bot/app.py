@@ -27,6 +27,7 @@ from survey_flows.clock import Clock, system_clock
 
 from .api import IntakeApi
 from .config import Config
+from .config.throttle import recontact_rule
 from .startup import StartupError, bind_port, check_telegram
 from .telegram.polling import poll
 from .telegram.ratelimit import RateLimiter
@@ -105,7 +106,9 @@ async def run(config: Config, clock: Clock = system_clock) -> None:
 
 async def _open_storage(config: Config) -> SqliteRepo:
     try:
-        return await SqliteRepo.open(config.storage.path)
+        repo = await SqliteRepo.open(config.storage.path)
+        repo.set_recontact(recontact_rule(config.throttle, config.surveys))
+        return repo
     except (OSError, sqlite3.Error) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise StartupError(
@@ -127,7 +130,9 @@ async def _serve(
         config.surveys,
         clock,
         expire_after=config.delivery.expire_after,
-        min_gap=config.delivery.min_gap,
+        remind_after=config.delivery.remind_after,
+        quiet_hours=config.throttle.quiet_hours,
+        timezone=config.throttle.timezone,
         default_language=config.delivery.default_language,
     )
     alerts = None

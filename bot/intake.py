@@ -22,13 +22,15 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    field_validator,
 )
 
 from storage.base import NewEvent, SurveyRepo
 from survey_flows.clock import Clock
-from survey_flows.errors import EventConflict
+from survey_flows.errors import EventConflict, InvalidDefinition
 from survey_flows.flow import stop_reason
 from survey_flows.models import Invitation
+from survey_flows.pacing import zone
 
 from .config import Config
 
@@ -47,6 +49,18 @@ class CustomerIn(BaseModel):
     name: ShortStr | None = None
     language: Annotated[StrictStr, Field(min_length=2, max_length=16)] | None = None
     username: ShortStr | None = None
+    # IANA name ("Europe/Berlin"): quiet hours are kept in the customer's own time.
+    timezone: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                zone(value)
+            except InvalidDefinition as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
 
 class EventIn(BaseModel):
@@ -70,6 +84,8 @@ def describe(exc: ValidationError) -> str:
         return f"{where}: required field is missing"
     if err["type"] == "extra_forbidden":
         return f"{where}: unknown field"
+    if err["type"] == "value_error":
+        return f"{where}: {err['ctx']['error']}"
     return f"{where}: {err['msg']}"
 
 
@@ -144,6 +160,7 @@ class Intake:
             context={k: _context_text(v) for k, v in event.context.items()},
             send_at=now + delay,
             fingerprint=_fingerprint(event),
+            customer_timezone=event.customer.timezone,
         )
         try:
             inv, created = await self._repo.create_invitation(new, now)
@@ -153,5 +170,7 @@ class Intake:
                 {"error": str(exc), "event_id": exc.event_id, "invitation_id": exc.invitation_id},
             )
         if created:
-            logger.info("event %s scheduled invitation %s at %s", event.type, inv.id, inv.send_at)
+            logger.info(
+                "event %s %s invitation %s at %s", event.type, inv.status, inv.id, inv.send_at
+            )
         return Accepted(202 if created else 200, invitation_json(inv), created)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
@@ -23,6 +23,7 @@ from survey_flows.models import (
     Phase,
     Position,
 )
+from survey_flows.pacing import Recontact
 
 from .alerts import AlertStorage, NewAlert
 from .base import Comment, NewEvent
@@ -40,13 +41,20 @@ logger = logging.getLogger(__name__)
 class SqliteRepo(Database, OutboxStorage, CustomerStorage, AlertStorage, StaffChatStorage):
     """The repository: intake and answers here; the rest in the classes it is built from."""
 
+    # [throttle] recontact, set by the app: creation enforces it, whatever the intake path.
+    recontact: Recontact = Recontact()
+
+    def set_recontact(self, rule: Recontact) -> None:
+        self.recontact = rule
+
     # --- intake ---------------------------------------------------------------------------
 
     async def create_invitation(self, event: NewEvent, now: datetime) -> tuple[Invitation, bool]:
         """Store an event's invitation once; the same event_id again returns the stored one.
 
         The same event_id with another body raises EventConflict (rows stored before digests
-        existed are compared by type and customer).
+        existed are compared by type and customer). A new event that would survey the customer
+        again within `recontact` is stored as suppressed (never sent, kept for statistics).
         """
         async with self.transaction() as db:
             existing = await self._invitation_by_event(db, event.event_id)
@@ -65,16 +73,26 @@ class SqliteRepo(Database, OutboxStorage, CustomerStorage, AlertStorage, StaffCh
                     raise EventConflict(event.event_id, existing.id)
                 return existing, False
             await db.execute(
-                "INSERT INTO customers (telegram_id, name, language, created_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET"
+                "INSERT INTO customers (telegram_id, name, language, timezone, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET"
                 " name = coalesce(excluded.name, name),"
-                " language = coalesce(excluded.language, language)",
-                (event.customer_id, event.customer_name, event.customer_language, to_db(now)),
+                " language = coalesce(excluded.language, language),"
+                " timezone = coalesce(excluded.timezone, timezone)",
+                (
+                    event.customer_id,
+                    event.customer_name,
+                    event.customer_language,
+                    event.customer_timezone,
+                    to_db(now),
+                ),
+            )
+            suppressed = await self.recontact_blocks(
+                db, event.customer_id, event.survey, event.send_at
             )
             cursor = await db.execute(
                 "INSERT INTO invitations (event_id, event_type, survey, customer_id, context,"
-                " created_at, send_at, due_at, status, fingerprint)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?)",
+                " created_at, send_at, due_at, status, fingerprint, note, prompt_sent,"
+                " finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     event.event_id,
                     event.event_type,
@@ -84,7 +102,11 @@ class SqliteRepo(Database, OutboxStorage, CustomerStorage, AlertStorage, StaffCh
                     to_db(now),
                     to_db(event.send_at),
                     to_db(event.send_at),
+                    "suppressed" if suppressed else "scheduled",
                     event.fingerprint,
+                    "recontact" if suppressed else None,
+                    1 if suppressed else 0,
+                    to_db(now) if suppressed else None,
                 ),
             )
             invitation_id = inserted_id(cursor)
@@ -96,6 +118,32 @@ class SqliteRepo(Database, OutboxStorage, CustomerStorage, AlertStorage, StaffCh
             if created is None:
                 raise LookupError(f"invitation {invitation_id} vanished inside its own INSERT")
             return created, True
+
+    async def recontact_blocks(
+        self, db: aiosqlite.Connection, customer_id: int, survey: str, send_at: datetime
+    ) -> bool:
+        """Whether surveying `customer_id` with `survey` at `send_at` breaks `recontact`: another
+        survey of theirs (sharing a metric, when per metric) was or will be sent within the
+        window before or after. Suppressed, cancelled and never-delivered ones do not count.
+        Call it inside the transaction that creates the invitation."""
+        rule = self.recontact
+        if rule.window <= timedelta(0):
+            return False
+        counted = rule.counted_surveys(survey)
+        cursor = await db.execute(
+            "SELECT 1 FROM invitations WHERE customer_id = ?"
+            " AND (status IN ('scheduled', 'active', 'completed') OR message_id IS NOT NULL)"
+            " AND coalesce(sent_at, send_at) > ? AND coalesce(sent_at, send_at) < ?"
+            " AND (? IS NULL OR survey IN (SELECT value FROM json_each(?))) LIMIT 1",
+            (
+                customer_id,
+                to_db(send_at - rule.window),
+                to_db(send_at + rule.window),
+                None if counted is None else 1,
+                json.dumps(sorted(counted or ())),
+            ),
+        )
+        return await cursor.fetchone() is not None
 
     async def _invitation_by_event(
         self, db: aiosqlite.Connection, event_id: str

@@ -95,7 +95,9 @@ def test_defaults_for_optional_keys(tmp_path: Path) -> None:
     assert (config.api.host, config.api.port) == ("127.0.0.1", 8080)
     assert config.storage.path.name == "survey-bot.sqlite3"
     assert config.delivery.expire_after == timedelta(days=3), "surveys would never expire"
-    assert config.delivery.min_gap == timedelta(0)
+    assert config.delivery.remind_after == timedelta(hours=24), "no reminder by default"
+    assert config.throttle.recontact == timedelta(days=30), "customers surveyed every event"
+    assert config.throttle.quiet_hours is None
     assert config.delivery.default_language == "en"
 
 
