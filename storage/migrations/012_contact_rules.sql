@@ -6,7 +6,6 @@
 ALTER TABLE invitations ADD COLUMN remind_at TEXT;
 ALTER TABLE invitations ADD COLUMN reminder_sent INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX invitations_remind ON invitations (remind_at) WHERE remind_at IS NOT NULL;
--- Recontact looks up a customer's earlier invitations by their send time.
-CREATE INDEX invitations_customer_send ON invitations (customer_id, send_at);
+-- Recontact reads a customer's few earlier invitations through invitations_customer (001).
 -- An IANA name ("Europe/Berlin") given by the shop; NULL: [throttle] timezone applies.
 ALTER TABLE customers ADD COLUMN timezone TEXT;
