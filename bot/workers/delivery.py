@@ -258,7 +258,8 @@ class DeliveryWorker:
         customer = await self._repo.get_customer(inv.customer_id)
         gone = customer is not None and (customer.opted_out_at or customer.unreachable_at)
         if gone or (inv.sent_at is not None and now - inv.sent_at > self._expire_after):
-            await self._repo.reschedule_reminder(inv.id, None)  # the expiry sweep closes it
+            # Dropped: opted out, blocked, or past expiry (the sweep closes the survey).
+            await self._repo.reschedule_reminder(inv.id, None)
             return
         later = self._quiet_until(customer, now)
         if later is not None:
