@@ -28,6 +28,7 @@ from survey_flows.clock import Clock, system_clock
 from .api import IntakeApi
 from .config import Config
 from .profiles import CustomerProfileMiddleware
+from .repository import open_repo
 from .startup import StartupError, bind_port, check_telegram
 from .telegram.polling import poll
 from .telegram.ratelimit import RateLimiter
@@ -111,7 +112,7 @@ async def run(config: Config, clock: Clock = system_clock) -> None:
 
 async def _open_storage(config: Config) -> SqliteRepo:
     try:
-        return await SqliteRepo.open(config.storage.path)
+        return await open_repo(config)
     except (OSError, sqlite3.Error) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise StartupError(
@@ -134,7 +135,9 @@ async def _serve(
         config.surveys,
         clock,
         expire_after=config.delivery.expire_after,
-        min_gap=config.delivery.min_gap,
+        remind_after=config.delivery.remind_after,
+        quiet_hours=config.throttle.quiet_hours,
+        timezone=config.throttle.timezone,
         default_language=config.delivery.default_language,
     )
     alerts = None

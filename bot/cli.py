@@ -88,13 +88,13 @@ def check_config(path: str, config: Config, *, online: bool) -> int:
 async def import_file(config: Config, kind: str, path: str) -> int:
     """Import into the configured database; a running bot shares it (SQLite WAL) and its
     delivery worker notices the new invitations within a second."""
-    from storage.sqlite import SqliteRepo
     from survey_flows.clock import system_clock as clock
 
     from .imports import run_import
     from .intake import Intake
+    from .repository import open_repo
 
-    repo = await SqliteRepo.open(config.storage.path)
+    repo = await open_repo(config)
     try:
         return await run_import(kind, path, repo, Intake(config, repo, clock), clock)
     finally:

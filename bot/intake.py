@@ -23,13 +23,15 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    field_validator,
 )
 
 from storage.base import AwaitingLink, NewEvent, SurveyRepo
 from survey_flows.clock import Clock
-from survey_flows.errors import EventConflict
+from survey_flows.errors import EventConflict, InvalidDefinition
 from survey_flows.flow import stop_reason
 from survey_flows.models import Invitation
+from survey_flows.pacing import zone
 
 from .config import Config
 from .links import EXTERNAL_ID_MAX, LinkMaker, external_id_problem
@@ -55,6 +57,18 @@ class CustomerIn(BaseModel):
     name: ShortStr | None = None
     language: Annotated[StrictStr, Field(min_length=2, max_length=16)] | None = None
     username: ShortStr | None = None
+    # IANA name ("Europe/Berlin"): quiet hours are kept in the customer's own time.
+    timezone: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                zone(value)
+            except InvalidDefinition as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
 
 class EventIn(BaseModel):
@@ -87,6 +101,8 @@ def describe(exc: ValidationError) -> str:
         return f"{where}: required field is missing"
     if err["type"] == "extra_forbidden":
         return f"{where}: unknown field"
+    if err["type"] == "value_error":
+        return f"{where}: {err['ctx']['error']}"
     return f"{where}: {err['msg']}"
 
 
@@ -194,6 +210,7 @@ class Intake:
             fingerprint=_fingerprint(event),
             external_id=customer.external_id,
             customer_username=customer.username,
+            customer_timezone=customer.timezone,
         )
         try:
             if new.customer_id is not None:
@@ -209,7 +226,9 @@ class Intake:
                 {"error": str(exc), "event_id": exc.event_id, "invitation_id": exc.invitation_id},
             )
         if created:
-            logger.info("event %s scheduled invitation %s at %s", event.type, inv.id, inv.send_at)
+            logger.info(
+                "event %s %s invitation %s at %s", event.type, inv.status, inv.id, inv.send_at
+            )
         return Accepted(202 if created else 200, invitation_json(inv), created)
 
     async def _awaiting(self, waiting: AwaitingLink, created: bool) -> Accepted:

@@ -282,6 +282,7 @@ async def on_message(
     user = message.from_user
     if user is None:
         return  # no sender (a channel post): there is nobody to answer
+    await repo.customer_wrote(user.id)  # they are here: a reminder would be pestering
     if message.text and message.text.startswith("/"):
         await message.answer(t(lang, "help"))
         return

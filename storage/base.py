@@ -27,6 +27,7 @@ class NewEvent:
     fingerprint: str | None = None  # digest of the request body; a retry must match it
     external_id: str | None = None  # the shop's own id of the customer (storage/links.py)
     customer_username: str | None = None
+    customer_timezone: str | None = None  # IANA name, for quiet hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,26 @@ class SurveyRepo(Protocol):
 
     async def claim_prompt(self, inv: Invitation, now: datetime) -> bool: ...
 
-    async def mark_prompt_sent(self, inv: Invitation, message_id: int) -> None: ...
+    async def mark_prompt_sent(
+        self, inv: Invitation, message_id: int, remind_at: datetime | None = None
+    ) -> None: ...
+
+    async def postpone_prompt(self, inv: Invitation, due_at: datetime, note: str) -> None: ...
+
+    # The one reminder (storage/outbox.py), sent by the delivery worker.
+    async def due_reminders(
+        self, now: datetime, limit: int, busy: Collection[int] = ()
+    ) -> list[Invitation]: ...
+
+    async def claim_reminder(self, invitation_id: int) -> bool: ...
+
+    async def finish_reminder(self, invitation_id: int, sent: bool) -> None: ...
+
+    async def reschedule_reminder(self, invitation_id: int, remind_at: datetime | None) -> None: ...
+
+    async def customer_wrote(self, telegram_id: int) -> None:
+        """No reminder for a customer who wrote to the bot since their question was shown."""
+        ...
 
     async def release_prompt(self, inv: Invitation, due_at: datetime, error: str) -> None: ...
 

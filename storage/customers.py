@@ -24,6 +24,7 @@ def _customer(row: aiosqlite.Row) -> Customer:
         language=row["language"],
         opted_out_at=from_db(row["opted_out_at"]),
         unreachable_at=from_db(row["unreachable_at"]),
+        timezone=row["timezone"],
     )
 
 
@@ -94,6 +95,15 @@ class CustomerStorage:
                 (name, username, telegram_id),
             )
             return cursor.rowcount == 1
+
+    async def customer_wrote(self, telegram_id: int) -> None:
+        """The customer wrote to the bot: no reminder of a question they have seen is wanted."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE invitations SET remind_at = NULL WHERE customer_id = ?"
+                " AND remind_at IS NOT NULL AND reminder_sent = 0",
+                (telegram_id,),
+            )
 
     async def last_invited_at(self, customer_id: int) -> datetime | None:
         async with self.reading() as db:

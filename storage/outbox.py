@@ -23,6 +23,15 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
 
+# The one reminder of an invitation is due: its first question is on screen, unanswered, and the
+# customer has not written since (writing clears remind_at). Both queries below must agree, or
+# the worker would wake for a reminder it then does not find.
+_REMINDER_DUE = (
+    "remind_at IS NOT NULL AND reminder_sent = 0 AND status = 'active' AND step = 0"
+    " AND phase = 'score' AND prompt_sent = 1 AND message_id IS NOT NULL"
+)
+
+
 class OutboxStorage:
     if TYPE_CHECKING:
 
@@ -51,11 +60,14 @@ class OutboxStorage:
         """The earliest due time of a prompt to a customer not in `busy`: those are due once
         their send in flight finishes, which wakes the worker."""
         async with self.reading() as db:
+            busy_json = json.dumps(sorted(busy))
             cursor = await db.execute(
-                "SELECT min(due_at) FROM invitations WHERE prompt_sent = 0"
-                " AND status IN ('scheduled', 'active', 'completed')"
-                " AND customer_id NOT IN (SELECT value FROM json_each(?))",
-                (json.dumps(sorted(busy)),),
+                "SELECT min(at) FROM (SELECT min(due_at) AS at FROM invitations"
+                " WHERE prompt_sent = 0 AND status IN ('scheduled', 'active', 'completed')"
+                " AND customer_id NOT IN (SELECT value FROM json_each(?))"
+                f" UNION ALL SELECT min(remind_at) FROM invitations WHERE {_REMINDER_DUE}"
+                " AND customer_id NOT IN (SELECT value FROM json_each(?)))",
+                (busy_json, busy_json),
             )
             (value,) = await one_row(cursor)
             return from_db(value)
@@ -84,14 +96,67 @@ class OutboxStorage:
             )
             return True
 
-    async def mark_prompt_sent(self, inv: Invitation, message_id: int) -> None:
+    async def mark_prompt_sent(
+        self, inv: Invitation, message_id: int, remind_at: datetime | None = None
+    ) -> None:
         """The prompt for `inv.position` is shown. If the customer already moved on (a fast
-        press), the newer prompt stays due."""
+        press), the newer prompt stays due. `remind_at`: when the one reminder is due, for a
+        first question (none if one was already sent)."""
         async with self.transaction() as db:
             await db.execute(
-                "UPDATE invitations SET prompt_sent = 1, message_id = ?, attempts = 0"
+                "UPDATE invitations SET prompt_sent = 1, message_id = ?, attempts = 0,"
+                " remind_at = CASE WHEN reminder_sent = 0 THEN ? ELSE remind_at END"
                 " WHERE id = ? AND prompt_sent = 2 AND step = ? AND phase = ?",
-                (message_id, inv.id, inv.position.step, inv.position.phase.value),
+                (message_id, to_db(remind_at), inv.id, inv.position.step, inv.position.phase.value),
+            )
+
+    async def postpone_prompt(self, inv: Invitation, due_at: datetime, note: str) -> None:
+        """Not now (quiet hours): the prompt is due again at `due_at`; not an attempt."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE invitations SET due_at = ?, note = ? WHERE id = ? AND prompt_sent = 0",
+                (to_db(due_at), note, inv.id),
+            )
+
+    # --- the one reminder -----------------------------------------------------------------
+
+    async def due_reminders(
+        self, now: datetime, limit: int, busy: Collection[int] = ()
+    ) -> list[Invitation]:
+        """Invitations whose reminder is due, leaving out the `busy` customers."""
+        async with self.reading() as db:
+            cursor = await db.execute(
+                f"SELECT {INVITATION_COLUMNS} FROM invitations WHERE {_REMINDER_DUE}"
+                " AND remind_at <= ? AND customer_id NOT IN (SELECT value FROM json_each(?))"
+                " ORDER BY remind_at, id LIMIT ?",
+                (to_db(now), json.dumps(sorted(busy)), limit),
+            )
+            return [invitation_of(r) for r in await cursor.fetchall()]
+
+    async def claim_reminder(self, invitation_id: int) -> bool:
+        """Mark the reminder as being sent, if it is still wanted."""
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                f"UPDATE invitations SET reminder_sent = 2 WHERE id = ? AND {_REMINDER_DUE}",
+                (invitation_id,),
+            )
+            return cursor.rowcount == 1
+
+    async def finish_reminder(self, invitation_id: int, sent: bool) -> None:
+        """The reminder went out (sent), or was refused for good: either way, never again."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE invitations SET reminder_sent = ?, remind_at = NULL WHERE id = ?",
+                (1 if sent else 3, invitation_id),
+            )
+
+    async def reschedule_reminder(self, invitation_id: int, remind_at: datetime | None) -> None:
+        """Due again at `remind_at` (quiet hours, a network error), or dropped with None."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE invitations SET reminder_sent = 0, remind_at = ?"
+                " WHERE id = ? AND reminder_sent IN (0, 2)",
+                (to_db(remind_at), invitation_id),
             )
 
     async def release_prompt(self, inv: Invitation, due_at: datetime, error: str) -> None:
@@ -119,7 +184,11 @@ class OutboxStorage:
                 "UPDATE invitations SET prompt_sent = 0, note = 'resent after restart'"
                 " WHERE prompt_sent = 2 RETURNING id"
             )
-            return [row["id"] for row in await cursor.fetchall()]
+            settled = [row["id"] for row in await cursor.fetchall()]
+            cursor = await db.execute(
+                "UPDATE invitations SET reminder_sent = 0 WHERE reminder_sent = 2 RETURNING id"
+            )
+            return settled + [row["id"] for row in await cursor.fetchall()]
 
     async def attempts(self, invitation_id: int) -> int:
         async with self.reading() as db:

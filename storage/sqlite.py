@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
@@ -24,6 +24,7 @@ from survey_flows.models import (
     Phase,
     Position,
 )
+from survey_flows.pacing import Recontact
 
 from .alerts import AlertStorage, NewAlert
 from .base import Comment, NewEvent
@@ -53,6 +54,12 @@ class SqliteRepo(
 ):
     """The repository: intake and answers here; the rest in the classes it is built from."""
 
+    # [throttle] recontact, set by the app: creation enforces it, whatever the intake path.
+    recontact: Recontact = Recontact()
+
+    def set_recontact(self, rule: Recontact) -> None:
+        self.recontact = rule
+
     # --- intake ---------------------------------------------------------------------------
 
     async def create_invitation(self, event: NewEvent, now: datetime) -> tuple[Invitation, bool]:
@@ -60,7 +67,9 @@ class SqliteRepo(
 
         The same event_id with another body raises EventConflict (rows stored before digests
         existed are compared by type and customer), also when it waits for a link. An event that
-        names the shop's id too links that id to this chat (and releases what waited for it).
+        names the shop's id too links that id to this chat (and releases what waited for it). A
+        new event that would survey the customer again within `recontact` is stored as
+        suppressed (never sent, kept for statistics).
         """
         if event.customer_id is None:
             raise ValueError("create_invitation needs a telegram id; see create_for_external")
@@ -101,23 +110,28 @@ class SqliteRepo(
         """Inside a transaction: the customer row (the event's name and language win) and the
         invitation with its context rows."""
         await db.execute(
-            "INSERT INTO customers (telegram_id, name, username, language, created_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET"
+            "INSERT INTO customers (telegram_id, name, username, language, timezone, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET"
             " name = coalesce(excluded.name, name),"
             " username = coalesce(username, excluded.username),"
-            " language = coalesce(excluded.language, language)",
+            " language = coalesce(excluded.language, language),"
+            " timezone = coalesce(excluded.timezone, timezone)",
             (
                 customer_id,
                 event.customer_name,
                 event.customer_username,
                 event.customer_language,
+                event.customer_timezone,
                 to_db(now),
             ),
         )
+        # Every path that makes an invitation (API, import, a released deep link, campaigns)
+        # comes here, so none can survey a customer again within `recontact`.
+        suppressed = await self.recontact_blocks(db, customer_id, event.survey, event.send_at)
         cursor = await db.execute(
             "INSERT INTO invitations (event_id, event_type, survey, customer_id, context,"
-            " created_at, send_at, due_at, status, fingerprint)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?)",
+            " created_at, send_at, due_at, status, fingerprint, note, prompt_sent,"
+            " finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 event.event_id,
                 event.event_type,
@@ -127,7 +141,11 @@ class SqliteRepo(
                 to_db(now),
                 to_db(event.send_at),
                 to_db(event.send_at),
+                "suppressed" if suppressed else "scheduled",
                 event.fingerprint,
+                "recontact" if suppressed else None,
+                1 if suppressed else 0,
+                to_db(now) if suppressed else None,
             ),
         )
         invitation_id = inserted_id(cursor)
@@ -139,6 +157,32 @@ class SqliteRepo(
         if created is None:
             raise LookupError(f"invitation {invitation_id} vanished inside its own INSERT")
         return created
+
+    async def recontact_blocks(
+        self, db: aiosqlite.Connection, customer_id: int, survey: str, send_at: datetime
+    ) -> bool:
+        """Whether surveying `customer_id` with `survey` at `send_at` breaks `recontact`: another
+        survey of theirs (sharing a metric, when per metric) was or will be sent within the
+        window before or after. Suppressed, cancelled and never-delivered ones do not count.
+        Call it inside the transaction that creates the invitation."""
+        rule = self.recontact
+        if rule.window <= timedelta(0):
+            return False
+        counted = rule.counted_surveys(survey)
+        cursor = await db.execute(
+            "SELECT 1 FROM invitations WHERE customer_id = ?"
+            " AND (status IN ('scheduled', 'active', 'completed') OR message_id IS NOT NULL)"
+            " AND coalesce(sent_at, send_at) > ? AND coalesce(sent_at, send_at) < ?"
+            " AND (? IS NULL OR survey IN (SELECT value FROM json_each(?))) LIMIT 1",
+            (
+                customer_id,
+                to_db(send_at - rule.window),
+                to_db(send_at + rule.window),
+                None if counted is None else 1,
+                json.dumps(sorted(counted or ())),
+            ),
+        )
+        return await cursor.fetchone() is not None
 
     async def _invitation_by_event(
         self, db: aiosqlite.Connection, event_id: str

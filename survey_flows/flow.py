@@ -111,7 +111,6 @@ class SendDecision(StrEnum):
     OPTED_OUT = "opted_out"
     UNREACHABLE = "unreachable"
     TOO_LATE = "too_late"  # due so long ago (bot was down) that asking now would confuse
-    RECENTLY_SURVEYED = "recently_surveyed"  # never pester: one survey per min_gap
 
 
 def decide_send(
@@ -120,18 +119,15 @@ def decide_send(
     now: datetime,
     *,
     expire_after: timedelta,
-    min_gap: timedelta,
-    last_invited_at: datetime | None,
 ) -> SendDecision:
-    """Whether a due invitation's first question should go out now."""
+    """Whether a due invitation's first question should go out now. (Recontact is decided
+    when the invitation is created: storage suppresses it there, for every intake path.)"""
     if customer is not None and customer.opted_out_at is not None:
         return SendDecision.OPTED_OUT
     if customer is not None and customer.unreachable_at is not None:
         return SendDecision.UNREACHABLE
     if now - inv.send_at > expire_after:
         return SendDecision.TOO_LATE
-    if last_invited_at is not None and min_gap > timedelta(0) and now - last_invited_at < min_gap:
-        return SendDecision.RECENTLY_SURVEYED
     return SendDecision.SEND
 
 
@@ -154,7 +150,8 @@ _STOP_REASONS = {
     (InvitationStatus.FAILED, "unreachable"): "unreachable",
     (InvitationStatus.CANCELLED, "opted_out"): "opted_out",
     (InvitationStatus.CANCELLED, SendDecision.OPTED_OUT.value): "opted_out",
-    (InvitationStatus.CANCELLED, SendDecision.RECENTLY_SURVEYED.value): "suppressed",
+    # Rows cancelled by the send-time min_gap check that recontact replaced.
+    (InvitationStatus.CANCELLED, "recently_surveyed"): "suppressed",
     (InvitationStatus.FAILED, SendDecision.UNREACHABLE.value): "unreachable",
 }
 
@@ -167,6 +164,8 @@ def stop_reason(inv: Invitation) -> str | None:
         return None
     if inv.status is InvitationStatus.EXPIRED:
         return "expired"
+    if inv.status is InvitationStatus.SUPPRESSED:
+        return inv.note or "suppressed"
     known = _STOP_REASONS.get((inv.status, inv.note or ""))
     if known:
         return known

@@ -81,7 +81,8 @@ class InvitationStatus(StrEnum):
     ACTIVE = "active"  # delivered; the conversation is going on
     COMPLETED = "completed"  # every question answered
     EXPIRED = "expired"  # not answered in time, or due long ago while the bot was down
-    CANCELLED = "cancelled"  # the customer opted out or was already surveyed recently
+    CANCELLED = "cancelled"  # the customer opted out
+    SUPPRESSED = "suppressed"  # never sent: kept for statistics (note says why: "recontact")
     FAILED = "failed"  # Telegram refused it for good (blocked bot, bad chat)
     IMPORTED = "imported"  # holds an answer imported from another tool; never sent
 
@@ -124,3 +125,4 @@ class Customer:
     language: str | None = None
     opted_out_at: datetime | None = None
     unreachable_at: datetime | None = None
+    timezone: str | None = None  # IANA name from the shop; quiet hours are kept in it

@@ -95,7 +95,9 @@ def test_defaults_for_optional_keys(tmp_path: Path) -> None:
     assert (config.api.host, config.api.port) == ("127.0.0.1", 8080)
     assert config.storage.path.name == "survey-bot.sqlite3"
     assert config.delivery.expire_after == timedelta(days=3), "surveys would never expire"
-    assert config.delivery.min_gap == timedelta(0)
+    assert config.delivery.remind_after == timedelta(hours=24), "no reminder by default"
+    assert config.throttle.recontact == timedelta(days=30), "customers surveyed every event"
+    assert config.throttle.quiet_hours is None
     assert config.delivery.default_language == "en"
 
 
@@ -261,3 +263,49 @@ def test_links_ttl_defaults_to_30_days_and_reads_durations(tmp_path: Path) -> No
 def test_bad_links_settings_name_the_key(tmp_path: Path, section: str) -> None:
     with pytest.raises(ConfigError, match=r"^links\.(ttl|x): "):
         load_config(write(tmp_path, render(extra=section)), {})
+
+
+def test_throttle_and_remind_after(tmp_path: Path) -> None:
+    from datetime import time
+
+    extra = (
+        '[delivery]\nremind_after = "6h"\n'
+        '[throttle]\nrecontact = "14d"\nrecontact_per_metric = true\n'
+        'quiet_hours = "21:30-08:00"\ntimezone = "Europe/Kyiv"\n'
+    )
+    config = load_config(write(tmp_path, render(extra=extra)), {})
+    assert config.delivery.remind_after == timedelta(hours=6)
+    th = config.throttle
+    assert (th.recontact, th.recontact_per_metric) == (timedelta(days=14), True)
+    assert th.quiet_hours is not None
+    assert (th.quiet_hours.start, th.quiet_hours.end) == (time(21, 30), time(8, 0))
+    assert th.timezone == "Europe/Kyiv"
+    off = load_config(write(tmp_path, render(extra='[throttle]\nrecontact = "0s"\n')), {})
+    assert off.throttle.recontact == timedelta(0)
+    example = load_config(ROOT / "config.example.toml", ENV)
+    assert example.throttle.recontact == timedelta(days=30)
+
+
+def test_min_gap_is_the_deprecated_name_of_recontact(tmp_path: Path) -> None:
+    old = load_config(write(tmp_path, render(extra='[delivery]\nmin_gap = "7d"\n')), {})
+    assert old.throttle.recontact == timedelta(days=7), "an old config's min_gap was ignored"
+    both = '[delivery]\nmin_gap = "7d"\n[throttle]\nrecontact = "30d"\n'
+    with pytest.raises(ConfigError, match=r"^delivery\.min_gap: replaced by throttle\.recontact"):
+        load_config(write(tmp_path, render(extra=both)), {})
+
+
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        ('[throttle]\nrecontact = "soon"\n', r"^throttle\.recontact: "),
+        ("[throttle]\nrecontact_per_metric = 1\n", r"^throttle\.recontact_per_metric: must be"),
+        ('[throttle]\nquiet_hours = "9pm-9am"\n', r'^throttle\.quiet_hours: must look like "21'),
+        ('[throttle]\nquiet_hours = "25:00-09:00"\n', r"^throttle\.quiet_hours: .*time of day"),
+        ('[throttle]\ntimezone = "Europe/Atlantis"\n', r"^throttle\.timezone: unknown time zone"),
+        ('[throttle]\nquiet = "21:00-09:00"\n', r"^throttle\.quiet: unknown key"),
+        ('[delivery]\nremind_after = "often"\n', r"^delivery\.remind_after: "),
+    ],
+)
+def test_bad_throttle_settings_name_the_key(tmp_path: Path, extra: str, error: str) -> None:
+    with pytest.raises(ConfigError, match=error):
+        load_config(write(tmp_path, render(extra=extra)), {})

@@ -26,9 +26,7 @@ async def setup(tmp_path: Path, dispatcher):
     repo = await SqliteRepo.open(config.storage.path)
     session = RecordingSession()
     bot = Bot("123:abc", session=session)
-    worker = DeliveryWorker(
-        bot, repo, config.surveys, lambda: NOW, expire_after=timedelta(days=3), min_gap=timedelta(0)
-    )
+    worker = DeliveryWorker(bot, repo, config.surveys, lambda: NOW, expire_after=timedelta(days=3))
     dispatcher["repo"], dispatcher["config"], dispatcher["clock"] = repo, config, lambda: NOW
     dispatcher["worker"], dispatcher["alerts"] = worker, None
     yield dispatcher, repo, bot, session, worker

@@ -105,9 +105,7 @@ async def chats(tmp_path: Path, dispatcher):
     session = RecordingSession()
     bot = Bot("123:abc", session=session)
     clock = Clock(NOW)
-    delivery = DeliveryWorker(
-        bot, repo, config.surveys, clock, expire_after=timedelta(days=3), min_gap=timedelta(0)
-    )
+    delivery = DeliveryWorker(bot, repo, config.surveys, clock, expire_after=timedelta(days=3))
     alerts = AlertWorker(bot, repo, AlertRules(dict(config.alerts.max_score)), STAFF, clock)
     dispatcher["repo"], dispatcher["config"], dispatcher["clock"] = repo, config, clock
     dispatcher["worker"], dispatcher["alerts"] = delivery, alerts

@@ -30,9 +30,7 @@ CUSTOMER = 5101
 
 def make_worker(tmp_path: Path, bot: Bot, repo: SqliteRepo, clock: Clock) -> DeliveryWorker:
     surveys = make_config(tmp_path).surveys
-    return DeliveryWorker(
-        bot, repo, surveys, clock, expire_after=timedelta(days=3), min_gap=timedelta(0)
-    )
+    return DeliveryWorker(bot, repo, surveys, clock, expire_after=timedelta(days=3))
 
 
 @pytest.fixture
@@ -115,7 +113,6 @@ async def test_a_customer_with_two_due_prompts_does_not_spin_the_worker(
         make_config(tmp_path).surveys,
         clock,
         expire_after=timedelta(days=3),
-        min_gap=timedelta(0),
     )
     for event_id in ("e1", "e2"):
         await repo.create_invitation(
@@ -232,9 +229,7 @@ async def test_buttons_of_an_expired_invitation_are_removed_after_a_restart(
     config = make_config(tmp_path)
 
     def worker() -> DeliveryWorker:
-        return DeliveryWorker(
-            bot, repo, config.surveys, clock, expire_after=timedelta(days=3), min_gap=timedelta(0)
-        )
+        return DeliveryWorker(bot, repo, config.surveys, clock, expire_after=timedelta(days=3))
 
     await repo.create_invitation(
         NewEvent("e1", "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW

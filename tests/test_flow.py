@@ -155,36 +155,23 @@ def test_out_of_scale_score_is_invalid_not_stale(score: int) -> None:
 
 
 ON = Customer(1001)
-GAP = timedelta(days=7)
 
 
+# Recontact (the former min_gap rows) is decided when the invitation is stored: test_pacing.py.
 @pytest.mark.parametrize(
-    ("customer", "send_at", "last_invited", "min_gap", "expected"),
+    ("customer", "send_at", "expected"),
     [
-        (ON, NOW, None, GAP, SendDecision.SEND),
-        (None, NOW, None, GAP, SendDecision.SEND),
-        (Customer(1001, opted_out_at=NOW - timedelta(days=1)), NOW, None, GAP,
-         SendDecision.OPTED_OUT),
-        (Customer(1001, unreachable_at=NOW - timedelta(days=1)), NOW, None, GAP,
-         SendDecision.UNREACHABLE),
-        (ON, NOW - EXPIRE - timedelta(seconds=1), None, GAP, SendDecision.TOO_LATE),
-        (ON, NOW - EXPIRE, None, GAP, SendDecision.SEND),
-        (ON, NOW, NOW - timedelta(days=6), GAP, SendDecision.RECENTLY_SURVEYED),
-        (ON, NOW, NOW - GAP, GAP, SendDecision.SEND),
-        (ON, NOW, NOW - timedelta(minutes=1), timedelta(0), SendDecision.SEND),
+        (ON, NOW, SendDecision.SEND),
+        (None, NOW, SendDecision.SEND),
+        (Customer(1001, opted_out_at=NOW - timedelta(days=1)), NOW, SendDecision.OPTED_OUT),
+        (Customer(1001, unreachable_at=NOW - timedelta(days=1)), NOW, SendDecision.UNREACHABLE),
+        (ON, NOW - EXPIRE - timedelta(seconds=1), SendDecision.TOO_LATE),
+        (ON, NOW - EXPIRE, SendDecision.SEND),
     ],
 )  # fmt: skip
-def test_decide_send(
-    customer: Customer | None,
-    send_at: datetime,
-    last_invited: datetime | None,
-    min_gap: timedelta,
-    expected: SendDecision,
-) -> None:
+def test_decide_send(customer: Customer | None, send_at: datetime, expected: SendDecision) -> None:
     inv = invitation(status=InvitationStatus.SCHEDULED, sent_at=None, send_at=send_at)
-    got = decide_send(
-        inv, customer, NOW, expire_after=EXPIRE, min_gap=min_gap, last_invited_at=last_invited
-    )
+    got = decide_send(inv, customer, NOW, expire_after=EXPIRE)
     assert got is expected, f"a due survey would be handled as {got!r} instead of {expected!r}"
 
 
@@ -198,6 +185,7 @@ def test_decide_send(
         (InvitationStatus.EXPIRED, None, "expired"),
         (InvitationStatus.CANCELLED, "opted_out", "opted_out"),
         (InvitationStatus.CANCELLED, "recently_surveyed", "suppressed"),
+        (InvitationStatus.SUPPRESSED, "recontact", "recontact"),
         (InvitationStatus.FAILED, "unreachable", "unreachable"),
         (InvitationStatus.FAILED, "rejected: chat not found", "failed: rejected: chat not found"),
         (InvitationStatus.FAILED, None, "failed: unknown"),

@@ -174,7 +174,6 @@ async def test_an_old_event_is_recorded_but_never_sent(
             config.surveys,
             system_clock,
             expire_after=config.delivery.expire_after,
-            min_gap=timedelta(0),
         )
         await worker.run_once()
         await worker.drain()
@@ -197,7 +196,6 @@ async def test_a_running_bot_sends_what_another_process_imported(
     repo = await SqliteRepo.open(config.storage.path)
     worker = DeliveryWorker(
         bot, repo, config.surveys, system_clock, expire_after=timedelta(days=3),
-        min_gap=timedelta(0),
     )  # fmt: skip
     running = asyncio.create_task(worker.run())
     try:
@@ -325,3 +323,29 @@ def test_answers_known_by_id_import_once_and_a_changed_row_is_refused(
     assert rows(config_path, "SELECT DISTINCT status, sent_at FROM invitations") == [
         ("imported", None)
     ]
+
+
+def test_imported_events_obey_recontact_and_may_name_the_shops_id(
+    tmp_path: Path, config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The import is the intake: a customer surveyed within [throttle] recontact (30 days by
+    default) is not surveyed again, and a customer known only by the shop's id waits for the
+    link."""
+    file = tmp_path / "events.csv"
+    file.write_text(
+        "event_id,type,telegram_id,external_id\n"
+        "s-1,signup,501,\n"
+        "s-2,signup,501,\n"
+        "s-3,signup,,crm-9\n",
+        encoding="utf-8",
+    )
+    code, out, err = run_cli(capsys, "events", str(file), "--config", str(config_path))
+    assert code == 0, err
+    assert out.splitlines()[-1] == "3 accepted, 0 duplicates (imported before), 0 rejected", out
+    stored = rows(config_path, "SELECT event_id, status, note FROM invitations ORDER BY id")
+    assert stored == [("s-1", "scheduled", None), ("s-2", "suppressed", "recontact")], (
+        "the import surveyed a customer twice within the recontact window"
+    )
+    assert rows(config_path, "SELECT event_id, external_id FROM awaiting_link") == [
+        ("s-3", "crm-9")
+    ], "the event for a customer known by the shop's id does not wait for the link"

@@ -220,7 +220,6 @@ async def press_all(dp: Dispatcher, taps: list[tuple[int, str]]) -> None:
                 config.surveys,
                 lambda: NOW,
                 expire_after=config.delivery.expire_after,
-                min_gap=config.delivery.min_gap,
             )
             dp["repo"], dp["config"], dp["clock"] = repo, config, lambda: NOW
             dp["worker"], dp["alerts"] = worker, None

@@ -27,6 +27,8 @@ from .reports import ReportsConfig as ReportsConfig
 from .reports import parse_reports
 from .section import ConfigError as ConfigError
 from .section import Section
+from .throttle import ThrottleConfig as ThrottleConfig
+from .throttle import parse_throttle
 
 ENV_TOKEN = "SURVEY_BOT_TOKEN"
 ENV_API_TOKEN = "SURVEY_BOT_API_TOKEN"
@@ -67,7 +69,7 @@ class ApiConfig:
 
 
 DEFAULT_EXPIRE_AFTER = timedelta(days=3)
-DEFAULT_MIN_GAP = timedelta(0)
+DEFAULT_REMIND_AFTER = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +77,9 @@ class DeliveryConfig:
     # An invitation not answered within this time no longer accepts answers; one due longer ago
     # than this (the bot was down) is not sent at all.
     expire_after: timedelta = DEFAULT_EXPIRE_AFTER
-    # Never pester: at most one survey per customer within this time.
-    min_gap: timedelta = DEFAULT_MIN_GAP
+    # One reminder when the first question is still unanswered this long after it was sent
+    # (and the customer has not written meanwhile); zero = no reminder.
+    remind_after: timedelta = DEFAULT_REMIND_AFTER
     default_language: str = "en"
 
 
@@ -95,6 +98,7 @@ class Config:
     # [alerts] staff_ids: who may act on alerts (buttons, replies); empty = the staff chat's members
     staff_ids: tuple[int, ...] = ()
     links: LinksConfig = field(default_factory=LinksConfig)
+    throttle: ThrottleConfig = field(default_factory=ThrottleConfig)
 
 
 KNOWN_SECTIONS = {
@@ -107,6 +111,7 @@ KNOWN_SECTIONS = {
     "alerts",
     "reports",
     "links",
+    "throttle",
 }
 
 
@@ -171,15 +176,22 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
         api_section.int("port", 8080, low=0, high=65535),
     )
 
-    dl = Section(raw.get("delivery"), "delivery", {"expire_after", "min_gap", "default_language"})
+    dl = Section(
+        raw.get("delivery"),
+        "delivery",
+        {"expire_after", "min_gap", "remind_after", "default_language"},
+    )
     language = dl.str("default_language", "en")
     if language not in languages():
         raise ConfigError(f"delivery.default_language: must be one of {', '.join(languages())}")
     delivery = DeliveryConfig(
         expire_after=dl.duration("expire_after", DEFAULT_EXPIRE_AFTER),
-        min_gap=dl.duration("min_gap", DEFAULT_MIN_GAP),
+        remind_after=dl.duration("remind_after", DEFAULT_REMIND_AFTER),
         default_language=language,
     )
+    # [delivery] min_gap is the deprecated name of [throttle] recontact.
+    min_gap = dl.duration("min_gap", timedelta(0)) if "min_gap" in dl.raw else None
+    throttle = parse_throttle(raw.get("throttle"), min_gap)
 
     try:
         surveys = build_surveys(raw.get("surveys"))
@@ -204,6 +216,7 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
         alerts_enabled=enabled,
         staff_ids=Section(raw.get("alerts"), "alerts", ALERT_KEYS).int_list("staff_ids"),
         links=parse_links(raw.get("links")),
+        throttle=throttle,
     )
 
 

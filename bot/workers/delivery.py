@@ -14,11 +14,13 @@ from aiogram import Bot
 
 from bot.telegram.send import edit_message, send
 from bot.views.prompts import prompt_for
-from bot.views.texts import language_of
+from bot.views.texts import language_of, t
 from storage.base import SurveyRepo
 from survey_flows.clock import Clock
-from survey_flows.flow import SendDecision, decide_send
-from survey_flows.models import Invitation, InvitationStatus, Phase, Survey
+from survey_flows.errors import InvalidDefinition
+from survey_flows.flow import START, SendDecision, decide_send
+from survey_flows.models import Customer, Invitation, InvitationStatus, Phase, Survey
+from survey_flows.pacing import QuietHours, quiet_until, zone
 
 from .idle import idle_until
 
@@ -31,7 +33,6 @@ SWEEP_EVERY = timedelta(seconds=1)
 
 _DECISION_STATUS = {
     SendDecision.OPTED_OUT: InvitationStatus.CANCELLED,
-    SendDecision.RECENTLY_SURVEYED: InvitationStatus.CANCELLED,
     SendDecision.UNREACHABLE: InvitationStatus.FAILED,
     SendDecision.TOO_LATE: InvitationStatus.EXPIRED,
 }
@@ -46,17 +47,21 @@ class DeliveryWorker:
         clock: Clock,
         *,
         expire_after: timedelta,
-        min_gap: timedelta,
+        remind_after: timedelta = timedelta(0),
+        quiet_hours: QuietHours | None = None,
+        timezone: str = "UTC",
         default_language: str = "en",
         max_idle: float = 1.0,
         batch: int = 100,
     ) -> None:
         self._bot, self._repo, self._surveys, self._clock = bot, repo, surveys, clock
-        self._expire_after, self._min_gap = expire_after, min_gap
+        self._expire_after, self._remind_after = expire_after, remind_after
+        self._quiet, self._timezone = quiet_hours, zone(timezone)
         self._default_language = default_language
         self._max_idle, self._batch = max_idle, batch
         self._wake = asyncio.Event()
-        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        # Keyed by ("prompt" or "reminder", invitation id).
+        self._in_flight: dict[tuple[str, int], asyncio.Task[None]] = {}
         self._customers_busy: set[int] = set()
         self._stopping = False
         self._swept_at: datetime | None = None
@@ -98,14 +103,16 @@ class DeliveryWorker:
         if self._stopping:
             return 0
         await self._expire()
-        due = await self._repo.due_prompts(self._clock(), self._batch, busy=self._customers_busy)
-        for inv in due:
-            # One prompt per customer at a time keeps their messages in order.
-            if inv.id in self._in_flight or inv.customer_id in self._customers_busy:
+        now = self._clock()
+        due = await self._repo.due_prompts(now, self._batch, busy=self._customers_busy)
+        reminders = await self._repo.due_reminders(now, self._batch, busy=self._customers_busy)
+        for kind, inv in [("prompt", i) for i in due] + [("reminder", i) for i in reminders]:
+            # One message per customer at a time keeps their messages in order.
+            if (kind, inv.id) in self._in_flight or inv.customer_id in self._customers_busy:
                 continue
             self._customers_busy.add(inv.customer_id)
-            task = asyncio.create_task(self._deliver_guarded(inv), name=f"deliver-{inv.id}")
-            self._in_flight[inv.id] = task
+            task = asyncio.create_task(self._deliver_guarded(kind, inv), name=f"{kind}-{inv.id}")
+            self._in_flight[(kind, inv.id)] = task
             started += 1
         return started
 
@@ -136,14 +143,20 @@ class DeliveryWorker:
         while self._in_flight:
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
 
-    async def _deliver_guarded(self, inv: Invitation) -> None:
+    async def _deliver_guarded(self, kind: str, inv: Invitation) -> None:
         try:
-            await self.deliver(inv)
+            if kind == "reminder":
+                await self.remind(inv)
+            else:
+                await self.deliver(inv)
         except Exception as exc:
-            logger.exception("delivery of invitation %s failed unexpectedly", inv.id)
-            await self._retry_later(inv, f"internal error: {type(exc).__name__}")
+            logger.exception("%s of invitation %s failed unexpectedly", kind, inv.id)
+            if kind == "reminder":
+                await self._retry_reminder_later(inv)
+            else:
+                await self._retry_later(inv, f"internal error: {type(exc).__name__}")
         finally:
-            self._in_flight.pop(inv.id, None)
+            self._in_flight.pop((kind, inv.id), None)
             self._customers_busy.discard(inv.customer_id)
             self._wake.set()  # the customer may have more waiting
 
@@ -154,6 +167,22 @@ class DeliveryWorker:
         except Exception:
             # Storage itself is failing: the row stays claimed until the next start settles it.
             logger.exception("invitation %s could not be rescheduled after an error", inv.id)
+
+    async def _retry_reminder_later(self, inv: Invitation) -> None:
+        try:
+            await self._repo.reschedule_reminder(inv.id, self._clock() + RETRY_AFTER_ERROR)
+        except Exception:
+            logger.exception("reminder of invitation %s could not be rescheduled", inv.id)
+
+    def _quiet_until(self, customer: Customer | None, now: datetime) -> datetime | None:
+        """The end of the quiet hours `now` falls in, in the customer's zone (else the default)."""
+        tz = self._timezone
+        if customer is not None and customer.timezone:
+            try:
+                tz = zone(customer.timezone)
+            except InvalidDefinition:
+                logger.warning("customer %s: unknown time zone stored", customer.telegram_id)
+        return quiet_until(now, self._quiet, tz)
 
     async def deliver(self, inv: Invitation) -> None:
         now = self._clock()
@@ -171,12 +200,17 @@ class DeliveryWorker:
                 customer,
                 now,
                 expire_after=self._expire_after,
-                min_gap=self._min_gap,
-                last_invited_at=await self._repo.last_invited_at(inv.customer_id),
             )
             if decision is not SendDecision.SEND:
                 logger.info("invitation %s not sent: %s", inv.id, decision)
                 await self._repo.close_invitation(inv.id, _DECISION_STATUS[decision], decision, now)
+                return
+            # Only what the bot starts waits out quiet hours; a reply to the customer's own
+            # press or words (follow-up, next question, thank-you) goes at once.
+            later = self._quiet_until(customer, now)
+            if later is not None:
+                logger.info("invitation %s waits for the end of quiet hours", inv.id)
+                await self._repo.postpone_prompt(inv, later, "quiet hours")
                 return
         elif customer is not None and (customer.opted_out_at or customer.unreachable_at):
             # Opting out closes open surveys in the same transaction; this guards any prompt
@@ -200,7 +234,9 @@ class DeliveryWorker:
         prompt = prompt_for(survey, inv.id, inv.position, lang, category, inv.context)
         sent = await send(self._bot, inv.customer_id, prompt.text, prompt.keyboard)
         if sent.message is not None:
-            await self._repo.mark_prompt_sent(inv, sent.message.message_id)
+            first = inv.position == START and inv.message_id is None
+            remind_at = now + self._remind_after if first and self._remind_after else None
+            await self._repo.mark_prompt_sent(inv, sent.message.message_id, remind_at)
             # With Telegram's time of the message, this line bounds the window in which a kill
             # makes the prompt be sent again (at-least-once).
             logger.info(
@@ -227,3 +263,35 @@ class DeliveryWorker:
             await self._repo.close_invitation(
                 inv.id, InvitationStatus.FAILED, f"rejected: {sent.error}", now
             )
+
+    async def remind(self, inv: Invitation) -> None:
+        """Send the one reminder: a short message replying to the unanswered first question."""
+        now = self._clock()
+        customer = await self._repo.get_customer(inv.customer_id)
+        gone = customer is not None and (customer.opted_out_at or customer.unreachable_at)
+        if gone or (inv.sent_at is not None and now - inv.sent_at > self._expire_after):
+            # Dropped: opted out, blocked, or past expiry (the sweep closes the survey).
+            await self._repo.reschedule_reminder(inv.id, None)
+            return
+        later = self._quiet_until(customer, now)
+        if later is not None:
+            await self._repo.reschedule_reminder(inv.id, later)
+            return
+        if inv.message_id is None or not await self._repo.claim_reminder(inv.id):
+            return  # answered, written to, opted out or closed meanwhile
+        lang = language_of(customer.language if customer else None, self._default_language)
+        sent = await send(self._bot, inv.customer_id, t(lang, "reminder"), reply_to=inv.message_id)
+        if sent.message is not None:
+            await self._repo.finish_reminder(inv.id, sent=True)
+            logger.info(
+                "invitation %s reminder sent as message %s", inv.id, sent.message.message_id
+            )
+        elif sent.blocked:
+            await self._repo.mark_unreachable(inv.customer_id, now)
+            await self._repo.finish_reminder(inv.id, sent=False)
+        elif sent.transient or sent.unauthorized:
+            logger.warning("invitation %s reminder: %s; retry later", inv.id, sent.error)
+            await self._repo.reschedule_reminder(inv.id, now + RETRY_AFTER_ERROR)
+        else:
+            logger.error("invitation %s: Telegram refused the reminder: %s", inv.id, sent.error)
+            await self._repo.finish_reminder(inv.id, sent=False)

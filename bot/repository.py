@@ -1,0 +1,16 @@
+"""Opening the configured database with the rules storage enforces on every write path."""
+
+from __future__ import annotations
+
+from storage.sqlite import SqliteRepo
+
+from .config import Config
+from .config.throttle import recontact_rule
+
+
+async def open_repo(config: Config) -> SqliteRepo:
+    """The repository of `config`, set up alike for the bot, the imports and campaigns: an
+    invitation made through any of them obeys `[throttle] recontact`."""
+    repo = await SqliteRepo.open(config.storage.path)
+    repo.set_recontact(recontact_rule(config.throttle, config.surveys))
+    return repo
