@@ -21,6 +21,8 @@ from survey_flows.errors import InvalidDefinition
 from survey_flows.models import Metric, Survey, Trigger
 from survey_flows.scoring import SCALES
 
+from .campaigns import CampaignConfig as CampaignConfig
+from .campaigns import parse_campaigns
 from .reports import ReportsConfig as ReportsConfig
 from .reports import parse_reports
 from .section import ConfigError as ConfigError
@@ -92,6 +94,7 @@ class Config:
     alerts_enabled: bool = False  # alerts need a staff chat
     # [alerts] staff_ids: who may act on alerts (buttons, replies); empty = the staff chat's members
     staff_ids: tuple[int, ...] = ()
+    campaigns: dict[str, CampaignConfig] = field(default_factory=dict)
 
 
 KNOWN_SECTIONS = {
@@ -103,6 +106,7 @@ KNOWN_SECTIONS = {
     "triggers",
     "alerts",
     "reports",
+    "campaigns",
 }
 
 
@@ -199,6 +203,7 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
         alerts=alerts,
         alerts_enabled=enabled,
         staff_ids=Section(raw.get("alerts"), "alerts", ALERT_KEYS).int_list("staff_ids"),
+        campaigns=parse_campaigns(raw.get("campaigns"), surveys, reports.timezone),
     )
 
 
