@@ -26,6 +26,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also ask Telegram: the token (getMe) and the staff chat (getChat, getChatMember)",
     )
+    campaign = sub.add_parser("campaign", help="campaigns ([campaigns.<name>] in the config)")
+    campaign_sub = campaign.add_subparsers(dest="campaign_command", required=True)
+    campaign_run = campaign_sub.add_parser("run", help="run a campaign now, by hand")
+    campaign_run.add_argument("name", help="the campaign's name, as in [campaigns.<name>]")
+    campaign_run.add_argument(
+        "--dry-run", action="store_true", help="only say how many would be invited, and why not"
+    )
+    campaign_run.add_argument("--config", default="config.toml")
     argv = sys.argv[1:] if argv is None else argv
     # `survey-bot` or `python -m bot` alone runs the bot with ./config.toml.
     args = parser.parse_args(argv or ["run"])
@@ -37,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "check-config":
         return check_config(args.config, config, online=args.online)
+    if args.command == "campaign":
+        from .campaign_cli import run_campaign_command
+
+        return asyncio.run(run_campaign_command(config, args.name, dry_run=args.dry_run))
 
     logging.basicConfig(
         level=args.log_level.upper(),
