@@ -140,7 +140,10 @@ class Campaigns:
         invited = 0
         ids = selection.invite
         for start in range(0, len(ids), self._chunk):
-            rows = [(c, now + step * (start + i)) for i, c in enumerate(ids[start:][: self._chunk])]
+            rows = [
+                (c, now + step * (start + i))
+                for i, c in enumerate(ids[start : start + self._chunk])
+            ]
             invited += await self._store.invite(
                 run, cfg.survey, rows, now, recontact=self._recontact
             )
