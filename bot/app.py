@@ -34,6 +34,7 @@ from .telegram.polling import poll
 from .telegram.ratelimit import RateLimiter
 from .webhook import mount_webhook, set_webhook
 from .workers.alerts import AlertWorker
+from .workers.campaigns import Campaigns, CampaignScheduler, recontact_window
 from .workers.delivery import DeliveryWorker
 from .workers.scheduler import ReportScheduler
 
@@ -177,6 +178,12 @@ async def _serve(
     reports = ReportScheduler(bot, repo, config.reports, clock)
     stack.push_async_callback(reports.stop)
     await reports.start()  # sends a report missed while down (within the grace time) first
+    campaigns = Campaigns(
+        repo, config.campaigns, clock, recontact=recontact_window(config), wake=worker.wake
+    )
+    campaign_jobs = CampaignScheduler(campaigns, config.campaigns, clock)
+    stack.push_async_callback(campaign_jobs.stop)
+    await campaign_jobs.start()  # resumes a run cut short, runs one missed while down
     with contextlib.suppress(Exception):
         await bot.set_my_commands(
             [

@@ -35,6 +35,15 @@ def main(argv: list[str] | None = None) -> int:
         one = what.add_parser(kind, help=text)
         one.add_argument("file", help="CSV file, UTF-8, `,` or `;` between cells")
         one.add_argument("--config", default="config.toml")
+
+    campaign = sub.add_parser("campaign", help="campaigns ([campaigns.<name>] in the config)")
+    campaign_sub = campaign.add_subparsers(dest="campaign_command", required=True)
+    campaign_run = campaign_sub.add_parser("run", help="run a campaign now, by hand")
+    campaign_run.add_argument("name", help="the campaign's name, as in [campaigns.<name>]")
+    campaign_run.add_argument(
+        "--dry-run", action="store_true", help="only say how many would be invited, and why not"
+    )
+    campaign_run.add_argument("--config", default="config.toml")
     argv = sys.argv[1:] if argv is None else argv
     # `survey-bot` or `python -m bot` alone runs the bot with ./config.toml.
     args = parser.parse_args(argv or ["run"])
@@ -48,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
         return check_config(args.config, config, online=args.online)
     if args.command == "import":
         return asyncio.run(import_file(config, args.kind, args.file))
+
+    if args.command == "campaign":
+        from .campaign_cli import run_campaign_command
+
+        return asyncio.run(run_campaign_command(config, args.name, dry_run=args.dry_run))
 
     logging.basicConfig(
         level=args.log_level.upper(),

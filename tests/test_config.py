@@ -309,3 +309,65 @@ def test_min_gap_is_the_deprecated_name_of_recontact(tmp_path: Path) -> None:
 def test_bad_throttle_settings_name_the_key(tmp_path: Path, extra: str, error: str) -> None:
     with pytest.raises(ConfigError, match=error):
         load_config(write(tmp_path, render(extra=extra)), {})
+
+
+CAMPAIGN = """
+[campaigns.quarterly_nps]
+survey = "nps"
+cron = "0 10 1 */3 *"
+[campaigns.quarterly_nps.audience]
+active_within = "180d"
+language = "RU"
+"context.segment" = "b2b"
+"""
+
+
+def test_a_campaign_with_its_audience(tmp_path: Path) -> None:
+    config = load_config(
+        write(tmp_path, render(extra="[reports]\ntimezone = 'Europe/Kyiv'\n" + CAMPAIGN)), {}
+    )
+    cfg = config.campaigns["quarterly_nps"]
+    assert (cfg.survey, cfg.cron, cfg.timezone) == ("nps", "0 10 1 */3 *", "Europe/Kyiv")
+    assert cfg.audience.active_within == timedelta(days=180)
+    assert cfg.audience.language == "ru" and cfg.audience.context == (("segment", "b2b"),)
+    assert (cfg.grace, cfg.per_second) == (timedelta(days=1), 20)
+    assert load_config(write(tmp_path, render()), {}).campaigns == {}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ('"context.segment" = "b2b"', 'segment = "b2b"'),
+            "campaigns.quarterly_nps.audience.segment: unknown filter",
+        ),
+        (
+            ('survey = "nps"', 'survey = "loyalty"'),
+            "campaigns.quarterly_nps.survey: unknown survey 'loyalty'",
+        ),
+        (
+            ('cron = "0 10 1 */3 *"', 'cron = "every quarter"'),
+            "campaigns.quarterly_nps.cron: expected 5 fields",
+        ),
+        (('cron = "0 10 1 */3 *"', 'cron = "0 25 1 * *"'), "campaigns.quarterly_nps.cron: "),
+        (
+            ('active_within = "180d"', 'active_within = "half a year"'),
+            "campaigns.quarterly_nps.audience.active_within: ",
+        ),
+        (('language = "RU"', "language = 7"), "campaigns.quarterly_nps.audience.language: "),
+        (
+            ('survey = "nps"', 'survey = "nps"\nsend = "now"'),
+            "campaigns.quarterly_nps.send: unknown key",
+        ),
+        (
+            ('survey = "nps"', 'survey = "nps"\nper_second = 100'),
+            "campaigns.quarterly_nps.per_second: must be between 1 and 30",
+        ),
+    ],
+)
+def test_a_wrong_campaign_setting_is_named(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    text = render(extra=CAMPAIGN.replace(*change))
+    with pytest.raises(ConfigError, match="^" + message.replace("*", r"\*").replace("(", r"\(")):
+        load_config(write(tmp_path, text), {})

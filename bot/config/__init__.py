@@ -21,6 +21,8 @@ from survey_flows.errors import InvalidDefinition
 from survey_flows.models import Metric, Survey, Trigger
 from survey_flows.scoring import SCALES
 
+from .campaigns import CampaignConfig as CampaignConfig
+from .campaigns import parse_campaigns
 from .links import LinksConfig as LinksConfig
 from .links import parse_links
 from .reports import ReportsConfig as ReportsConfig
@@ -100,6 +102,8 @@ class Config:
     links: LinksConfig = field(default_factory=LinksConfig)
     throttle: ThrottleConfig = field(default_factory=ThrottleConfig)
 
+    campaigns: dict[str, CampaignConfig] = field(default_factory=dict)
+
 
 KNOWN_SECTIONS = {
     "telegram",
@@ -112,6 +116,7 @@ KNOWN_SECTIONS = {
     "reports",
     "links",
     "throttle",
+    "campaigns",
 }
 
 
@@ -217,6 +222,7 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
         staff_ids=Section(raw.get("alerts"), "alerts", ALERT_KEYS).int_list("staff_ids"),
         links=parse_links(raw.get("links")),
         throttle=throttle,
+        campaigns=parse_campaigns(raw.get("campaigns"), surveys, reports.timezone),
     )
 
 
