@@ -58,7 +58,7 @@ def crowd(n: int, rng: random.Random) -> list[Persona]:
                 telegram_id=FIRST_SIM_CUSTOMER + i,
                 name=rng.choice(NAMES[language]),
                 language=language,
-                mood=min(max(rng.gauss(0.8, 0.18), 0.0), 1.0),
+                mood=min(max(rng.gauss(0.86, 0.15), 0.0), 1.0),
                 responds=rng.random() > 0.2,
                 comments=rng.choice([0.0, 0.2, 0.5, 0.8]),
             )
