@@ -1,4 +1,4 @@
-"""Two weeks of past answers, written through the repository as the bot itself would, so the
+"""Four weeks of past answers, written through the repository as the bot itself would, so the
 manager's charts have a shape the moment the demo starts."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from survey_flows.models import Answer, Invitation, InvitationStatus, Phase, Sur
 
 from .people import CHANNELS, PRODUCTS, Persona, comment_for, score_for
 
-DAYS = 14
+DAYS = 28
 SURVEY_OF = {"purchase": "csat", "delivered": "nps", "ticket_closed": "support"}
 
 
@@ -23,18 +23,18 @@ async def backfill(
     people: list[Persona],
     now: datetime,
     rng: random.Random,
-    per_day: int = 12,
+    per_day: int = 14,
 ) -> int:
     """Write `per_day` finished surveys for each of the last DAYS days; returns how many.
 
-    Satisfaction improves over the fortnight (the shop fixed its courier), so trends show.
+    Satisfaction improves over the month (the shop fixed its courier), so trends show.
     """
     if await repo.get_invitation(1) is not None:
         return 0  # a kept --data folder already has its history
     written = 0
     expire = timedelta(days=3)
     for day in range(DAYS, 0, -1):
-        lift = -0.25 * day / DAYS  # two weeks ago a quarter worse
+        lift = -0.3 * day / DAYS  # a month ago clearly worse
         for n in range(per_day):
             persona = rng.choice(people)
             kind = rng.choice(list(SURVEY_OF))

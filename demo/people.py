@@ -49,17 +49,19 @@ class Persona:
 
 
 def crowd(n: int, rng: random.Random) -> list[Persona]:
-    """`n` customers: mostly English, a few in ru/uk/zh; a fifth never answer."""
+    """`n` customers: mostly English, a few in ru/uk/zh; a fifth never answer; about one in
+    eight is hard to please (the first one always, so an alert comes early)."""
     people = []
     for i in range(n):
         language = rng.choices(["en", "ru", "uk", "zh"], weights=[80, 8, 6, 6])[0]
+        grumpy = i == 0 or rng.random() < 0.12
         people.append(
             Persona(
                 telegram_id=FIRST_SIM_CUSTOMER + i,
                 name=rng.choice(NAMES[language]),
                 language=language,
-                mood=min(max(rng.gauss(0.86, 0.15), 0.0), 1.0),
-                responds=rng.random() > 0.2,
+                mood=min(max(rng.gauss(0.3 if grumpy else 0.9, 0.12), 0.0), 1.0),
+                responds=i == 0 or rng.random() > 0.2,
                 comments=rng.choice([0.0, 0.2, 0.5, 0.8]),
             )
         )

@@ -50,8 +50,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> str:
-    """Run until `duration` passes or Ctrl-C; returns the summary (also said)."""
+async def run_demo(
+    options: DemoOptions,
+    say: Callable[[str], None] = print,
+    stop: asyncio.Event | None = None,
+) -> str:
+    """Run until `duration` passes, Ctrl-C or `stop` is set; returns the summary (also said)."""
     clock = FastClock(3600 / options.speed)
     data_dir = options.data or Path(tempfile.mkdtemp(prefix="survey-bot-demo-"))
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -69,7 +73,9 @@ async def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> 
             history = await backfill(repo, config.surveys, people, started, rng)
         finally:
             await repo.close()
-        figures = await _serve(options, config, clock, emulator, people, rng, say)
+        figures = await _serve(
+            options, config, clock, emulator, people, rng, say, stop or asyncio.Event()
+        )
         summary = await summarise(config, started, clock(), history, figures)
     finally:
         await emulator.stop()
@@ -87,6 +93,7 @@ async def _serve(
     people: list,
     rng: random.Random,
     say: Callable[[str], None],
+    finish: asyncio.Event,
 ) -> ShopFigures:
     stop = asyncio.Event()
     bot_task = asyncio.create_task(run_bot(config, clock, stop), name="bot")
@@ -113,7 +120,11 @@ async def _serve(
             with contextlib.suppress(Exception):
                 webbrowser.open(url)
         # The bot stops itself on Ctrl-C / SIGTERM; a --duration stops it from here.
-        await asyncio.wait({bot_task}, timeout=options.duration)
+        finished = asyncio.create_task(finish.wait())
+        await asyncio.wait(
+            {bot_task, finished}, timeout=options.duration, return_when=asyncio.FIRST_COMPLETED
+        )
+        finished.cancel()
     finally:
         stop.set()
         shop_task.cancel()
@@ -130,7 +141,7 @@ async def summarise(
     config: Config, start: datetime, end: datetime, history: int, figures: ShopFigures
 ) -> str:
     """What happened, from the database: live events and answers, alerts, and the metrics of
-    the whole fortnight (history included)."""
+    the whole history included."""
     repo = await SqliteRepo.open(config.storage.path)
     try:
         analytics = Analytics(repo)

@@ -109,8 +109,9 @@ class Shop:
     async def run(self) -> None:
         """Post events at the shop's pace: a first handful at once, then about
         EVENTS_PER_DAY per customer per simulated day."""
-        responders = [p for p in self._people if p.responds]
-        for persona in self._rng.sample(responders, min(6, len(responders))):
+        responders = [p for p in self._people[1:] if p.responds]
+        first = [self._people[0], *self._rng.sample(responders, min(5, len(responders)))]
+        for persona in first:
             await self.post_event(self._kind(), persona, 0)
         per_real_second = len(self._people) * EVENTS_PER_DAY / 86400 * self._clock.factor
         while True:
