@@ -23,7 +23,7 @@ async def backfill(
     people: list[Persona],
     now: datetime,
     rng: random.Random,
-    per_day: int = 14,
+    per_day: int = 12,
 ) -> int:
     """Write `per_day` finished surveys for each of the last DAYS days; returns how many.
 

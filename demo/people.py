@@ -71,7 +71,9 @@ def crowd(n: int, rng: random.Random) -> list[Persona]:
 def score_for(persona: Persona, metric: Metric, rng: random.Random, lift: float = 0.0) -> int:
     """A score on the metric's scale from the persona's mood, a trend `lift` and some noise."""
     low, high = SCALES[metric].low, SCALES[metric].high
-    u = min(max(persona.mood + lift + rng.gauss(0, 0.18), 0.0), 1.0)
+    u = min(max(persona.mood + lift + rng.gauss(0, 0.15), 0.0), 1.0)
+    if metric is Metric.NPS:
+        u = u**0.6  # people who are merely content still give 8s and 9s
     return low + round(u * (high - low))
 
 
