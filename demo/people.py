@@ -60,7 +60,7 @@ def crowd(n: int, rng: random.Random) -> list[Persona]:
                 telegram_id=FIRST_SIM_CUSTOMER + i,
                 name=rng.choice(NAMES[language]),
                 language=language,
-                mood=min(max(rng.gauss(0.3 if grumpy else 0.9, 0.12), 0.0), 1.0),
+                mood=0.1 if i == 0 else min(max(rng.gauss(0.3 if grumpy else 0.9, 0.12), 0.0), 1.0),
                 responds=i == 0 or rng.random() > 0.2,
                 comments=rng.choice([0.0, 0.2, 0.5, 0.8]),
             )

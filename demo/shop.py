@@ -8,6 +8,7 @@ import contextlib
 import itertools
 import logging
 import random
+import re
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -202,7 +203,8 @@ class Shop:
         """Olga takes most alerts within the hour, writes to the customer, resolves them.
 
         Alerts about you are left for you to handle in the Support team chat."""
-        if f"id {YOU_CUSTOMER}" in (card.get("text") or "") or self._rng.random() < 0.25:
+        about_you = re.search(rf"\bid {YOU_CUSTOMER}\b", card.get("text") or "")
+        if about_you or self._rng.random() < 0.25:
             return
         message_id = card["message_id"]
         await self._pause(5, 50)
