@@ -28,7 +28,7 @@ from .history import DAYS, backfill
 from .people import crowd
 from .shop import Shop, ShopFigures
 from .web import DemoPage, bound_port, serve
-from .world import STAFF_CHAT, TOKEN, Chats, FastClock, demo_config
+from .world import NAMES, STAFF_CHAT, TOKEN, Chats, FastClock, demo_config
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +64,10 @@ async def run_demo(
     try:
         emulator.add_group(STAFF_CHAT, title="Support team")
         emulator.set_member_status(STAFF_CHAT, emulator.bot_user["id"], "administrator")
+        for user_id, (first, last) in NAMES.items():
+            # No public call names a user before they write; without it a first press (Take)
+            # would show "User 3000" on the card.
+            emulator._register_user(user_id, first, last or None, None, "en")
         config = demo_config(data_dir, api_base, free_port())
         rng = random.Random(options.seed)
         people = crowd(options.customers, rng)

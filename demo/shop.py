@@ -218,8 +218,6 @@ class Shop:
                     STAFF_CHAT,
                     SIM_STAFF,
                     self._rng.choice(STAFF_REPLIES),
-                    first_name="Olga",
-                    last_name="(support)",
                     reply_to=message_id,
                 )
         await self._pause(20, 120)

@@ -16,7 +16,7 @@ from aiohttp import web
 from telegram_emulator import BotAPIEmulator, Call
 from telegram_emulator.views import message_view
 
-from .world import Chats
+from .world import NAMES, Chats
 
 logger = logging.getLogger(__name__)
 
@@ -167,13 +167,13 @@ class DemoPage:
             raise _bad("reply_to: a message id")
         chat_id = self._chats.by_key()[key]
         user = self._chats.user_of(key)
-        names = {"customer": "You", "staff": "You (support)", "manager": "You (manager)"}
         try:
             self._emulator.user_message(
                 user,
                 text,
                 chat_id=None if chat_id > 0 else chat_id,
-                first_name=names[key],
+                first_name=NAMES[user][0],
+                last_name=NAMES[user][1] or None,
                 language_code="en",
                 reply_to=reply_to,
             )

@@ -17,6 +17,13 @@ YOU_MANAGER = 2000  # you, as a manager, in your own private chat with the bot
 YOU_STAFF = 3000  # you, as a member of the support group
 SIM_STAFF = 3001  # the simulated support agent
 FIRST_SIM_CUSTOMER = 10_001
+# How the staff chat and the alert cards name the people you play, and Olga.
+NAMES = {
+    YOU_CUSTOMER: ("You", ""),
+    YOU_MANAGER: ("You", "(manager)"),
+    YOU_STAFF: ("You", "(support)"),
+    SIM_STAFF: ("Olga", "(support)"),
+}
 
 
 @dataclass(frozen=True, slots=True)

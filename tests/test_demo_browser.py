@@ -4,6 +4,7 @@ survey, answers it, and as the manager sees the NPS chart. Saves docs/demo.png f
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -84,6 +85,35 @@ def test_survey_answered_and_chart_seen_in_the_browser(demo_url: str) -> None:
             expect(customer.locator(".msg.mine", has_text="Quick <b>delivery</b>")).to_be_visible()
             expect(customer.locator(".msg", has_text="Thank you for your feedback")).to_be_visible(
                 timeout=15_000
+            )
+
+            # A second survey, answered 1: the alert about you reaches the support team's chat,
+            # where you take it, write to yourself as the customer, and resolve it.
+            page.get_by_role("button", name="Send me a survey").click()
+            expect(customer.locator(".kb button")).to_have_count(5, timeout=20_000)
+            customer.locator(".kb button", has_text="1").click()
+            staff = page.locator('[data-chat="staff"]')
+            card = staff.locator(".msg", has_text=re.compile(r"id 1000\b")).first
+            expect(card).to_be_visible(timeout=20_000)
+            card_id = card.get_attribute("data-message-id")
+            staff.locator(
+                f'.msg[data-message-id="{card_id}"] + .kb button', has_text="Take"
+            ).click()
+            expect(staff.locator(f'.msg[data-message-id="{card_id}"]')).to_contain_text(
+                "You (support)", timeout=10_000
+            )
+            card.hover()
+            card.locator(".reply").click()
+            staff.locator("textarea").fill("Sorry! A new one is on its way.")
+            staff.locator("textarea").press("Enter")
+            expect(customer.locator(".msg", has_text="A new one is on its way")).to_be_visible(
+                timeout=15_000
+            )
+            staff.locator(
+                f'.msg[data-message-id="{card_id}"] + .kb button', has_text="Resolved"
+            ).click()
+            expect(staff.locator(f'.msg[data-message-id="{card_id}"]')).to_contain_text(
+                "Resolved by", timeout=10_000
             )
 
             manager = page.locator('[data-chat="manager"]')
