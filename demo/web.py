@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
@@ -85,7 +86,7 @@ class DemoPage:
             raise web.HTTPNotFound from None
         if data.startswith(b"\x89PNG"):
             return web.Response(body=data, content_type="image/png")
-        name = request.query.get("name", "file").replace('"', "")
+        name = re.sub(r"[^\w.\- ]", "_", request.query.get("name", "file"))[:100] or "file"
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
         return web.Response(body=data, content_type="application/octet-stream", headers=headers)
 
@@ -108,8 +109,8 @@ class DemoPage:
                 if item == "":
                     break
                 await response.write(item.encode())
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
+        except ConnectionResetError:
+            pass  # the page was closed
         finally:
             self._clients.discard(queue)
         return response
