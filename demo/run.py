@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.app import run as run_bot
 from bot.config import Config
+from bot.startup import StartupError
 from storage.analytics import Analytics
 from storage.sqlite import SqliteRepo
 from survey_flows import metrics
@@ -99,21 +100,29 @@ async def _serve(
     say: Callable[[str], None],
     finish: asyncio.Event,
 ) -> ShopFigures:
-    stop = asyncio.Event()
-    bot_task = asyncio.create_task(run_bot(config, clock, stop), name="bot")
-    try:
-        await asyncio.wait_for(asyncio.shield(emulator.wait_for_poll(30)), 35)
-    except TimeoutError:
-        stop.set()
-        await bot_task  # raises why it did not start
-        raise
     api_url = f"http://{config.api.host}:{config.api.port}"
     shop = Shop(emulator, people, clock, api_url, config.api.token, rng)
-    shop_task = asyncio.create_task(shop.run(), name="shop")
     page = DemoPage(emulator, Chats(), lambda: shop.post_event("purchase", None, 0))
-    runner = await serve(page.app(), options.port)
+    try:  # the page's port first: a port in use stops the demo before anything started
+        runner = await serve(page.app(), options.port)
+    except OSError as exc:
+        await shop.close()
+        raise StartupError(
+            f"--port: cannot serve the page on 127.0.0.1:{options.port} ({exc.strerror}); "
+            "choose another port"
+        ) from None
+    stop = asyncio.Event()
+    bot_task = asyncio.create_task(run_bot(config, clock, stop), name="bot")
+    shop_task: asyncio.Task[None] | None = None
     begun = time.monotonic()
     try:
+        polling = asyncio.create_task(emulator.wait_for_poll(60))
+        await asyncio.wait({bot_task, polling}, return_when=asyncio.FIRST_COMPLETED)
+        if bot_task.done():  # it could not start (raised below), or Ctrl-C came first
+            polling.cancel()
+            return shop.figures
+        await polling
+        shop_task = asyncio.create_task(shop.run(), name="shop")
         url = f"http://127.0.0.1:{bound_port(runner)}/"
         say(f"open {url}")
         say(
@@ -123,7 +132,7 @@ async def _serve(
         if options.browser:
             with contextlib.suppress(Exception):
                 webbrowser.open(url)
-        # The bot stops itself on Ctrl-C / SIGTERM; a --duration stops it from here.
+        # The bot stops itself on Ctrl-C / SIGTERM; a --duration or `finish` stops it from here.
         finished = asyncio.create_task(finish.wait())
         await asyncio.wait(
             {bot_task, finished}, timeout=options.duration, return_when=asyncio.FIRST_COMPLETED
@@ -131,12 +140,13 @@ async def _serve(
         finished.cancel()
     finally:
         stop.set()
-        shop_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await shop_task
+        if shop_task is not None:
+            shop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await shop_task
         await shop.close()
         await runner.cleanup()
-        await bot_task
+        await bot_task  # raises why the bot stopped, if it failed
     shop.figures.seconds = time.monotonic() - begun
     return shop.figures
 
