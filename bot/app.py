@@ -92,8 +92,11 @@ def build_dispatcher(
     return dp
 
 
-async def run(config: Config, clock: Clock = system_clock) -> None:
-    """Check the settings against Telegram, then serve until SIGTERM/SIGINT.
+async def run(
+    config: Config, clock: Clock = system_clock, stop: asyncio.Event | None = None
+) -> None:
+    """Check the settings against Telegram, then serve until SIGTERM/SIGINT (or `stop` is set:
+    the demo runs the bot in-process and ends it itself).
 
     Raises ``StartupError`` (one line naming the setting) before anything has started.
     """
@@ -107,7 +110,16 @@ async def run(config: Config, clock: Clock = system_clock) -> None:
         logger.info("token ok: %s; staff chat: %s", checked.username, checked.staff_chat or "none")
         bot = build_bot(config)
         stack.push_async_callback(bot.session.close)
-        await _serve(config, clock, repo, bot, listening, stack, checked.bot_username)
+        await _serve(
+            config,
+            clock,
+            repo,
+            bot,
+            listening,
+            stack,
+            stop or asyncio.Event(),
+            bot_username=checked.bot_username,
+        )
     logger.info("stopped")
 
 
@@ -128,6 +140,7 @@ async def _serve(
     bot: Bot,
     listening: socket.socket,
     stack: contextlib.AsyncExitStack,
+    stop: asyncio.Event,
     bot_username: str | None = None,
 ) -> None:
     worker = DeliveryWorker(
@@ -204,15 +217,17 @@ async def _serve(
             await bot.delete_webhook(drop_pending_updates=False)
             await poll(dp, bot, stop)
 
-    await _until_signalled(dp, bot, serve)
+    await _until_signalled(dp, bot, serve, stop)
 
 
 async def _until_signalled(
-    dp: Dispatcher, bot: Bot, serve: Callable[[asyncio.Event], Awaitable[None]]
+    dp: Dispatcher,
+    bot: Bot,
+    serve: Callable[[asyncio.Event], Awaitable[None]],
+    stop: asyncio.Event,
 ) -> None:
     """Run `serve` until SIGTERM or SIGINT sets its stop event (handlers set before Telegram is
     told anything, so a stop is always clean)."""
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)

@@ -1,4 +1,5 @@
-"""`survey-bot run --config config.toml` (and `python -m bot`), `check-config`, `import`."""
+"""`survey-bot run --config config.toml` (and `python -m bot`), `check-config`, `import`,
+`campaign run`; `survey-bot demo` to try it."""
 
 from __future__ import annotations
 
@@ -44,9 +45,28 @@ def main(argv: list[str] | None = None) -> int:
         "--dry-run", action="store_true", help="only say how many would be invited, and why not"
     )
     campaign_run.add_argument("--config", default="config.toml")
+
+    demo = sub.add_parser(
+        "demo",
+        help="try it without Telegram: the bot, a simulated shop and a web page, all local",
+    )
+    demo.add_argument("--data", help="keep the demo's database in this folder (default: temporary)")
+    demo.add_argument("--port", type=int, default=8765, help="the web page's port (0: any free)")
+    demo.add_argument("--customers", type=_positive_int, default=40)
+    demo.add_argument(
+        "--speed", type=_positive_float, default=10.0, help="real seconds per simulated hour"
+    )
+    demo.add_argument(
+        "--duration", type=_positive_float, help="stop after this many seconds and summarise"
+    )
+    demo.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    demo.add_argument("--seed", type=int, help="the same seed gives the same shop")
+    demo.add_argument("--log-level", default=os.environ.get("SURVEY_BOT_LOG_LEVEL", "WARNING"))
     argv = sys.argv[1:] if argv is None else argv
     # `survey-bot` or `python -m bot` alone runs the bot with ./config.toml.
     args = parser.parse_args(argv or ["run"])
+    if args.command == "demo":
+        return run_demo(args)
 
     try:
         config = load_config(args.config, os.environ)
@@ -63,13 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return asyncio.run(run_campaign_command(config, args.name, dry_run=args.dry_run))
 
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # These log every statement or font lookup at DEBUG: never useful, and it would drown ours.
-    for noisy in ("aiosqlite", "matplotlib", "PIL"):
-        logging.getLogger(noisy).setLevel(logging.INFO)
+    _setup_logging(args.log_level)
     from .app import run as run_bot
 
     try:
@@ -79,6 +93,58 @@ def main(argv: list[str] | None = None) -> int:
         print(f"survey-bot: cannot start: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """The demo lives in its own package, which only this command loads (the emulator with it)."""
+    from pathlib import Path
+
+    from demo.run import DemoOptions, run_demo
+
+    _setup_logging(args.log_level)
+    options = DemoOptions(
+        data=Path(args.data) if args.data else None,
+        port=args.port,
+        customers=args.customers,
+        speed=args.speed,
+        duration=args.duration,
+        browser=not args.no_browser,
+        seed=args.seed,
+    )
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_demo(options))
+    except StartupError as exc:
+        print(f"survey-bot demo: cannot start: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"survey-bot demo: cannot start: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # These log every statement or font lookup at DEBUG: never useful, and it would drown ours.
+    for noisy in ("aiosqlite", "matplotlib", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.INFO)
 
 
 def check_config(path: str, config: Config, *, online: bool) -> int:

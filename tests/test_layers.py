@@ -2,7 +2,9 @@
 
 survey_flows (pure core) < storage (the only SQL) < bot (shared services) < handlers (routers).
 The one arrow up is the app assembly mounting the routers. The Bot API emulator is a package of
-its own that the product never needs: only the command line (the demo) may start it.
+its own that the product never needs: only the command line (the demo) may start it. The demo
+(`demo/`) sits on top of everything: it may import the product and the emulator, and nothing
+imports it except `bot/cli.py`, lazily inside the `demo` subcommand.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("survey_flows", "storage", "bot", "handlers")
-PACKAGES = (*PRODUCT, "telegram_emulator")
+PACKAGES = (*PRODUCT, "telegram_emulator", "demo")
 MAX_LINES = 500
 
 
@@ -55,15 +57,16 @@ def under(module: str, *prefixes: str) -> bool:
 RULES: list[tuple[str, tuple[str, ...], str]] = [
     (
         "storage",
-        ("bot", "handlers", "telegram_emulator", "aiogram"),
+        ("bot", "handlers", "telegram_emulator", "aiogram", "demo"),
         "storage reaches up into the bot or Telegram",
     ),
     (
         "bot",
-        ("handlers", "telegram_emulator"),
+        ("handlers", "telegram_emulator", "demo"),
         "shared services depend on the routers above them (only bot.app mounts them)",
     ),
-    ("handlers", ("telegram_emulator",), "a router depends on the test emulator"),
+    ("handlers", ("telegram_emulator", "demo"), "a router depends on the test emulator or demo"),
+    ("survey_flows", ("demo",), "the pure core depends on the demo"),
     (
         "bot.config",
         (
@@ -95,7 +98,7 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
     ("bot.workers", ("bot.api", "bot.app", "bot.cli"), "a worker depends on the assembly"),
 ]
 # The assembly mounts the routers; the command line starts the emulator for the demo.
-EXCEPTIONS = {("bot.app", "handlers"), ("bot.cli", "telegram_emulator")}
+EXCEPTIONS = {("bot.app", "handlers"), ("bot.cli", "telegram_emulator"), ("bot.cli", "demo")}
 
 
 def violations(path: Path) -> list[str]:
@@ -127,6 +130,26 @@ def test_emulator_needs_nothing_of_the_product(path: Path) -> None:
         and target.split(".")[0] not in {"telegram_emulator", "aiohttp"}
     ]
     assert bad == [], "the emulator must run on a machine with only aiohttp installed"
+
+
+def test_the_demo_is_loaded_only_by_its_subcommand() -> None:
+    """`survey-bot run` must not load the demo (nor, through it, the emulator): bot/cli.py may
+    import it only inside a function, never at module level."""
+    tree = ast.parse((ROOT / "bot" / "cli.py").read_text(encoding="utf-8"))
+    top = [
+        node.lineno
+        for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        and any(
+            under(name, "demo", "telegram_emulator")
+            for name in (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+            )
+        )
+    ]
+    assert top == [], f"bot/cli.py imports the demo at module level (line {top})"
 
 
 def test_the_rules_catch_a_wrong_import(tmp_path: Path) -> None:
