@@ -8,8 +8,9 @@ import contextlib
 import logging
 import os
 import sys
+from pathlib import Path
 
-from .config import Config, ConfigError, load_config
+from .config import ENV_TOKEN, Config, ConfigError, load_config
 from .startup import StartupError, check_telegram
 
 
@@ -26,9 +27,29 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also ask Telegram: the token (getMe) and the staff chat (getChat, getChatMember)",
     )
+    init = sub.add_parser(
+        "init",
+        help="write config.toml, then make a group the staff chat and you a manager (/claim)",
+    )
+    init.add_argument("--config", default="config.toml", help="the config file to write")
+    init.add_argument("--token", help=f"the bot token from @BotFather (or set {ENV_TOKEN})")
+    init.add_argument(
+        "--api-base", help="Bot API server (default https://api.telegram.org; the emulator's URL)"
+    )
+    init.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="ask nothing (for scripts): the token must be given",
+    )
+    init.add_argument(
+        "--no-wait", action="store_true", help="print the code and exit; the running bot takes it"
+    )
     argv = sys.argv[1:] if argv is None else argv
     # `survey-bot` or `python -m bot` alone runs the bot with ./config.toml.
     args = parser.parse_args(argv or ["run"])
+    if args.command == "init":
+        return init_config(args)
 
     try:
         config = load_config(args.config, os.environ)
@@ -72,3 +93,26 @@ def check_config(path: str, config: Config, *, online: bool) -> int:
     staff = f"staff chat {checked.staff_chat}" if checked.staff_chat else "no staff chat"
     print(f"{path}: ok (keys and values; token of {checked.username}; {staff})")
     return 0
+
+
+def init_config(args: argparse.Namespace) -> int:
+    """`survey-bot init`: one line on stderr and exit code 2 for anything that stops it."""
+    from .setup import InitOptions, SetupError, init
+
+    options = InitOptions(
+        config=Path(args.config),
+        token=args.token,
+        api_base=args.api_base,
+        interactive=not args.yes and sys.stdin.isatty(),
+        wait=not args.no_wait,
+    )
+    try:
+        return asyncio.run(init(options, os.environ, sys.stdout))
+    except SetupError as exc:
+        print(f"survey-bot: init: {exc}", file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, EOFError):
+        print(
+            "\nStopped waiting. The running bot (survey-bot run) accepts the code until it expires."
+        )
+        return 130

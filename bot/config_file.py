@@ -22,6 +22,7 @@ from .config import ConfigError, parse_config
 # init leaves the staff chat unset (the example's id is a placeholder that start-up would refuse)
 # and marks the line, so a claim can put the real id exactly where the comment above explains it.
 STAFF_PLACEHOLDER = "# staff_chat_id: not set yet; /claim <code> in the staff group fills it in"
+CLAIM_NOTE = "true once /claim records the staff group"
 _STAFF_LINE = re.compile(r"^staff_chat_id\s*=.*$", re.MULTILINE)
 _PLACEHOLDER_LINE = re.compile(r"^# staff_chat_id: not set yet.*$", re.MULTILINE)
 
@@ -38,7 +39,7 @@ def initial_config(example: str, *, token: str, api_base: str, api_token: str) -
     telegram["api_base"] = api_base
     _table(doc, "api")["token"] = api_token
     enabled = tomlkit.item(False)
-    enabled.comment("set to true when /claim records the staff group")
+    enabled.comment(CLAIM_NOTE)
     _table(doc, "alerts")["enabled"] = enabled
     result = tomlkit.dumps(doc)
     if not found:  # an example without the key: the placeholder still tells the reader
@@ -57,6 +58,9 @@ def set_staff_chat(text: str, chat_id: int) -> str:
         _table(doc, "telegram")["staff_chat_id"] = chat_id
     alerts = doc.get("alerts")
     if isinstance(alerts, Table) and alerts.get("enabled") is False:
+        trivia = alerts.item("enabled").trivia
+        if CLAIM_NOTE in trivia.comment:  # init's note is done with; the user's own stays
+            trivia.comment, trivia.comment_ws = "", ""
         alerts["enabled"] = True
     return tomlkit.dumps(doc)
 
