@@ -58,8 +58,9 @@ def set_staff_chat(text: str, chat_id: int) -> str:
         _table(doc, "telegram")["staff_chat_id"] = chat_id
     alerts = doc.get("alerts")
     if isinstance(alerts, Table) and alerts.get("enabled") is False:
+        # init's note has done its job; a comment of the operator's own stays.
         trivia = getattr(alerts.item("enabled"), "trivia", None)
-        if trivia is not None and CLAIM_NOTE in trivia.comment:  # init's note is done with; the user's own stays
+        if trivia is not None and CLAIM_NOTE in trivia.comment:
             trivia.comment, trivia.comment_ws = "", ""
         alerts["enabled"] = True
     return tomlkit.dumps(doc)
