@@ -67,6 +67,7 @@ async def set_menu(
             )
         except TelegramAPIError as exc:
             # A manager who never wrote to the bot has no chat yet: "chat not found".
-            logger.warning("menu for %s not set: %s", scope.type, exc)
+            where = getattr(scope, "chat_id", None) or "all private chats"
+            logger.warning("menu for %s not set: %s", where, exc)
             return 1  # the same reason holds for every language
     return 0
