@@ -177,4 +177,6 @@ def _save(path: Path, state: dict) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fp:
         json.dump(state, fp)
+        fp.flush()
+        os.fsync(fp.fileno())  # a use is spent on disk before the claim is answered
     os.replace(tmp, path)

@@ -17,7 +17,7 @@ from pathlib import Path
 import tomlkit
 from tomlkit.items import Array, Table
 
-from .config import ConfigError, parse_config
+from .config import ENV_API_TOKEN, ENV_TOKEN, ENV_WEBHOOK_SECRET, Config, ConfigError, parse_config
 
 # init leaves the staff chat unset (the example's id is a placeholder that start-up would refuse)
 # and marks the line, so a claim can put the real id exactly where the comment above explains it.
@@ -78,6 +78,15 @@ def add_manager(text: str, user_id: int) -> tuple[str, bool]:
     else:
         telegram["manager_ids"] = [user_id]
     return tomlkit.dumps(doc), True
+
+
+def secrets_of(config: Config) -> dict[str, str]:
+    """The running config's secrets as the environment would give them, to check an edit with
+    (they may have come from the environment, and the file then has none)."""
+    env = {ENV_TOKEN: config.telegram.token, ENV_API_TOKEN: config.api.token}
+    if config.telegram.webhook_secret is not None:
+        env[ENV_WEBHOOK_SECRET] = config.telegram.webhook_secret
+    return env
 
 
 def check(text: str, path: Path, env: Mapping[str, str]) -> None:

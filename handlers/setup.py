@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot import claims
+from bot import claims, config_file
 from bot.config import Config
 from bot.menus import set_manager_menu
 from bot.views.texts import t
@@ -62,7 +61,7 @@ async def on_claim(
         chat_type=message.chat.type,
         user_id=user.id,
         now=clock(),
-        env=os.environ,
+        env=config_file.secrets_of(config),
     )
     logger.info("user %s: /claim in chat %s: %s", user.id, message.chat.id, claimed.outcome)
     await message.answer(claims.reply(claimed, message.chat.id, user.id, lang, running=True))
