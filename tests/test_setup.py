@@ -7,6 +7,7 @@ the running bot's `/claim` goes through the real dispatcher. Nothing here needs 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 import re
@@ -21,6 +22,7 @@ from aiogram import Bot, Dispatcher
 from bot import claims, config_file
 from bot.cli import main
 from bot.config import load_config
+from bot.setup import InitOptions, SetupError, init
 from storage.sqlite import SqliteRepo
 from telegram_emulator import BotAPIEmulator
 
@@ -234,3 +236,47 @@ async def test_id_answers_the_chat_and_the_user(setup: Setup) -> None:
     ]
     (answer,) = await setup.chats.say(STRANGER, "/id")
     assert f"<code>{STRANGER}</code>" in answer
+
+
+# --- init in-process: asking for the token, and running it again on an existing config ---------
+
+
+async def test_init_asks_again_for_a_refused_token(
+    tmp_path: Path, emulator: BotAPIEmulator
+) -> None:
+    path, out = tmp_path / "config.toml", io.StringIO()
+    answers = iter(["999:WRONG", " 123456:TEST "])
+    asked: list[str] = []
+
+    def ask(prompt: str) -> str:
+        asked.append(prompt)
+        return next(answers)
+
+    options = InitOptions(path, api_base=emulator.base_url, wait=False)
+    assert await init(options, {}, out, ask=ask, clock=lambda: NOW) == 0
+    assert len(asked) == 2 and "token" in asked[0]
+    printed = out.getvalue()
+    assert "Telegram refused the token (401 Unauthorized)" in printed
+    assert "Token ok: @survey_test_bot" in printed
+    assert "valid until 12:15 UTC" in printed, "the code's expiry is not said"
+    assert "the running bot (survey-bot run) accepts the code too" in printed
+    assert load_config(path, {}).telegram.token == "123456:TEST"
+
+
+async def test_init_again_keeps_the_config_and_gives_a_new_code(
+    tmp_path: Path, emulator: BotAPIEmulator
+) -> None:
+    path = tmp_path / "config.toml"
+    options = InitOptions(path, token="123456:TEST", api_base=emulator.base_url, wait=False)
+    await init(options, {}, io.StringIO(), clock=lambda: NOW)
+    edited = path.read_text(encoding="utf-8") + "# my own note\n"
+    path.write_text(edited, encoding="utf-8")
+    old_code = claims.claim_file(path).read_text(encoding="utf-8")
+    out = io.StringIO()
+    again = InitOptions(path, interactive=False, wait=False)
+    assert await init(again, {}, out, clock=lambda: NOW) == 0
+    assert "exists: keeping it" in out.getvalue()
+    assert path.read_text(encoding="utf-8") == edited
+    assert claims.claim_file(path).read_text(encoding="utf-8") != old_code
+    with pytest.raises(SetupError, match="exists and has its own token"):
+        await init(options, {}, io.StringIO(), clock=lambda: NOW)
