@@ -88,6 +88,7 @@ async def init(
     say("")
     say(f"Your one-time code: {code}  (valid until {until})")
     say(f"1. Add @{me.username} to your support group and send there:  /claim {code}")
+    say(f"   (with other bots in the group: /claim@{me.username} {code})")
     say(f"2. Then send /claim {code} to @{me.username} in a private chat to become a manager.")
     if not options.wait:
         say("Not waiting (--no-wait): the running bot (survey-bot run) accepts the code too.")
