@@ -16,7 +16,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.types import BotCommand, ErrorEvent
+from aiogram.types import ErrorEvent
 from aiohttp import web
 
 from bot.views.i18n import AudienceLanguageMiddleware, CatalogueI18n
@@ -27,6 +27,7 @@ from survey_flows.clock import Clock, system_clock
 
 from .api import IntakeApi
 from .config import Config
+from .menus import set_menus
 from .profiles import CustomerProfileMiddleware
 from .repository import open_repo
 from .startup import StartupError, bind_port, check_telegram
@@ -197,14 +198,7 @@ async def _serve(
     campaign_jobs = CampaignScheduler(campaigns, config.campaigns, clock)
     stack.push_async_callback(campaign_jobs.stop)
     await campaign_jobs.start()  # resumes a run cut short, runs one missed while down
-    with contextlib.suppress(Exception):
-        await bot.set_my_commands(
-            [
-                BotCommand(command="start", description="Start"),
-                BotCommand(command="help", description="What this bot does"),
-                BotCommand(command="stop", description="No more surveys"),
-            ]
-        )
+    await set_menus(bot, config)  # per role and language; a refusal is logged, never fatal
     if webhook:
 
         async def serve(stop: asyncio.Event) -> None:

@@ -9,8 +9,9 @@ import contextlib
 import logging
 import os
 import sys
+from pathlib import Path
 
-from .config import Config, ConfigError, load_config
+from .config import ENV_TOKEN, Config, ConfigError, load_config
 from .startup import StartupError, check_telegram
 
 
@@ -62,11 +63,31 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--no-browser", action="store_true", help="do not open a browser")
     demo.add_argument("--seed", type=int, help="the same seed gives the same shop")
     demo.add_argument("--log-level", default=os.environ.get("SURVEY_BOT_LOG_LEVEL", "WARNING"))
+    init = sub.add_parser(
+        "init",
+        help="write config.toml, then make a group the staff chat and you a manager (/claim)",
+    )
+    init.add_argument("--config", default="config.toml", help="the config file to write")
+    init.add_argument("--token", help=f"the bot token from @BotFather (or set {ENV_TOKEN})")
+    init.add_argument(
+        "--api-base", help="Bot API server (default https://api.telegram.org; the emulator's URL)"
+    )
+    init.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="ask nothing (for scripts): the token must be given",
+    )
+    init.add_argument(
+        "--no-wait", action="store_true", help="print the code and exit; the running bot takes it"
+    )
     argv = sys.argv[1:] if argv is None else argv
     # `survey-bot` or `python -m bot` alone runs the bot with ./config.toml.
     args = parser.parse_args(argv or ["run"])
     if args.command == "demo":
         return run_demo(args)
+    if args.command == "init":
+        return init_config(args)
 
     try:
         config = load_config(args.config, os.environ)
@@ -179,3 +200,26 @@ async def import_file(config: Config, kind: str, path: str) -> int:
         return await run_import(kind, path, repo, Intake(config, repo, clock), clock)
     finally:
         await repo.close()
+
+
+def init_config(args: argparse.Namespace) -> int:
+    """`survey-bot init`: one line on stderr and exit code 2 for anything that stops it."""
+    from .setup import InitOptions, SetupError, init
+
+    options = InitOptions(
+        config=Path(args.config),
+        token=args.token,
+        api_base=args.api_base,
+        interactive=not args.yes and sys.stdin.isatty(),
+        wait=not args.no_wait,
+    )
+    try:
+        return asyncio.run(init(options, os.environ, sys.stdout))
+    except SetupError as exc:
+        print(f"survey-bot: init: {exc}", file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, EOFError):
+        print(
+            "\nStopped waiting. The running bot (survey-bot run) accepts the code until it expires."
+        )
+        return 130

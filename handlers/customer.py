@@ -1,4 +1,4 @@
-"""Private chats with customers: /start, /stop, /help, score buttons, follow-up answers."""
+"""Private chats with customers: /start, /stop, score buttons, follow-up answers (/help: help)."""
 
 from __future__ import annotations
 
@@ -69,13 +69,6 @@ async def on_stop(message: Message, repo: SurveyRepo, clock: Clock, lang: str) -
     cancelled = await repo.opt_out(user.id, clock())
     logger.info("customer %s opted out; %d invitations cancelled", user.id, cancelled)
     await message.answer(t(lang, "stop"))
-
-
-@router.message(Command("help"))
-async def on_help(message: Message, lang: str) -> None:
-    if message.from_user is None:
-        return  # no sender (a channel post): there is nobody to answer
-    await message.answer(t(lang, "help"))
 
 
 def _stale_notice(inv: Invitation, exc: StaleAnswer) -> str:

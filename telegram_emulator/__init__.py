@@ -33,6 +33,8 @@ Public API (all on ``BotAPIEmulator``):
     Failures: ``fail_next(method, *, error_code, description, retry_after, times, chat_id,
     disconnect)``, ``block_user(user_id)``, ``unblock_user(user_id)``,
     ``set_member_status(chat_id, user_id, status)``. Also ``pending_updates``.
+    Menus: ``my_commands(scope=None, language_code=None)`` (what getMyCommands answers),
+    ``all_commands()`` (every scope and language set).
     Webhook: ``webhook`` (the one the bot set, or None: ``url``, ``secret_token``,
     ``allowed_updates``, ``attempts``).
 Events: ``subscribe(listener) -> unsubscribe``; ``listener(kind, data)`` hears every "call",

@@ -41,6 +41,7 @@ ENDPOINTS = [
     "GET /control/chats/{chat_id}/messages",
     "GET /control/calls",
     "GET /control/updates",
+    "GET /control/commands",
 ]
 
 
@@ -63,6 +64,7 @@ def add_control_routes(app: web.Application, emulator: BotAPIEmulator) -> None:
         ("GET", "/control/chats/{chat_id}/messages", control.chat_messages),
         ("GET", "/control/calls", control.calls),
         ("GET", "/control/updates", control.updates),
+        ("GET", "/control/commands", control.commands),
     ]
     for method, path, endpoint in routes:
         app.router.add_route(method, path, json_endpoint(endpoint))
@@ -323,6 +325,10 @@ class ControlAPI:
     async def updates(self, request: web.Request) -> Json:
         Fields.of_query(request).done()
         return {"updates": self.emulator.pending_updates}
+
+    async def commands(self, request: web.Request) -> Json:
+        Fields.of_query(request).done()
+        return {"menus": self.emulator.all_commands()}
 
     async def unknown(self, request: web.Request) -> Json:
         raise NotFound(

@@ -102,6 +102,20 @@ class ChatMethods(MessagesMixin):
     def _get_my_commands(self, params: Json) -> list[Json]:
         return self._commands.get(self._commands_key(params), [])
 
+    def my_commands(
+        self, scope: Json | None = None, language_code: str | None = None
+    ) -> list[Json]:
+        """The menu the bot set for a scope (default: {"type": "default"}) and language."""
+        key = self._commands_key({"scope": scope, "language_code": language_code})
+        return copy.deepcopy(self._commands.get(key, []))
+
+    def all_commands(self) -> list[Json]:
+        """Every menu the bot set: scope, language_code ("" = any) and commands."""
+        return [
+            {"scope": json.loads(scope), "language_code": lang, "commands": copy.deepcopy(cmds)}
+            for (scope, lang), cmds in sorted(self._commands.items())
+        ]
+
     def _delete_my_commands(self, params: Json) -> bool:
         self._commands.pop(self._commands_key(params), None)
         return True

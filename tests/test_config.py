@@ -371,3 +371,18 @@ def test_a_wrong_campaign_setting_is_named(
     text = render(extra=CAMPAIGN.replace(*change))
     with pytest.raises(ConfigError, match="^" + message.replace("*", r"\*").replace("(", r"\(")):
         load_config(write(tmp_path, text), {})
+
+
+def test_the_config_remembers_its_file_so_claim_can_write_it(tmp_path: Path) -> None:
+    path = write(tmp_path, render())
+    assert load_config(path, {}).source == path.resolve(), "/claim would not know which file"
+
+
+def test_a_claim_edit_that_would_break_the_config_is_not_written(tmp_path: Path) -> None:
+    from bot import config_file
+
+    path = write(tmp_path, render())
+    before = path.read_text(encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"^telegram\.staff_chat_id: must be a group's id"):
+        config_file.write(path, config_file.set_staff_chat(before, 12345), {})
+    assert path.read_text(encoding="utf-8") == before, "a refused edit still changed the file"

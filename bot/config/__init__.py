@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -103,6 +103,8 @@ class Config:
     throttle: ThrottleConfig = field(default_factory=ThrottleConfig)
 
     campaigns: dict[str, CampaignConfig] = field(default_factory=dict)
+    # The file this was read from: `/claim` writes the staff chat and managers into it.
+    source: Path | None = None
 
 
 KNOWN_SECTIONS = {
@@ -297,4 +299,4 @@ def load_config(path: str | Path, env: Mapping[str, str]) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    return parse_config(raw, env, path.parent.resolve())
+    return replace(parse_config(raw, env, path.parent.resolve()), source=path.resolve())
