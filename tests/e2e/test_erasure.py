@@ -10,7 +10,8 @@ from .test_survey_loop import CUSTOMER, buttons, event, next_message
 
 
 async def test_forget_erases_the_customer_and_the_opt_out_button_stops_surveys(emulator, start_bot):
-    bot = await start_bot(FAST)
+    # Recontact off: the test surveys the same customer twice within minutes.
+    bot = await start_bot(FAST + '[throttle]\nrecontact = "0s"\n')
     alert, _ = await detractor(emulator, bot, name="Ann", comment="Kettle arrived broken")
     assert "Ann" in alert["text"]
 
