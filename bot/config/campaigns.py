@@ -47,10 +47,6 @@ class CampaignConfig:
 def parse_campaigns(
     raw: Any, surveys: Collection[str], default_timezone: str
 ) -> dict[str, CampaignConfig]:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    from bot.crontab import cron_trigger
-
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
@@ -68,17 +64,7 @@ def parse_campaigns(
             raise ConfigError(
                 f"{where}.survey: unknown survey {survey!r} (known: {', '.join(sorted(surveys))})"
             )
-        timezone = section.str("timezone", default_timezone)
-        try:
-            tz = ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"{where}.timezone: unknown time zone {timezone!r}") from None
-        cron = section.str("cron")
-        if cron is not None:
-            try:
-                cron_trigger(cron, tz)
-            except ValueError as exc:
-                raise ConfigError(f'{where}.cron: {exc} (write it like "0 10 1 */3 *")') from None
+        timezone, cron = section.schedule(default_timezone, "0 10 1 */3 *")
         campaigns[name] = CampaignConfig(
             name=name,
             survey=survey,

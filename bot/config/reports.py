@@ -26,24 +26,10 @@ class ReportsConfig:
 
 
 def parse_reports(raw: Any, manager_ids: tuple[int, ...]) -> ReportsConfig:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    from bot.crontab import cron_trigger
-
     rp = Section(
         raw, "reports", {"cron", "timezone", "chat_ids", "min_answers", "grace", "language"}
     )
-    timezone = rp.str("timezone", "UTC")
-    try:
-        tz = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"reports.timezone: unknown time zone {timezone!r}") from None
-    cron = rp.str("cron")
-    if cron is not None:
-        try:
-            cron_trigger(cron, tz)
-        except ValueError as exc:
-            raise ConfigError(f'reports.cron: {exc} (write it like "0 9 * * mon")') from None
+    timezone, cron = rp.schedule("UTC", "0 9 * * mon")
     chat_ids = rp.raw.get("chat_ids", list(manager_ids))
     if not isinstance(chat_ids, list) or not all(
         isinstance(v, int) and not isinstance(v, bool) for v in chat_ids

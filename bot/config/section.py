@@ -104,3 +104,29 @@ class Section:
             return parse_duration(value)
         except InvalidDefinition as exc:
             raise ConfigError(f"{self._where(key)}: {exc}") from None
+
+    def schedule(
+        self, default_timezone: builtins.str, example: builtins.str
+    ) -> tuple[builtins.str, builtins.str | None]:
+        """`timezone` and the optional `cron` line of a scheduled job, the line checked in that
+        zone; `example` is shown with a bad line."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        from bot.crontab import cron_trigger
+
+        timezone = self.str("timezone", default_timezone)
+        try:
+            tz = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"{self._where('timezone')}: unknown time zone {timezone!r}"
+            ) from None
+        cron = self.str("cron")
+        if cron is not None:
+            try:
+                cron_trigger(cron, tz)
+            except ValueError as exc:
+                raise ConfigError(
+                    f'{self._where("cron")}: {exc} (write it like "{example}")'
+                ) from None
+        return timezone, cron
