@@ -276,3 +276,19 @@ async def test_a_small_segment_says_too_few_without_a_margin(harness: Harness) -
     carl = next(line for line in call[1]["caption"].splitlines() if "carl" in line)
     assert "n=1" in carl and "too few to trust" in carl
     assert "±" not in carl, "one answer must not be shown with a ±0 margin"
+
+
+@pytest.mark.parametrize("command", ["/stats 30d agent=zed", "/export 30d agent=zed"])
+async def test_stats_and_export_say_which_values_a_field_has(
+    harness: Harness, command: str
+) -> None:
+    await seed(harness.repo)
+    calls = await harness.say(MANAGER, command)
+    assert [c[0] for c in calls] == ["sendMessage"], "no chart, no empty file"
+    assert "values of agent in this period: anna, bob, carl" in calls[0][1]["text"]
+
+
+async def test_export_filter_ignores_case(harness: Harness) -> None:
+    await seed(harness.repo)
+    (call,) = await harness.say(MANAGER, "/export 30d agent=CARL")
+    assert call[0] == "sendDocument", "agent=CARL must export carl's answer"

@@ -346,7 +346,8 @@ async def stats_reply(
         text = t(
             lang, "report.empty", start=_when(p.start, tz_of(cfg)), end=_when(p.end, tz_of(cfg))
         )
-        return [Outgoing("\n".join([text, *alerts]))]
+        hints = await unmatched_filters(analytics, selection, lang)
+        return [Outgoing("\n".join([text, *hints, *alerts]))]
     figs = await _figures(analytics, selection, cfg)
     lines = [
         head,
