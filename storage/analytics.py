@@ -71,7 +71,8 @@ def _filter_joins(filters: Filters, column: str = "a.invitation_id") -> tuple[st
     for i, (key, value) in enumerate(filters):
         sql.append(
             f" JOIN invitation_context f{i} ON f{i}.invitation_id = {column}"
-            f" AND f{i}.key = ? AND f{i}.value = ?"
+            # NOCASE (ASCII letters; index invitation_context_kv_nocase): kettle finds Kettle.
+            f" AND f{i}.key = ? AND f{i}.value = ? COLLATE NOCASE"
         )
         params += [key, value]
     return "".join(sql), params
@@ -218,6 +219,21 @@ class Analytics:
         )
         async with self._repo.reading() as db:
             cursor = await db.execute(sql, [*params, to_db(start), to_db(end)])
+            return [r[0] for r in await cursor.fetchall()]
+
+    async def context_values(
+        self, key: str, start: datetime, end: datetime, limit: int = 10
+    ) -> list[str]:
+        """Up to `limit` values of one context field on answers of the period, most used first
+        (what a manager could have meant when a filter on `key` matched nothing)."""
+        sql = (
+            "SELECT c.value FROM answers a"
+            " JOIN invitation_context c ON c.invitation_id = a.invitation_id AND c.key = ?"
+            " WHERE a.answered_at >= ? AND a.answered_at < ?"
+            " GROUP BY c.value ORDER BY count(*) DESC, c.value LIMIT ?"
+        )
+        async with self._repo.reading() as db:
+            cursor = await db.execute(sql, [key, to_db(start), to_db(end), limit])
             return [r[0] for r in await cursor.fetchall()]
 
     async def export_rows(

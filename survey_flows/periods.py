@@ -23,9 +23,11 @@ from .errors import SurveyError
 
 DEFAULT_PERIOD = "30d"
 MAX_SPAN = timedelta(days=3 * 366)  # a longer period is almost surely a typo
+# Said with every too-long period so the manager knows what to type instead.
+LONGEST = f"the longest allowed is {MAX_SPAN.days}d, 156w or 36m"
 DAILY_UP_TO = timedelta(days=45)  # longer periods are drawn in weekly buckets
 
-_RELATIVE = re.compile(r"(\d{1,4})([dwm])")
+_RELATIVE = re.compile(r"(\d+)([dwm])")
 _RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
 _KEY = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 _CALENDAR = ("today", "week", "month", "quarter")
@@ -87,12 +89,15 @@ def parse_period(text: str, now: datetime, tz: tzinfo = UTC) -> Period:
         count, unit = int(m.group(1)), m.group(2)
         if count == 0:
             raise BadArguments(f"period {text!r} is empty: use at least 1{unit}")
-        if unit == "d":
-            start = local_now - timedelta(days=count)
-        elif unit == "w":
-            start = local_now - timedelta(weeks=count)
-        else:
-            start = _months_back(local_now, count)
+        try:
+            if unit == "d":
+                start = local_now - timedelta(days=count)
+            elif unit == "w":
+                start = local_now - timedelta(weeks=count)
+            else:
+                start = _months_back(local_now, count)
+        except (OverflowError, ValueError):  # before year 1: far past any allowed span
+            raise BadArguments(f"period {text!r} is longer than 3 years: {LONGEST}") from None
     elif m := _RANGE.fullmatch(word):
         try:
             first, last = date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))
@@ -102,7 +107,7 @@ def parse_period(text: str, now: datetime, tz: tzinfo = UTC) -> Period:
             raise BadArguments(f"period {text!r}: the end date is before the start date")
         start, end = _midnight(first, tz), _midnight(last + timedelta(days=1), tz)
         if end - start > MAX_SPAN:
-            raise BadArguments(f"period {text!r} is longer than 3 years")
+            raise BadArguments(f"period {text!r} is longer than 3 years: {LONGEST}")
         return Period(start.astimezone(UTC), end.astimezone(UTC), word)
     elif word in _CALENDAR:
         today = local_now.date()
@@ -121,7 +126,7 @@ def parse_period(text: str, now: datetime, tz: tzinfo = UTC) -> Period:
             " or 2026-01-01..2026-03-31"
         )
     if local_now - start > MAX_SPAN:
-        raise BadArguments(f"period {text!r} is longer than 3 years")
+        raise BadArguments(f"period {text!r} is longer than 3 years: {LONGEST}")
     return Period(start.astimezone(UTC), now.astimezone(UTC), word)
 
 

@@ -225,3 +225,70 @@ async def test_long_output_is_split_within_telegram_limits(harness: Harness) -> 
     kinds = [c[0] for c in calls]
     assert kinds[-1] == "sendPhoto" and "sendMessage" in kinds
     assert "20 smaller groups" in harness.session.texts(MANAGER)
+
+
+async def test_by_a_field_no_answer_has_names_the_known_fields(harness: Harness) -> None:
+    await seed(harness.repo)
+    calls = await harness.say(MANAGER, "/nps 30d by shop")
+    assert [c[0] for c in calls] == ["sendMessage"], "one line, no chart of '(not set)'"
+    text = calls[0][1]["text"]
+    assert "No answers have 'shop'; known fields: agent, product" in text
+    assert "(not set)" not in text
+
+
+async def test_filter_values_match_whatever_their_case(harness: Harness) -> None:
+    await seed(harness.repo)
+    (call,) = await harness.say(MANAGER, "/nps 30d product=kettle")
+    assert "n=36" in call[1]["caption"], "product=kettle must find the answers about 'Kettle'"
+
+
+async def test_a_filter_matching_nothing_lists_the_values_there_are(harness: Harness) -> None:
+    await seed(harness.repo)
+    calls = await harness.say(MANAGER, "/nps 30d agent=zed")
+    assert [c[0] for c in calls] == ["sendMessage"]
+    text = calls[0][1]["text"]
+    assert "No answers in this period." in text
+    assert "Nothing matches agent=zed; values of agent in this period: anna, bob, carl" in text
+    calls = await harness.say(MANAGER, "/csat 30d shop=north")
+    assert "No answers in this period have the field 'shop'." in calls[0][1]["text"]
+
+
+async def test_a_filter_value_is_escaped_in_the_hint(harness: Harness) -> None:
+    await seed(harness.repo)
+    (call,) = await harness.say(MANAGER, "/nps 30d agent=<b>x</b>")
+    assert "agent=&lt;b&gt;x&lt;/b&gt;" in call[1]["text"] and "<b>x" not in call[1]["text"]
+
+
+@pytest.mark.parametrize("period", ["100000d", "99999999999w", "5000m", "1099d"])
+async def test_a_period_too_long_gets_the_usage_line_and_the_longest(
+    harness: Harness, period: str
+) -> None:
+    calls = await harness.say(MANAGER, f"/nps {period}")
+    assert len(calls) == 1
+    text = calls[0][1]["text"]
+    assert f"'{period}' is longer than 3 years" in text and "Usage: /nps" in text
+    assert "the longest allowed is 1098d, 156w or 36m" in text and "\n" not in text
+
+
+async def test_a_small_segment_says_too_few_without_a_margin(harness: Harness) -> None:
+    await seed(harness.repo)
+    (call,) = await harness.say(MANAGER, "/csat 30d by agent")
+    carl = next(line for line in call[1]["caption"].splitlines() if "carl" in line)
+    assert "n=1" in carl and "too few to trust" in carl
+    assert "±" not in carl, "one answer must not be shown with a ±0 margin"
+
+
+@pytest.mark.parametrize("command", ["/stats 30d agent=zed", "/export 30d agent=zed"])
+async def test_stats_and_export_say_which_values_a_field_has(
+    harness: Harness, command: str
+) -> None:
+    await seed(harness.repo)
+    calls = await harness.say(MANAGER, command)
+    assert [c[0] for c in calls] == ["sendMessage"], "no chart, no empty file"
+    assert "values of agent in this period: anna, bob, carl" in calls[0][1]["text"]
+
+
+async def test_export_filter_ignores_case(harness: Harness) -> None:
+    await seed(harness.repo)
+    (call,) = await harness.say(MANAGER, "/export 30d agent=CARL")
+    assert call[0] == "sendDocument", "agent=CARL must export carl's answer"

@@ -26,7 +26,7 @@ from survey_flows.durations import format_duration
 from survey_flows.metrics import Change, MetricResult
 from survey_flows.models import Metric
 from survey_flows.periods import Period, Selection, bucket_edges, bucket_for, describe_filters
-from survey_flows.reports import Figure, figure, safe_cell, segments, trend
+from survey_flows.reports import Figure, Segment, figure, safe_cell, segments, trend
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +73,30 @@ def headline(metric: Metric, result: MetricResult) -> str:
 def _value_html(metric: Metric, result: MetricResult) -> str:
     value = charts.format_value(metric, result.value)
     return f"<b>{value}</b>{charts.format_margin(metric, result.margin)}"
+
+
+def _segment_value_html(metric: Metric, seg: Segment) -> str:
+    """A group under min_answers shows its value without a margin: ±0 from one answer would
+    read as certainty, and the line already says "too few"."""
+    if seg.trusted:
+        return _value_html(metric, seg.result)
+    return f"<b>{charts.format_value(metric, seg.result.value)}</b>"
+
+
+async def unmatched_filters(analytics: Analytics, selection: Selection, lang: str) -> list[str]:
+    """One line per filter that matches no answer of the period, naming the values there are."""
+    p, lines = selection.period, []
+    for key, value in selection.filters:
+        if (await analytics.activity(p.start, p.end, [(key, value)])).answers:
+            continue
+        known = await analytics.context_values(key, p.start, p.end)
+        if known:
+            lines.append(
+                t(lang, "mgr.filter_unmatched", key=key, value=value, values=", ".join(known))
+            )
+        else:
+            lines.append(t(lang, "mgr.filter_unknown_key", key=key))
+    return lines
 
 
 def _delta(metric: Metric, delta: float) -> str:
@@ -194,7 +218,8 @@ async def metric_reply(
     title = metric.value.upper()
     head = title_block(lang, title, selection, cfg)
     if fig.result.n == 0:
-        return [Outgoing(f"{head}\n\n{t(lang, 'mgr.no_answers')}")]
+        hints = await unmatched_filters(analytics, selection, lang)
+        return [Outgoing("\n".join([head, "", t(lang, "mgr.no_answers"), *hints]))]
     text = "\n".join(
         line
         for line in (
@@ -234,13 +259,19 @@ async def segments_reply(
     title = t(lang, "mgr.by", metric=metric.value.upper(), field=field)
     head = title_block(lang, title, selection, cfg)
     if not groups:
-        return [Outgoing(f"{head}\n\n{t(lang, 'mgr.no_answers')}")]
+        hints = await unmatched_filters(analytics, selection, lang)
+        return [Outgoing("\n".join([head, "", t(lang, "mgr.no_answers"), *hints]))]
+    if all(seg.value is None for seg in groups):
+        # A table of one "(not set)" row would hide the likely typo in the field's name.
+        known = await analytics.context_keys(p.start, p.end, selection.filters)
+        line = t(lang, "mgr.by_unknown", field=field, fields=", ".join(known) or "—")
+        return [Outgoing(f"{head}\n\n{line}")]
     lines = [head, ""]
     for seg in groups[:MAX_SEGMENT_LINES]:
         name = seg.value if seg.value is not None else raw_t(lang, "chart.not_set")
         lines.append(
             t(lang, "mgr.segment", name=name)
-            + f" {_value_html(metric, seg.result)} · n={seg.result.n}"
+            + f" {_segment_value_html(metric, seg)} · n={seg.result.n}"
             + trust_text(lang, seg.result, cfg)
         )
     if len(groups) > MAX_SEGMENT_LINES:
@@ -315,7 +346,8 @@ async def stats_reply(
         text = t(
             lang, "report.empty", start=_when(p.start, tz_of(cfg)), end=_when(p.end, tz_of(cfg))
         )
-        return [Outgoing("\n".join([text, *alerts]))]
+        hints = await unmatched_filters(analytics, selection, lang)
+        return [Outgoing("\n".join([text, *hints, *alerts]))]
     figs = await _figures(analytics, selection, cfg)
     lines = [
         head,

@@ -25,6 +25,7 @@ from .compose import (
     export_csv,
     export_name,
     title_block,
+    unmatched_filters,
 )
 
 
@@ -85,7 +86,9 @@ async def send_export(
         rows = await export_csv(analytics, p.start, p.end, selection.filters, path)
         head = title_block(lang, t(lang, "mgr.export.title"), selection, cfg)
         if rows == 0:
-            await send(bot, chat_id, [Outgoing(f"{head}\n\n{t(lang, 'mgr.no_answers')}")])
+            hints = await unmatched_filters(analytics, selection, lang)
+            text = "\n".join([head, "", t(lang, "mgr.no_answers"), *hints])
+            await send(bot, chat_id, [Outgoing(text)])
             return
         if path.stat().st_size > DOCUMENT_LIMIT:  # noqa: ASYNC240 (a stat, not I/O to wait on)
             await send(bot, chat_id, [Outgoing(t(lang, "mgr.export.too_big", rows=rows))])
