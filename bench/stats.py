@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot import charts
 from bot.config import ReportsConfig
 from bot.reports import compose as report
+from bot.reports import export
 from storage.analytics import Analytics
 from storage.sqlite import SqliteRepo
 from survey_flows.models import Metric
@@ -166,7 +167,7 @@ async def measure(path: Path, docs: Path | None) -> None:
         ]
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
-            rows = await report.export_csv(
+            rows = await export.export_csv(
                 analytics, NOW - timedelta(days=30), NOW, (), Path(tmp) / "x.csv"
             )
         print(

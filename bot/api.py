@@ -13,6 +13,7 @@ from aiohttp import web
 from storage.base import SurveyRepo
 from survey_flows.clock import Clock
 from survey_flows.flow import stop_reason
+from survey_flows.scoring import category_name
 
 from .config import Config
 from .intake import Accepted, Intake
@@ -151,6 +152,8 @@ class IntakeApi:
                         "metric": a.metric.value,
                         "score": a.score,
                         "category": a.category.value,
+                        # The metric's own word: CSAT 1 is "unsatisfied", CES 2 "difficult".
+                        "category_name": category_name(a.metric, a.category),
                         "has_comment": a.comment is not None,
                     }
                     for a in answers

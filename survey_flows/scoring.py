@@ -1,4 +1,4 @@
-"""Scales and categories (detractor / passive / promoter) of each metric."""
+"""Scales and categories (detractor / passive / promoter) of each metric, and their names."""
 
 from __future__ import annotations
 
@@ -45,3 +45,29 @@ def category(
     if score <= t.passive_max:
         return Category.PASSIVE
     return Category.PROMOTER
+
+
+# What each metric calls its three groups; the stored category stays detractor/passive/promoter,
+# these names are what people read (CSV, legends, texts: catalogue keys "category.<metric>.<id>").
+CATEGORY_NAMES: dict[Metric, dict[Category, str]] = {
+    Metric.NPS: {
+        Category.DETRACTOR: "detractor",
+        Category.PASSIVE: "passive",
+        Category.PROMOTER: "promoter",
+    },
+    Metric.CSAT: {
+        Category.DETRACTOR: "unsatisfied",
+        Category.PASSIVE: "neutral",
+        Category.PROMOTER: "satisfied",
+    },
+    Metric.CES: {
+        Category.DETRACTOR: "difficult",
+        Category.PASSIVE: "neutral",
+        Category.PROMOTER: "easy",
+    },
+}
+
+
+def category_name(metric: Metric, cat: Category) -> str:
+    """The metric's own word for a category: CSAT 1 is "unsatisfied", not "detractor"."""
+    return CATEGORY_NAMES[metric][cat]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ReportsConfig
-from bot.reports.compose import export_csv
+from bot.reports.export import export_csv
 from storage.analytics import Analytics
 from storage.sqlite import SqliteRepo
 from storage.timestamps import to_db
@@ -324,8 +324,9 @@ async def test_export_csv_is_spreadsheet_safe_utf8(repo: SqliteRepo, tmp_path: P
     first, second = table
     assert first["comment"] == "'-плохо, @all"
     assert first["product"] == "'=cmd|' /C calc'!A0"
-    assert first["score"] == "1" and first["category"] == "detractor"
+    assert first["score"] == "1" and first["category"] == "unsatisfied"
     assert second["agent"] == "анна" and second["product"] == ""
+    assert second["category"] == "promoter", "each metric names its own categories"
 
 
 async def test_report_runs_are_claimed_once(repo: SqliteRepo) -> None:

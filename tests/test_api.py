@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.api import MAX_BODY, IntakeApi
 from bot.config import parse_config
 from storage.sqlite import SqliteRepo
+from survey_flows.models import Answer, Category, Metric, Phase, Position
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 TOKEN = "intake-token-0123456789"
@@ -356,3 +357,19 @@ async def test_bad_occurred_at_is_400(api: Api, when: str, message: str) -> None
     status, data = await api.post(event(occurred_at=when))
     assert status == 400 and "occurred_at" in data["error"] and message in data["error"], data
     assert (await api.rows())["invitations"] == 0
+
+
+async def test_an_invitations_answers_name_the_metrics_own_category(api: Api) -> None:
+    """The shop reading a CSAT 2 sees "unsatisfied", not the NPS word "detractor"."""
+    status, data = await api.post(event())
+    assert status == 202
+    inv = await api.repo.get_invitation(data["invitation_id"])
+    assert inv is not None and await api.repo.claim_prompt(inv, inv.send_at)
+    await api.repo.mark_prompt_sent(inv, 1)
+    inv = await api.repo.get_invitation(inv.id)
+    assert inv is not None
+    answer = Answer(inv.id, 0, Metric.CSAT, 2, Category.DETRACTOR, inv.send_at)
+    assert await api.repo.record_score(inv, Position(0, Phase.FOLLOWUP), answer)
+    resp = await api.client.get(f"/api/v1/invitations/{inv.id}", headers=AUTH)
+    (shown,) = (await resp.json())["answers"]
+    assert (shown["metric"], shown["score"], shown["category_name"]) == ("csat", 2, "unsatisfied")

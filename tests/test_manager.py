@@ -17,6 +17,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import BufferedInputFile, Chat, FSInputFile, Message, Update, User
 
 from bot.config import parse_config
+from bot.reports.compose import chart_labels
 from storage.sqlite import SqliteRepo
 from survey_flows.models import Metric
 
@@ -149,6 +150,23 @@ async def test_nps_shows_value_margin_n_breakdown_change_and_a_chart(harness: Ha
     assert png.startswith(b"\x89PNG")
 
 
+async def test_csat_and_ces_name_their_own_categories(harness: Harness) -> None:
+    await seed(harness.repo)
+    (csat,) = await harness.say(MANAGER, "/csat 30d")
+    # CSAT 5, 4, 4, 2, 1: three satisfied, no neutral, two unsatisfied; NPS words stay out.
+    assert "Satisfied 60% · Neutral 0% · Unsatisfied 40%" in csat[1]["caption"]
+    assert "5: 20% · 4: 40%" in csat[1]["caption"], "the scores are still listed"
+    (ces,) = await harness.say(MANAGER, "/ces 30d", lang="ru")
+    assert "Легко 67% · Нейтрально 0% · Сложно 33%" in ces[1]["caption"]
+    assert "ромоутер" not in csat[1]["caption"] + ces[1]["caption"]
+
+
+def test_chart_legends_use_the_metrics_own_words() -> None:
+    assert chart_labels("en", Metric.CSAT).categories == ("unsatisfied", "neutral", "satisfied")
+    assert chart_labels("en", Metric.CES).categories == ("difficult", "neutral", "easy")
+    assert chart_labels("ru", Metric.NPS).categories == ("критики", "нейтралы", "промоутеры")
+
+
 async def test_figures_on_few_answers_are_marked(harness: Harness) -> None:
     await seed(harness.repo)
     (call,) = await harness.say(MANAGER, "/ces 30d")
@@ -214,7 +232,7 @@ async def test_report_on_demand_includes_detractor_comments(harness: Harness) ->
     await seed(harness.repo)
     calls = await harness.say(MANAGER, "/report")
     text = "\n".join((c[1].get("caption") or c[1].get("text") or "") for c in calls)
-    assert "Recent detractor comments" in text and "=rude" in text
+    assert "Recent comments with low scores" in text and "=rude" in text
 
 
 async def test_long_output_is_split_within_telegram_limits(harness: Harness) -> None:

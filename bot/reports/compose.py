@@ -8,25 +8,24 @@ costs no Telegram machinery (the benchmark measures exactly this part).
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import charts
 from bot.config import ReportsConfig
 from bot.views.texts import keys, raw_t, t
-from storage.analytics import Analytics, Filters
+from storage.analytics import Analytics
 from survey_flows.durations import format_duration
 from survey_flows.metrics import Change, MetricResult
-from survey_flows.models import Metric
+from survey_flows.models import Category, Metric
 from survey_flows.periods import Period, Selection, bucket_edges, bucket_for, describe_filters
-from survey_flows.reports import Figure, Segment, figure, safe_cell, segments, trend
+from survey_flows.reports import Figure, Segment, figure, segments, trend
+from survey_flows.scoring import category, category_name
 
 logger = logging.getLogger(__name__)
 
@@ -127,24 +126,36 @@ def trust_text(lang: str, result: MetricResult, cfg: ReportsConfig) -> str:
     return " " + t(lang, "mgr.too_few", n=result.n, min=cfg.min_answers)
 
 
+def category_shares(metric: Metric, fig: Figure) -> dict[Category, float]:
+    """Percent of answers in each category; NPS results carry them, CSAT/CES carry scores."""
+    b, n = fig.result.breakdown, fig.result.n
+    if metric is Metric.NPS:
+        return {cat: float(b[cat.value]) for cat in Category}
+    shares = dict.fromkeys(Category, 0.0)
+    for score, count in b.items():
+        shares[category(metric, int(score))] += 100.0 * count / n
+    return shares
+
+
 def breakdown_text(lang: str, metric: Metric, fig: Figure) -> str:
+    """Promoters 40% · Passives … for NPS; Satisfied … / Easy … plus the scores for CSAT, CES."""
     n = fig.result.n
     if not n:
         return ""
+    # Placeholders are the category names ({satisfied}, {easy}); NPS's are plural ({promoters}).
+    plural = "s" if metric is Metric.NPS else ""
+    shares = {
+        category_name(metric, cat) + plural: f"{pct:.0f}%"
+        for cat, pct in category_shares(metric, fig).items()
+    }
+    named = t(lang, f"mgr.breakdown.{metric.value}", **shares)
     if metric is Metric.NPS:
-        b = fig.result.breakdown
-        return t(
-            lang,
-            "mgr.breakdown.nps",
-            promoters=f"{b['promoter']:.0f}%",
-            passives=f"{b['passive']:.0f}%",
-            detractors=f"{b['detractor']:.0f}%",
-        )
+        return named
     parts = [
         f"{score}: {100 * count / n:.0f}%"
         for score, count in sorted(fig.result.breakdown.items(), key=lambda kv: -int(kv[0]))
     ]
-    return t(lang, "mgr.breakdown.scores", scores=" · ".join(parts))
+    return named + "\n" + t(lang, "mgr.breakdown.scores", scores=" · ".join(parts))
 
 
 def metric_line(lang: str, metric: Metric, fig: Figure, cfg: ReportsConfig) -> str:
@@ -167,7 +178,13 @@ def title_block(lang: str, title: str, selection: Selection, cfg: ReportsConfig)
     return "\n".join(lines)
 
 
-def chart_labels(lang: str) -> charts.ChartLabels:
+def category_labels(lang: str, metric: Metric) -> tuple[str, str, str]:
+    """The metric's words for its groups, low to high: NPS detractors … CES difficult … easy."""
+    names = [category_name(metric, cat) for cat in Category]
+    return tuple(raw_t(lang, f"category.{metric.value}.{name}") for name in names)  # type: ignore[return-value]
+
+
+def chart_labels(lang: str, metric: Metric = Metric.NPS) -> charts.ChartLabels:
     # DejaVu Sans has no Chinese glyphs: Chinese readers get English words on charts.
     lang = "en" if lang == "zh" else lang
     return charts.ChartLabels(
@@ -176,11 +193,7 @@ def chart_labels(lang: str) -> charts.ChartLabels:
         too_few=raw_t(lang, "chart.too_few"),
         more_groups=raw_t(lang, "chart.more_groups", count="{count}"),
         not_set=raw_t(lang, "chart.not_set"),
-        categories=(
-            raw_t(lang, "chart.detractors"),
-            raw_t(lang, "chart.passives"),
-            raw_t(lang, "chart.promoters"),
-        ),
+        categories=category_labels(lang, metric),
     )
 
 
@@ -241,7 +254,7 @@ async def metric_reply(
         _chart_title(title, selection),
         points,
         headline(metric, fig.result),
-        chart_labels(lang),
+        chart_labels(lang, metric),
     )
     return [Outgoing(text, png, t(lang, "mgr.title", title=title, period=p.label))]
 
@@ -277,7 +290,7 @@ async def segments_reply(
     if len(groups) > MAX_SEGMENT_LINES:
         lines.append(t(lang, "mgr.more_groups", count=len(groups) - MAX_SEGMENT_LINES))
     chart_title = _chart_title(f"{metric.value.upper()} by {field}", selection)
-    png = await charts.segments_png(metric, chart_title, groups, chart_labels(lang))
+    png = await charts.segments_png(metric, chart_title, groups, chart_labels(lang, metric))
     return [Outgoing("\n".join(lines), png, t(lang, "mgr.title", title=title, period=p.label))]
 
 
@@ -336,7 +349,7 @@ async def stats_reply(
     comments: int = 0,
 ) -> list[Outgoing]:
     """/stats and the report: activity, every metric with its change, the overview chart;
-    the report adds recent detractor comments. No answers: one line, no chart."""
+    the report adds recent comments with low scores. No answers: one line, no chart."""
     p = selection.period
     title = title or t(lang, "mgr.stats.title")
     head = title_block(lang, title, selection, cfg)
@@ -404,61 +417,7 @@ async def stats_reply(
 async def report_reply(
     analytics: Analytics, period: Period, cfg: ReportsConfig, lang: str
 ) -> list[Outgoing]:
-    """The scheduled (or /report) report: stats plus a few recent detractor comments."""
+    """The scheduled (or /report) report: stats plus a few recent comments with low scores."""
     return await stats_reply(
         analytics, Selection(period), cfg, lang, title=t(lang, "report.title"), comments=5
     )
-
-
-# --- export ----------------------------------------------------------------------------------
-
-EXPORT_COLUMNS = (
-    "answered_at",
-    "survey",
-    "metric",
-    "score",
-    "category",
-    "comment",
-    "comment_kind",
-    "customer_id",
-    "invitation_id",
-)
-
-
-async def export_csv(
-    analytics: Analytics, start: datetime, end: datetime, filters: Filters, path: Path
-) -> int:
-    """Write the answers of [start, end) to `path` as spreadsheet-safe UTF-8 CSV; returns rows.
-
-    Rows are streamed page by page from SQL; every text cell goes through `safe_cell`. The file
-    starts with a byte-order mark so spreadsheet programs read it as UTF-8.
-    """
-    keys = await analytics.context_keys(start, end, filters)
-    count = 0
-    with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow([*EXPORT_COLUMNS, *(safe_cell(k) for k in keys)])
-        async for row in analytics.export_rows(start, end, filters):
-            writer.writerow(
-                [
-                    row.answered_at.isoformat(timespec="seconds"),
-                    safe_cell(row.survey),
-                    row.metric,
-                    row.score,
-                    row.category,
-                    safe_cell(row.comment or ""),
-                    row.comment_kind or "",
-                    row.customer_id,
-                    row.invitation_id,
-                    *(safe_cell(row.context.get(k, "")) for k in keys),
-                ]
-            )
-            count += 1
-    return count
-
-
-def export_name(selection: Selection, cfg: ReportsConfig) -> str:
-    tz = tz_of(cfg)
-    start = selection.period.start.astimezone(tz).strftime("%Y-%m-%d")
-    end = (selection.period.end - timedelta(microseconds=1)).astimezone(tz).strftime("%Y-%m-%d")
-    return f"answers_{start}_{end}.csv"

@@ -22,11 +22,10 @@ from .compose import (
     DOCUMENT_LIMIT,
     TEXT_LIMIT,
     Outgoing,
-    export_csv,
-    export_name,
     title_block,
     unmatched_filters,
 )
+from .export import export_csv, export_name
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
