@@ -32,7 +32,7 @@ from .profiles import CustomerProfileMiddleware
 from .repository import open_repo
 from .startup import StartupError, bind_port, check_telegram
 from .telegram.polling import poll
-from .telegram.ratelimit import RateLimiter
+from .telegram.ratelimit import PAID_PER_SECOND, RateLimiter
 from .webhook import mount_webhook, set_webhook
 from .workers.alerts import AlertWorker
 from .workers.campaigns import Campaigns, CampaignScheduler, recontact_window
@@ -44,7 +44,12 @@ logger = logging.getLogger(__name__)
 
 def build_bot(config: Config) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base))
-    session.middleware(RateLimiter())
+    tg = config.telegram
+    session.middleware(
+        RateLimiter(
+            per_second=tg.rate_limit, paid_per_second=PAID_PER_SECOND if tg.paid_broadcast else None
+        )
+    )
     return Bot(
         config.telegram.token,
         session=session,

@@ -18,7 +18,9 @@ Typical use::
 
 Public API (all on ``BotAPIEmulator``):
     ``__init__(token="123456:TEST", *, bot_username="survey_test_bot", bot_name="Survey Test Bot",
-    privacy_mode=True, clock=time.time)``; ``token=None`` accepts any token.
+    privacy_mode=True, clock=time.time, limits=None)``; ``token=None`` accepts any token;
+    ``limits=FloodLimits()`` enforces Telegram's flood limits (429 with retry_after; ``flood``
+    counts the refusals).
     Server: ``await start(host="127.0.0.1", port=0) -> base_url``, ``await stop()``,
     ``make_app() -> aiohttp.web.Application``, ``base_url``, ``bot_user``.
     Calls: ``calls: list[Call]``, ``calls_of(method, *, chat_id=None)``,
@@ -46,10 +48,11 @@ The control API (``/control/...`` on the same server: act as a user over HTTP, w
 and a walk-through with curl are in ``telegram_emulator/README.md``.
 
 Modules, by concern: ``server`` (the class, HTTP plumbing), ``state`` (chats, users, files,
-updates, calls), ``users`` (what users do), ``faults`` (fail_next, blocking), ``messages``,
-``methods_send``, ``methods_chat``, ``webhook`` (Bot API methods), ``requests`` (reading
-parameters), ``errors``, ``entities``, ``parse_html``, ``parse_markdown``, ``formatting``
-(parse modes), ``media``, ``control``, ``control_input``, ``views`` (the control API), ``cli``.
+updates, calls), ``users`` (what users do), ``faults`` (fail_next, blocking), ``limits`` (flood
+limits), ``messages``, ``methods_send``, ``methods_chat``, ``webhook`` (Bot API methods),
+``requests`` (reading parameters), ``errors``, ``entities``, ``parse_html``,
+``parse_markdown``, ``formatting`` (parse modes), ``media``, ``control``, ``control_input``,
+``views`` (the control API), ``cli``.
 
 Behaviour worth knowing:
 - Requests may be form-encoded, multipart (``attach://name`` file parts), JSON or query string;
@@ -71,7 +74,8 @@ Behaviour worth knowing:
 
 from .errors import ApiError
 from .formatting import format_text
+from .limits import FloodLimits
 from .requests import Call, UploadedFile
 from .server import BotAPIEmulator
 
-__all__ = ["ApiError", "BotAPIEmulator", "Call", "UploadedFile", "format_text"]
+__all__ = ["ApiError", "BotAPIEmulator", "Call", "FloodLimits", "UploadedFile", "format_text"]

@@ -7,6 +7,7 @@ import logging
 
 from aiohttp import web
 
+from .limits import FloodLimits
 from .server import BotAPIEmulator
 
 
@@ -30,6 +31,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_false",
         help="let the bot see every group message (privacy mode off)",
     )
+    parser.add_argument(
+        "--limits",
+        action="store_true",
+        help="enforce Telegram's flood limits (30 msg/s, 20/min per group, ~1/s per chat): 429",
+    )
     return parser.parse_args(argv)
 
 
@@ -42,6 +48,7 @@ def main(argv: list[str] | None = None) -> None:
         bot_username=args.bot_username,
         bot_name=args.bot_name,
         privacy_mode=args.privacy_mode,
+        limits=FloodLimits() if args.limits else None,
     )
     base_url = f"http://{args.host}:{args.port}"
     print(f"Bot API emulator at {base_url} (token {args.token}, bot @{args.bot_username})")

@@ -15,6 +15,7 @@ from aiohttp import web
 from .control import add_control_routes
 from .errors import ApiError, Json
 from .faults import Failure
+from .limits import FloodControl, FloodLimits
 from .methods_send import SendMethods
 from .requests import Call, read_params
 from .users import UsersMixin
@@ -36,6 +37,7 @@ class BotAPIEmulator(SendMethods, WebhookMixin, UsersMixin):
         bot_name: str = "Survey Test Bot",
         privacy_mode: bool = True,
         clock: Callable[[], float] = time.time,
+        limits: FloodLimits | None = None,
     ) -> None:
         super().__init__(
             token,
@@ -45,6 +47,8 @@ class BotAPIEmulator(SendMethods, WebhookMixin, UsersMixin):
             clock=clock,
         )
         self._runner: web.AppRunner | None = None
+        # Telegram's flood limits, when asked for (see limits.py); None: every call is answered.
+        self.flood = FloodControl(limits) if limits is not None else None
         handlers: dict[str, Callable[[Json], Any]] = {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
@@ -145,6 +149,8 @@ class BotAPIEmulator(SendMethods, WebhookMixin, UsersMixin):
                     retry_after=failure.retry_after,
                     migrate_to_chat_id=failure.migrate_to_chat_id,
                 )
+            if self.flood is not None:
+                self.flood.check(canonical, params, time.monotonic())
             result = handler(params)
             if inspect.isawaitable(result):
                 result = await result

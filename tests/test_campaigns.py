@@ -283,9 +283,9 @@ async def test_a_thousand_customers_get_their_question_at_telegrams_pace(
     assert not [c for c in calls if c["error_code"] == 429], "Telegram answered 429"
     assert all(c["ok"] for c in calls)
     times = sorted(c["at"] for c in calls)
-    # Telegram asks for no more than about 30 a second overall; the bot's limiter is a leaky
-    # bucket of 30 (Telegram tolerates such short bursts), so a one-second window may hold a
-    # few more than 30 while the whole run stays at 30 a second.
+    # Telegram asks for no more than about 30 a second overall; the bot spaces its sends at
+    # 98% of that (tests/test_flood_limits.py has the emulator refuse anything over it). The
+    # bound here is loose: a loaded test machine may bunch sends the bot spaced.
     assert times[-1] - times[0] >= 999 / 30 - 1, "sent faster than 30 messages a second"
     busiest = max(
         sum(1 for t in times[i : i + 80] if t < start + 1) for i, start in enumerate(times)

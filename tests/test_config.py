@@ -386,3 +386,25 @@ def test_a_claim_edit_that_would_break_the_config_is_not_written(tmp_path: Path)
     with pytest.raises(ConfigError, match=r"^telegram\.staff_chat_id: must be a group's id"):
         config_file.write(path, config_file.set_staff_chat(before, 12345), {})
     assert path.read_text(encoding="utf-8") == before, "a refused edit still changed the file"
+
+
+def test_rates_default_to_telegrams_free_limit(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, render()), {})
+    assert (config.telegram.rate_limit, config.telegram.paid_broadcast) == (30.0, False)
+    changed = render({("telegram", "rate_limit"): "200", ("telegram", "paid_broadcast"): "true"})
+    config = load_config(write(tmp_path, changed), {})
+    assert (config.telegram.rate_limit, config.telegram.paid_broadcast) == (200.0, True)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("rate_limit", "0", "telegram.rate_limit: must be a number of messages a second"),
+        ("rate_limit", '"fast"', "telegram.rate_limit: must be a number of messages a second"),
+        ("rate_limit", "true", "telegram.rate_limit: must be a number of messages a second"),
+        ("paid_broadcast", '"yes"', "telegram.paid_broadcast: must be true or false"),
+    ],
+)
+def test_a_wrong_rate_setting_is_named(tmp_path: Path, key: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match="^" + message):
+        load_config(write(tmp_path, render({("telegram", key): value})), {})

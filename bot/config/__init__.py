@@ -51,6 +51,11 @@ class TelegramConfig:
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    # Messages a second across all chats: Telegram's 30, or a local Bot API server's own figure.
+    rate_limit: float = 30.0
+    # Telegram's paid tier: sends above the free rate carry allow_paid_broadcast (up to 1,000/s;
+    # Telegram charges the bot's Stars balance for each of those messages).
+    paid_broadcast: bool = False
 
     @property
     def webhook_path(self) -> str:
@@ -137,6 +142,8 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
             "mode",
             "webhook_url",
             "webhook_secret",
+            "rate_limit",
+            "paid_broadcast",
         },
     )
     token = env.get(ENV_TOKEN) or tg.str("token")
@@ -165,6 +172,7 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
         staff_chat_id,
         tg.int_list("manager_ids"),
         *_parse_webhook(tg, env),
+        *_parse_rates(tg),
     )
 
     st = Section(raw.get("storage"), "storage", {"path"})
@@ -226,6 +234,17 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
         throttle=throttle,
         campaigns=parse_campaigns(raw.get("campaigns"), surveys, reports.timezone),
     )
+
+
+def _parse_rates(tg: Section) -> tuple[float, bool]:
+    """[telegram] rate_limit (messages a second, 1-100000) and paid_broadcast (true/false)."""
+    rate = tg.raw.get("rate_limit", 30.0)
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 1 <= rate <= 100_000:
+        raise ConfigError("telegram.rate_limit: must be a number of messages a second, 1-100000")
+    paid = tg.raw.get("paid_broadcast", False)
+    if not isinstance(paid, bool):
+        raise ConfigError("telegram.paid_broadcast: must be true or false")
+    return float(rate), paid
 
 
 def _parse_webhook(
