@@ -55,6 +55,7 @@ class BotProcess:
     extra_config: str = ""
     api_port: int = field(default_factory=free_port)
     mode: str = "polling"  # "webhook": Telegram (the emulator) POSTs updates to the bot
+    telegram_keys: str = ""  # more [telegram] keys, e.g. paid_broadcast = true
     webhook_secret: str = "test_webhook-Secret_0123"
     proc: asyncio.subprocess.Process | None = None
 
@@ -88,6 +89,7 @@ api_base = "{self.emulator.base_url}"
 staff_chat_id = {STAFF_CHAT}
 manager_ids = [{MANAGER}]
 {self._webhook_keys()}
+{self.telegram_keys}
 
 [storage]
 path = "data/bot.sqlite3"
