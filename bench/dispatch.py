@@ -91,7 +91,7 @@ async def scenario(name: str, customers: int, telegram_keys: str, ceiling: float
     emulator = BotAPIEmulator(BOT_TOKEN, limits=FloodLimits())
     await emulator.start()
     tmp = Path(tempfile.mkdtemp(prefix="dispatch-"))
-    bot = BotProcess(emulator, tmp, CONFIG, telegram_keys=telegram_keys)
+    bot = BotProcess(emulator, tmp, CONFIG, telegram_keys=telegram_keys, log_level="INFO")
     try:
         await bot.start()
         await post_events(bot, customers, name)

@@ -322,3 +322,42 @@ async def test_words_before_a_score_become_that_answers_comment(repo: SqliteRepo
     assert await repo.record_followup(after, Position(1, Phase.SCORE), Comment("rude"), NOW)
     (answer,) = await repo.answers_for(inv.id)
     assert answer.comment == "took 3 days\nsee photo\nrude"
+
+
+async def test_concurrent_writes_are_each_committed_before_they_return(
+    repo: SqliteRepo, db_path: Path
+) -> None:
+    """Group commit: many events at once share commits, yet every one that was acknowledged is
+    already in the file for another process to read, and a failing one undoes only itself."""
+    seen_by_others: list[str] = []
+
+    async def post(i: int) -> None:
+        ev = event(f"ev-{i}", customer=5000 + i)
+        await repo.create_invitation(ev, NOW)
+        # Acknowledged: another connection (another process) must see it now.
+        async with aiosqlite.connect(db_path) as other:
+            cursor = await other.execute(
+                "SELECT event_id FROM invitations WHERE event_id = ?", (ev.event_id,)
+            )
+            row = await cursor.fetchone()
+        if row is not None:
+            seen_by_others.append(row[0])
+
+    async def broken() -> None:
+        async with repo.transaction() as db:
+            await db.execute(
+                "INSERT INTO customers (telegram_id, created_at) VALUES (777, '2024-05-01')"
+            )
+            raise RuntimeError("a conflict halfway through")
+
+    results = await asyncio.gather(
+        *(post(i) for i in range(40)), broken(), *(post(i) for i in range(40, 60)),
+        return_exceptions=True,
+    )  # fmt: skip
+    assert [r for r in results if r is not None] and all(
+        isinstance(r, RuntimeError) for r in results if r is not None
+    )
+    assert sorted(seen_by_others) == sorted(f"ev-{i}" for i in range(60))
+    assert await count(repo, "invitations") == 60
+    cursor = await repo.connection.execute("SELECT count(*) FROM customers WHERE telegram_id = 777")
+    assert (await cursor.fetchone())[0] == 0, "the failed transaction's write was kept"

@@ -56,6 +56,7 @@ class BotProcess:
     api_port: int = field(default_factory=free_port)
     mode: str = "polling"  # "webhook": Telegram (the emulator) POSTs updates to the bot
     telegram_keys: str = ""  # more [telegram] keys, e.g. paid_broadcast = true
+    log_level: str = "DEBUG"  # benchmarks use the production default, INFO
     webhook_secret: str = "test_webhook-Secret_0123"
     proc: asyncio.subprocess.Process | None = None
 
@@ -117,7 +118,7 @@ token = "{API_TOKEN}"
             "--config",
             str(config),
             "--log-level",
-            "DEBUG",
+            self.log_level,
             cwd=self.workdir,
             env=env,
             stdout=self.log,
