@@ -7,7 +7,7 @@ the project's Bot API emulator enforcing Telegram's flood limits. Run by hand:
 The bot runs as a subprocess (`python -m bot run`, the end-to-end tests' BotProcess) with a
 temporary SQLite file; the emulator runs in this process with `FloodLimits()` (30 a second in
 any rolling second, 1,000 for sends with allow_paid_broadcast, ~1 a second per chat). The events
-are posted in batches of 1,000 with no delay, so every first question is due at once.
+are posted in batches of 1,000, all due at the same moment a few seconds later.
 
 Figures, from the emulator's record of calls: invitations a second between the first and the last
 first question (and that over the ceiling), the 429s the emulator answered (and their share of all
@@ -68,11 +68,14 @@ class Figures:
 
 
 async def post_events(bot: BotProcess, customers: int, tag: str) -> None:
+    # Due together, once all are posted: sending is measured apart from the intake.
+    delay = 2 + customers // 400
     events = [
         {
             "event_id": f"{tag}-{i}",
             "type": "purchase",
             "customer": {"telegram_id": FIRST_USER + i, "language": "en"},
+            "delay_seconds": delay,
         }
         for i in range(customers)
     ]
