@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,22 @@ class CustomerStorage:
             )
             row = await cursor.fetchone()
             return _customer(row) if row else None
+
+    async def get_customers(self, telegram_ids: Collection[int]) -> dict[int, Customer]:
+        """Many customers in one read (the delivery worker's batch), by Telegram id."""
+        ids = list(set(telegram_ids))
+        found: dict[int, Customer] = {}
+        async with self.reading() as db:
+            for start in range(0, len(ids), 500):  # under SQLite's limit of bound parameters
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                cursor = await db.execute(
+                    f"SELECT * FROM customers WHERE telegram_id IN ({marks})", chunk
+                )
+                for row in await cursor.fetchall():
+                    customer = _customer(row)
+                    found[customer.telegram_id] = customer
+        return found
 
     async def touch_customer(
         self,

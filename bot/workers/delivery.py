@@ -106,12 +106,22 @@ class DeliveryWorker:
         now = self._clock()
         due = await self._repo.due_prompts(now, self._batch, busy=self._customers_busy)
         reminders = await self._repo.due_reminders(now, self._batch, busy=self._customers_busy)
+        starting = []
         for kind, inv in [("prompt", i) for i in due] + [("reminder", i) for i in reminders]:
             # One message per customer at a time keeps their messages in order.
             if (kind, inv.id) in self._in_flight or inv.customer_id in self._customers_busy:
                 continue
             self._customers_busy.add(inv.customer_id)
-            task = asyncio.create_task(self._deliver_guarded(kind, inv), name=f"{kind}-{inv.id}")
+            starting.append((kind, inv))
+        # One read for the batch instead of one per message. A customer who opts out or blocks
+        # the bot meanwhile is still safe: that closes their invitations, and a closed one
+        # cannot be claimed for sending.
+        customers = await self._repo.get_customers({inv.customer_id for _, inv in starting})
+        for kind, inv in starting:
+            customer = customers.get(inv.customer_id)
+            task = asyncio.create_task(
+                self._deliver_guarded(kind, inv, customer), name=f"{kind}-{inv.id}"
+            )
             self._in_flight[(kind, inv.id)] = task
             started += 1
         return started
@@ -143,12 +153,12 @@ class DeliveryWorker:
         while self._in_flight:
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
 
-    async def _deliver_guarded(self, kind: str, inv: Invitation) -> None:
+    async def _deliver_guarded(self, kind: str, inv: Invitation, customer: Customer | None) -> None:
         try:
             if kind == "reminder":
-                await self.remind(inv)
+                await self.remind(inv, customer)
             else:
-                await self.deliver(inv)
+                await self.deliver(inv, customer)
         except Exception as exc:
             logger.exception("%s of invitation %s failed unexpectedly", kind, inv.id)
             if kind == "reminder":
@@ -184,7 +194,7 @@ class DeliveryWorker:
                 logger.warning("customer %s: unknown time zone stored", customer.telegram_id)
         return quiet_until(now, self._quiet, tz)
 
-    async def deliver(self, inv: Invitation) -> None:
+    async def deliver(self, inv: Invitation, customer: Customer | None) -> None:
         now = self._clock()
         survey = self._surveys.get(inv.survey)
         if survey is None:
@@ -193,7 +203,6 @@ class DeliveryWorker:
             )
             logger.error("invitation %s names unknown survey %r", inv.id, inv.survey)
             return
-        customer = await self._repo.get_customer(inv.customer_id)
         if inv.status is InvitationStatus.SCHEDULED:
             decision = decide_send(
                 inv,
@@ -264,10 +273,9 @@ class DeliveryWorker:
                 inv.id, InvitationStatus.FAILED, f"rejected: {sent.error}", now
             )
 
-    async def remind(self, inv: Invitation) -> None:
+    async def remind(self, inv: Invitation, customer: Customer | None) -> None:
         """Send the one reminder: a short message replying to the unanswered first question."""
         now = self._clock()
-        customer = await self._repo.get_customer(inv.customer_id)
         gone = customer is not None and (customer.opted_out_at or customer.unreachable_at)
         if gone or (inv.sent_at is not None and now - inv.sent_at > self._expire_after):
             # Dropped: opted out, blocked, or past expiry (the sweep closes the survey).
