@@ -33,6 +33,7 @@ from .repository import open_repo
 from .startup import StartupError, bind_port, check_telegram
 from .telegram.polling import poll
 from .telegram.ratelimit import PAID_PER_SECOND, RateLimiter
+from .telegram.response_types import KeepResponseTypes
 from .webhook import mount_webhook, set_webhook
 from .workers.alerts import AlertWorker
 from .workers.campaigns import Campaigns, CampaignScheduler, recontact_window
@@ -45,6 +46,7 @@ logger = logging.getLogger(__name__)
 def build_bot(config: Config) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base))
     tg = config.telegram
+    session.middleware(KeepResponseTypes())
     session.middleware(
         RateLimiter(
             per_second=tg.rate_limit, paid_per_second=PAID_PER_SECOND if tg.paid_broadcast else None
