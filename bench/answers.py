@@ -45,6 +45,7 @@ delay = "0s"
 recontact = "0s"
 """
 TICK = os.sysconf("SC_CLK_TCK")
+PRODUCTS = ("Kettle", "Toaster", "Iron")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -124,6 +125,7 @@ async def survey_bot(presses: int, after: Callable[[BotProcess], Awaitable[None]
                         "event_id": f"a-{u}",
                         "type": "purchase",
                         "customer": {"telegram_id": u, "language": "en"},
+                        "context": {"product": PRODUCTS[u % len(PRODUCTS)]},
                     }
                     for u in users[start : start + 1000]
                 ]
