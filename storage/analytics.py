@@ -12,7 +12,8 @@ import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from survey_flows.models import Metric
 
@@ -66,6 +67,16 @@ class ExportRow:
     context: dict[str, str]
 
 
+def whole_days(start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+    """The whole UTC days inside [start, end): from the first midnight at or after `start` to
+    the last midnight at or before `end`; None when there is no whole day."""
+    first = start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if first < start:
+        first += timedelta(days=1)
+    last = end.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (first, last) if first < last else None
+
+
 def _filter_joins(filters: Filters, column: str = "a.invitation_id") -> tuple[str, list[str]]:
     sql, params = [], []
     for i, (key, value) in enumerate(filters):
@@ -94,6 +105,8 @@ class Analytics:
         self, start: datetime, end: datetime, filters: Filters = ()
     ) -> dict[Metric, Counts]:
         """Score distribution of every metric over [start, end)."""
+        if not filters:
+            return await self._distributions_by_day(start, end)
         joins, params = _filter_joins(filters)
         sql = (
             "SELECT a.metric, a.score, count(*) FROM answers a"
@@ -107,9 +120,44 @@ class Analytics:
                 out[Metric(metric)][score] = count
         return out
 
+    async def _distributions_by_day(self, start: datetime, end: datetime) -> dict[Metric, Counts]:
+        """Unfiltered: whole UTC days from answer_days (kept by triggers), the ends counted."""
+        out: dict[Metric, Counts] = {m: {} for m in Metric}
+        days = whole_days(start, end)
+        if days is None:
+            raw = [(start, end)]
+        else:
+            first, last = days
+            raw = [(start, first), (last, end)]
+        async with self._repo.reading() as db:
+            rows: list[Any] = []
+            if days is not None:
+                cursor = await db.execute(
+                    "SELECT metric, score, sum(n) FROM answer_days WHERE day >= ? AND day < ?"
+                    " GROUP BY metric, score",
+                    (days[0].date().isoformat(), days[1].date().isoformat()),
+                )
+                rows += await cursor.fetchall()
+            for lo, hi in raw:
+                if lo >= hi:
+                    continue
+                cursor = await db.execute(
+                    "SELECT metric, score, count(*) FROM answers WHERE metric IN (?, ?, ?)"
+                    " AND answered_at >= ? AND answered_at < ? GROUP BY metric, score",
+                    [*_METRICS, to_db(lo), to_db(hi)],
+                )
+                rows += await cursor.fetchall()
+        for metric, score, count in rows:
+            if metric in _METRICS and count:
+                counts = out[Metric(metric)]
+                counts[score] = counts.get(score, 0) + count
+        return out
+
     async def distribution(
         self, metric: Metric, start: datetime, end: datetime, filters: Filters = ()
     ) -> Counts:
+        if not filters:
+            return (await self._distributions_by_day(start, end))[metric]
         joins, params = _filter_joins(filters)
         sql = (
             f"SELECT a.score, count(*) FROM answers a{joins}"
@@ -122,27 +170,54 @@ class Analytics:
     async def bucketed(
         self, metrics: Sequence[Metric], edges: Sequence[datetime], filters: Filters = ()
     ) -> dict[Metric, list[Counts]]:
-        """Per metric, one distribution per bucket [edges[i], edges[i+1])."""
+        """Per metric, one distribution per bucket [edges[i], edges[i+1]).
+
+        Unfiltered, a bucket's whole UTC days come from answer_days and only its partial days
+        from the answers themselves."""
         out: dict[Metric, list[Counts]] = {m: [{} for _ in edges[1:]] for m in metrics}
         if len(edges) < 2 or not metrics:
             return out
-        values = ", ".join("(?, ?, ?)" for _ in edges[1:])
-        bounds: list[object] = []
+        raw: list[tuple[int, datetime, datetime]] = []
+        days: list[tuple[int, str, str]] = []
         for i, (lo, hi) in enumerate(itertools.pairwise(edges)):
-            bounds += [i, to_db(lo), to_db(hi)]
+            whole = None if filters else whole_days(lo, hi)
+            if whole is None:
+                raw.append((i, lo, hi))
+                continue
+            days.append((i, whole[0].date().isoformat(), whole[1].date().isoformat()))
+            raw += [(i, lo, whole[0]), (i, whole[1], hi)]
+        raw = [(i, lo, hi) for i, lo, hi in raw if lo < hi]
         joins, params = _filter_joins(filters)
         marks = ", ".join("?" for _ in metrics)
-        # CROSS JOIN keeps the buckets as the outer loop: one index range scan per bucket.
-        sql = (
-            f"WITH b(i, lo, hi) AS (VALUES {values})"
-            " SELECT b.i, a.metric, a.score, count(*) FROM b CROSS JOIN answers a"
-            f"{joins} WHERE a.metric IN ({marks}) AND a.answered_at >= b.lo"
-            " AND a.answered_at < b.hi GROUP BY b.i, a.metric, a.score"
-        )
+        names = [m.value for m in metrics]
+        rows: list[Any] = []
         async with self._repo.reading() as db:
-            cursor = await db.execute(sql, [*bounds, *params, *(m.value for m in metrics)])
-            for i, metric, score, count in await cursor.fetchall():
-                out[Metric(metric)][i][score] = count
+            if raw:
+                values = ", ".join("(?, ?, ?)" for _ in raw)
+                bounds = [x for i, lo, hi in raw for x in (i, to_db(lo), to_db(hi))]
+                # CROSS JOIN keeps the buckets as the outer loop: one index range scan each.
+                cursor = await db.execute(
+                    f"WITH b(i, lo, hi) AS (VALUES {values})"
+                    " SELECT b.i, a.metric, a.score, count(*) FROM b CROSS JOIN answers a"
+                    f"{joins} WHERE a.metric IN ({marks}) AND a.answered_at >= b.lo"
+                    " AND a.answered_at < b.hi GROUP BY b.i, a.metric, a.score",
+                    [*bounds, *params, *names],
+                )
+                rows += await cursor.fetchall()
+            if days:
+                values = ", ".join("(?, ?, ?)" for _ in days)
+                cursor = await db.execute(
+                    f"WITH b(i, lo, hi) AS (VALUES {values})"
+                    " SELECT b.i, d.metric, d.score, sum(d.n) FROM b CROSS JOIN answer_days d"
+                    f" WHERE d.day >= b.lo AND d.day < b.hi AND d.metric IN ({marks})"
+                    " GROUP BY b.i, d.metric, d.score",
+                    [*(x for day in days for x in day), *names],
+                )
+                rows += await cursor.fetchall()
+        for i, metric, score, count in rows:
+            if count:
+                counts = out[Metric(metric)][i]
+                counts[score] = counts.get(score, 0) + count
         return out
 
     async def by_segment(

@@ -9,6 +9,7 @@ import json
 import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -346,3 +347,64 @@ async def test_report_runs_are_claimed_once(repo: SqliteRepo) -> None:
 def test_reports_config_defaults() -> None:
     cfg = ReportsConfig()
     assert cfg.min_answers == 10 and cfg.cron is None
+
+
+async def raw_counts(repo: SqliteRepo, start: datetime, end: datetime) -> dict[Metric, dict]:
+    out: dict[Metric, dict] = {m: {} for m in Metric}
+    cursor = await repo.connection.execute(
+        "SELECT metric, score, count(*) FROM answers WHERE answered_at >= ? AND answered_at < ?"
+        " GROUP BY metric, score",
+        (to_db(start), to_db(end)),
+    )
+    for metric, score, n in await cursor.fetchall():
+        out[Metric(metric)][score] = n
+    return out
+
+
+async def test_figures_from_daily_totals_match_the_answers_at_every_edge(repo: SqliteRepo) -> None:
+    """Unfiltered figures add whole days from answer_days and count the partial days at both
+    ends; every window, aligned or not, shows exactly what the answers say, also after an
+    answer is moved to another day or deleted."""
+    a = Analytics(repo)
+    for hours in range(0, 24 * 9, 5):  # every 5 hours over nine days, around midnights
+        at = NOW - timedelta(hours=hours, minutes=7)
+        await add_answers(repo, at, Metric.NPS, [hours % 11, 10])
+        await add_answers(repo, at, Metric.CSAT, [1 + hours % 5])
+    midnight = NOW.replace(hour=0, minute=0)
+    windows = [
+        (NOW - timedelta(days=7), NOW),  # partial days at both ends
+        (midnight - timedelta(days=3), midnight),  # whole days only
+        (midnight - timedelta(hours=5), midnight + timedelta(hours=3)),  # no whole day
+        (NOW - timedelta(days=30), NOW + timedelta(days=1)),  # everything
+    ]
+    for start, end in windows:
+        assert await a.distributions(start, end) == await raw_counts(repo, start, end)
+        assert (
+            await a.distribution(Metric.CSAT, start, end)
+            == (await raw_counts(repo, start, end))[Metric.CSAT]
+        )
+    async with repo.transaction() as db:
+        await db.execute(
+            "UPDATE answers SET answered_at = ?, score = 0"
+            " WHERE id = (SELECT min(id) FROM answers)",
+            (to_db(NOW - timedelta(days=4, hours=1)),),
+        )
+        await db.execute("DELETE FROM answers WHERE id = (SELECT max(id) FROM answers)")
+    for start, end in windows:
+        assert await a.distributions(start, end) == await raw_counts(repo, start, end)
+
+
+async def test_buckets_from_daily_totals_match_the_answers(repo: SqliteRepo) -> None:
+    a = Analytics(repo)
+    for hours in range(0, 24 * 20, 7):
+        await add_answers(
+            repo, NOW - timedelta(hours=hours, minutes=3), Metric.CES, [hours % 7 + 1]
+        )
+    for bucket, tz in ((Bucket.DAY, "Asia/Kolkata"), (Bucket.WEEK, "UTC"), (Bucket.DAY, "UTC")):
+        period = Period(NOW - timedelta(days=14), NOW, "x")
+        edges = bucket_edges(period, bucket, ZoneInfo(tz))
+        got = (await a.bucketed([Metric.CES], edges))[Metric.CES]
+        expected = [
+            (await raw_counts(repo, lo, hi))[Metric.CES] for lo, hi in itertools.pairwise(edges)
+        ]
+        assert got == expected, f"{bucket} buckets in {tz}"
