@@ -10,6 +10,7 @@ import pytest
 from aiogram import Bot
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
+from bot.views.alert_card import span
 from bot.workers.alerts import AlertWorker
 from storage.alerts import NewAlert
 from storage.base import NewEvent
@@ -170,3 +171,29 @@ async def test_staff_keep_working_after_the_group_becomes_a_supergroup(env):
         "after the upgrade, Take in the new supergroup was ignored"
     )
     assert await repo.effective_chat(STAFF) == upgraded
+
+
+@pytest.mark.parametrize(
+    ("waited", "shown"),
+    [
+        (timedelta(seconds=15), "15s"),
+        (timedelta(seconds=59), "59s"),
+        (timedelta(seconds=60), "1m"),
+        (timedelta(minutes=31, seconds=40), "31m"),
+        (timedelta(minutes=90), "1h30m"),
+        (timedelta(hours=26, minutes=5), "1d2h"),
+        (timedelta(days=3, seconds=7), "3d"),
+    ],
+)
+def test_a_waiting_time_reads_as_the_time_really_waited(waited: timedelta, shown: str) -> None:
+    assert span(waited, minutes=True) == shown
+
+
+async def test_the_escalation_says_how_long_the_alert_really_waited(env):
+    _dp, repo, _bot, session, worker, clock = env
+    await raise_alert(repo, 1, 2, clock)
+    await worker.run_once()
+    clock.now = NOW + timedelta(minutes=31, seconds=20)
+    await worker.run_once()
+    (escalation,) = [t for t in staff_texts(session) if "waited" in t]
+    assert "waited 31m" in escalation, escalation

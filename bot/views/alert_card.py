@@ -36,10 +36,16 @@ def _time(dt: datetime) -> str:
 
 
 def span(delta: timedelta, *, minutes: bool = False) -> str:
-    """A duration to read at a glance: whole seconds, or whole minutes."""
-    seconds = int(delta.total_seconds())
-    if minutes:
-        seconds = max(seconds // 60, 1) * 60
+    """A duration to read at a glance: 15s, 4m, 1h30m, 2d3h.
+
+    `minutes`: the precision of a waiting time; seconds only under a minute (an alert that has
+    waited 15 s must not say 1m), whole minutes under a day, then days and hours.
+    """
+    seconds = max(int(delta.total_seconds()), 0)
+    if minutes and seconds >= 86400:
+        seconds -= seconds % 3600
+    elif minutes and seconds >= 60:
+        seconds -= seconds % 60
     return format_duration(timedelta(seconds=seconds))
 
 
