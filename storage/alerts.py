@@ -6,15 +6,15 @@ A mixin of SqliteRepo: the same connection, lock and one-transaction-per-method 
 from __future__ import annotations
 
 import json
-import statistics
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 import aiosqlite
 
 from survey_flows.models import Invitation
 
+from .alert_cases import LowAnswer
 from .rows import inserted_id, one_row
 from .timestamps import from_db, to_db
 
@@ -64,6 +64,9 @@ class AlertView:
     erased: bool = False  # the customer's data was erased: the card shows no one
     customer_opted_out: bool = False
     customer_unreachable: bool = False
+    reopened_at: datetime | None = None
+    reopen_reason: str | None = None  # not_solved, low_again
+    more: tuple[LowAnswer, ...] = ()  # the survey's other low answers, on the same card
 
     @property
     def is_open(self) -> bool:
@@ -76,8 +79,9 @@ SELECT a.id, a.status, a.chat_id, a.message_id, a.digest_message_id, a.invitatio
        c.language AS customer_language, i.survey, i.event_type, an.question_index, an.metric,
        an.score, an.comment, an.comment_kind, an.comment_file_id, i.context, a.created_at,
        a.owner_id, a.owner_name, a.taken_at, a.resolved_by_name, a.resolved_at, a.escalated_at,
-       a.recheck_sent_at, a.recheck_solved, a.delivery_note, a.erased_at,
-       c.opted_out_at AS customer_opted_out_at, c.unreachable_at AS customer_unreachable_at
+       a.recheck_sent_at, a.recheck_solved, a.delivery_note, a.erased_at, a.reopened_at,
+       a.reopen_reason, c.opted_out_at AS customer_opted_out_at,
+       c.unreachable_at AS customer_unreachable_at
 FROM alerts a
 JOIN answers an ON an.id = a.answer_id
 JOIN invitations i ON i.id = a.invitation_id
@@ -119,6 +123,8 @@ def _view(row: aiosqlite.Row) -> AlertView:
         erased=row["erased_at"] is not None,
         customer_opted_out=row["customer_opted_out_at"] is not None,
         customer_unreachable=row["customer_unreachable_at"] is not None,
+        reopened_at=from_db(row["reopened_at"]),
+        reopen_reason=row["reopen_reason"],
     )
 
 
@@ -127,6 +133,16 @@ class AlertStorage:
 
         def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
         def reading(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
+        async def _case_of(self, db: aiosqlite.Connection, invitation_id: int) -> int | None: ...
+        async def _join_case(
+            self, db: aiosqlite.Connection, alert_id: int, answer_id: int, now: datetime
+        ) -> None: ...
+        async def _reopen(
+            self, db: aiosqlite.Connection, alert_id: int, reason: str, now: datetime
+        ) -> bool: ...
+        async def _more_answers(
+            self, db: aiosqlite.Connection, alert_ids: list[int]
+        ) -> dict[int, tuple[LowAnswer, ...]]: ...
 
     async def _insert_alert(
         self,
@@ -136,6 +152,10 @@ class AlertStorage:
         alert: NewAlert,
         now: datetime,
     ) -> None:
+        case = await self._case_of(db, inv.id)
+        if case is not None:  # one alert per invitation: this answer joins its card
+            await self._join_case(db, case, answer_id, now)
+            return
         cursor = await db.execute(
             "INSERT INTO alerts (answer_id, invitation_id, customer_id, chat_id, created_at,"
             " escalate_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -167,7 +187,9 @@ class AlertStorage:
 
     async def _views(self, db: aiosqlite.Connection, where: str, params: tuple) -> list[AlertView]:
         cursor = await db.execute(f"{_VIEW_SQL} WHERE {where}", params)
-        return [_view(r) for r in await cursor.fetchall()]
+        views = [_view(r) for r in await cursor.fetchall()]
+        more = await self._more_answers(db, [v.id for v in views])
+        return [replace(v, more=more[v.id]) if v.id in more else v for v in views]
 
     async def get_alert(self, alert_id: int) -> AlertView | None:
         async with self.reading() as db:
@@ -414,9 +436,12 @@ class AlertStorage:
                 " AND recheck_solved IS NULL",
                 (int(solved), to_db(now), alert_id, customer_id),
             )
-            if cursor.rowcount == 1:
-                await self._log(db, alert_id, customer_id, None, "rechecked", now)
-            return cursor.rowcount == 1
+            if cursor.rowcount != 1:
+                return False
+            await self._log(db, alert_id, customer_id, None, "rechecked", now)
+            if not solved:  # "not solved" must reach someone: the case is open again
+                await self._reopen(db, alert_id, "not_solved", now)
+            return True
 
     async def next_alert_due(self) -> datetime | None:
         async with self.reading() as db:
@@ -428,37 +453,3 @@ class AlertStorage:
                 "  WHERE status = 'resolved' AND recheck_sent_at IS NULL)"
             )
             return from_db((await one_row(cursor))[0])
-
-    # --- figures for managers ------------------------------------------------------------
-
-    async def alert_figures(self, since: datetime, until: datetime) -> dict[str, Any]:
-        """Alerts raised in [since, until): counts, median times, share rechecked as solved."""
-        async with self.reading() as db:
-            cursor = await db.execute(
-                "SELECT created_at, taken_at, resolved_at, recheck_solved FROM alerts"
-                " WHERE created_at >= ? AND created_at < ?",
-                (to_db(since), to_db(until)),
-            )
-            rows = list(await cursor.fetchall())
-            cursor = await db.execute("SELECT count(*) FROM alerts WHERE status != 'resolved'")
-            open_now = (await one_row(cursor))[0]
-        take = [
-            (from_db(r["taken_at"]) - from_db(r["created_at"])).total_seconds()
-            for r in rows
-            if r["taken_at"]
-        ]
-        resolve = [
-            (from_db(r["resolved_at"]) - from_db(r["created_at"])).total_seconds()
-            for r in rows
-            if r["resolved_at"]
-        ]
-        rechecked = [r["recheck_solved"] for r in rows if r["recheck_solved"] is not None]
-        return {
-            "raised": len(rows),
-            "open_count": open_now,
-            "median_time_to_take": timedelta(seconds=statistics.median(take)) if take else None,
-            "median_time_to_resolve": (
-                timedelta(seconds=statistics.median(resolve)) if resolve else None
-            ),
-            "rechecked_solved_share": sum(rechecked) / len(rechecked) if rechecked else None,
-        }

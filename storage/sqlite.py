@@ -26,6 +26,8 @@ from survey_flows.models import (
 )
 from survey_flows.pacing import Recontact
 
+from .alert_cases import AlertCaseStorage
+from .alert_figures import AlertFigures
 from .alerts import AlertStorage, NewAlert
 from .base import Comment, NewEvent
 from .customers import CustomerStorage
@@ -44,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 class SqliteRepo(
     Database,
+    AlertCaseStorage,
+    AlertFigures,
     OutboxStorage,
     CustomerStorage,
     AlertStorage,
@@ -281,12 +285,8 @@ class SqliteRepo(
                 return False
             if comment is not None:
                 comment = await self._after_earlier_comment(db, inv, comment)
-                # The alert card of this answer, if any, must show the comment.
-                await db.execute(
-                    "UPDATE alerts SET dirty = 1 WHERE answer_id ="
-                    " (SELECT id FROM answers WHERE invitation_id = ? AND question_index = ?)",
-                    (inv.id, inv.position.step),
-                )
+                # The survey's alert card, if any, must show the comment.
+                await db.execute("UPDATE alerts SET dirty = 1 WHERE invitation_id = ?", (inv.id,))
                 await db.execute(
                     "UPDATE answers SET comment = ?, comment_kind = ?, comment_file_id = ?,"
                     " commented_at = ? WHERE invitation_id = ? AND question_index = ?",
@@ -412,7 +412,11 @@ class SqliteRepo(
                 " commented_at = ? WHERE id = ?",
                 (comment.text, comment.kind, comment.file_id, to_db(now), answer["id"]),
             )
-            await db.execute("UPDATE alerts SET dirty = 1 WHERE answer_id = ?", (answer["id"],))
+            await db.execute(
+                "UPDATE alerts SET dirty = 1 WHERE invitation_id ="
+                " (SELECT invitation_id FROM answers WHERE id = ?)",
+                (answer["id"],),
+            )
             return row["id"], answer["question_index"]
 
     async def move_prompt(self, inv: Invitation, message_id: int) -> None:

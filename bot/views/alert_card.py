@@ -99,6 +99,7 @@ def card_text(alert: AlertView, lang: str) -> str:
         lines.append(t(lang, "alert.comment", comment=_clip(alert.comment, COMMENT_LIMIT)))
     else:
         lines.append(t(lang, "alert.no_comment"))
+    lines += _more_lines(alert, lang)
     if alert.status == "open":
         lines.append(t(lang, "alert.open", time=_time(alert.created_at)))
     if alert.taken_at and alert.owner_name and alert.status == "taken":
@@ -115,6 +116,10 @@ def card_text(alert: AlertView, lang: str) -> str:
                 duration=span(alert.resolved_at - alert.created_at),
             )
         )
+    if alert.reopened_at and alert.is_open:
+        lines.append(
+            t(lang, f"alert.reopened.{alert.reopen_reason}", time=_time(alert.reopened_at))
+        )
     if alert.recheck_solved is True:
         lines.append(t(lang, "alert.recheck_yes"))
     elif alert.recheck_solved is False:
@@ -126,6 +131,27 @@ def card_text(alert: AlertView, lang: str) -> str:
     if alert.is_open:
         lines.append(t(lang, "alert.reply_hint"))
     return "\n".join(lines)
+
+
+def _more_lines(alert: AlertView, lang: str) -> list[str]:
+    """The survey's other low answers: one case per unhappy customer, all on one card."""
+    lines = []
+    for other in alert.more:
+        metric = Metric(other.metric)
+        high = SCALES[metric].high
+        lines.append(
+            t(lang, "alert.more_low", metric=metric.value.upper(), score=other.score, high=high)
+        )
+        if other.comment:
+            lines.append(t(lang, "alert.comment", comment=_clip(other.comment, COMMENT_LIMIT)))
+    return lines
+
+
+def owner_mention(alert: AlertView) -> str:
+    if alert.owner_id is None:
+        return ""
+    name = _e(_clip(alert.owner_name or str(alert.owner_id), 64))
+    return f'<a href="tg://user?id={alert.owner_id}">{name}</a>'
 
 
 def _context_lines(alert: AlertView) -> list[str]:
@@ -209,6 +235,7 @@ def list_text(alerts: list[AlertView], lang: str, now: datetime) -> str:
                 age=span(now - alert.created_at, minutes=True),
                 owner=_e(alert.owner_name) if alert.owner_name else t(lang, "alert.unowned"),
             )
+            + (" · " + t(lang, "alert.list_reopened") if alert.reopened_at else "")
         )
     return "\n".join(lines)
 

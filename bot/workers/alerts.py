@@ -15,8 +15,15 @@ from datetime import datetime, timedelta
 from aiogram import Bot
 
 from bot.telegram.send import Sent, delete_message, edit_message, send
-from bot.views.alert_card import card_keyboard, card_text, digest, recheck_keyboard, span
-from bot.views.texts import language_of, t
+from bot.views.alert_card import (
+    card_keyboard,
+    card_text,
+    digest,
+    owner_mention,
+    recheck_keyboard,
+    span,
+)
+from bot.views.texts import language_of, raw_t, t
 from storage.sqlite import SqliteRepo
 from survey_flows.alerts import AlertRules
 from survey_flows.clock import Clock
@@ -86,6 +93,7 @@ class AlertWorker:
             # While the staff chat refuses messages, its work waits in SQLite for the next try.
             await self.post_new()
             await self.refresh_cards()
+            await self.post_reopens()
             await self.redact_threads()
             await self.escalate()
         await self.recheck()
@@ -219,6 +227,23 @@ class AlertWorker:
                 card_keyboard(alert, self._lang),
             )
             await self._send_media(alert.id)
+
+    async def post_reopens(self) -> None:
+        """One line in the thread of each reopened alert, naming its owner (committed first)."""
+        for post in await self._repo.due_reopen_posts():
+            alert = post.alert
+            text = raw_t(
+                self._lang,
+                f"alert.reopen_line.{post.reason}",
+                id=str(alert.id),
+                owner=owner_mention(alert),
+            ).strip()
+            sent = await send(self._bot, self._chat, text, reply_to=alert.message_id)
+            if not await self._delivered(sent) or sent.message is None:
+                return
+            await self._repo.add_alert_message(self._chat, sent.message.message_id, alert.id)
+            await self._repo.mark_reopen_posted(alert.id)
+            logger.info("alert %s reopened (%s): thread told", alert.id, post.reason)
 
     async def escalate(self) -> None:
         now = self._clock()
