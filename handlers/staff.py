@@ -14,7 +14,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Config
-from bot.telegram.send import send
+from bot.telegram.send import react, send
 from bot.views.alert_card import list_text
 from bot.views.callbacks import AlertCb
 from bot.views.texts import language_of, t
@@ -26,6 +26,9 @@ from .filters import InStaffChat, may_act_on_alerts
 
 logger = logging.getLogger(__name__)
 
+
+# Telegram's reaction emoji include 👍 and 👎, not ✅ or ❌.
+DELIVERED, NOT_DELIVERED = "👍", "👎"
 
 router = Router(name=__name__)
 router.message.filter(InStaffChat())
@@ -101,16 +104,26 @@ async def on_alerts(message: Message, repo: SurveyRepo, clock: Clock, lang: str)
 
 @router.message(F.reply_to_message & (F.text | F.caption))
 async def on_reply(
-    message: Message, bot: Bot, repo: SurveyRepo, config: Config, clock: Clock, lang: str
+    message: Message,
+    bot: Bot,
+    repo: SurveyRepo,
+    config: Config,
+    clock: Clock,
+    lang: str,
+    alerts: Any = None,
 ) -> None:
-    """A reply to an alert (or to its thread) goes to the customer, signed by the team."""
+    """A reply to an alert (or to its thread) goes to the customer, signed by the team.
+
+    Replying to an untaken alert takes it. The outcome is a reaction on the reply (👍 delivered,
+    👎 not, with the reason on the card): no extra messages in the group.
+    """
     if message.reply_to_message is None:  # the router's filter already requires a reply
         return
     alert = await repo.alert_of_message(message.chat.id, message.reply_to_message.message_id)
     if alert is None:
         return
     staff = message.from_user
-    if not may_act_on_alerts(staff.id if staff else None, config):
+    if staff is None or not may_act_on_alerts(staff.id, config):
         logger.info(
             "reply to alert %s by %s, who is not in staff_ids", alert.id, staff and staff.id
         )
@@ -120,27 +133,33 @@ async def on_reply(
         return
     refusal = await _why_not_reachable(alert, repo)
     if refusal is not None:
-        await send(bot, message.chat.id, t(lang, refusal), reply_to=message.message_id)
+        await _not_delivered(bot, repo, message, alert, t(lang, refusal), alerts)
         return
     await repo.add_alert_message(message.chat.id, message.message_id, alert.id)
+    if alert.status == "open" and await repo.take_alert(alert.id, staff.id, _name(staff), clock()):
+        logger.info("alert %s taken by %s by replying", alert.id, staff.id)
     text = message.text or message.caption
     customer_lang = language_of(alert.customer_language, config.delivery.default_language)
     sent = await send(bot, alert.customer_id, t(customer_lang, "support.message", text=text))
-    await repo.log_alert_action(
-        alert.id, staff.id if staff else None, _name(staff) if staff else None, "replied", clock()
-    )
-    if sent.message is None:
-        reason = t(lang, "alert.blocked") if sent.blocked else sent.error or "?"
-        if sent.blocked:
-            await repo.mark_dirty(alert.id, reason)
-        failed = await send(
-            bot,
-            message.chat.id,
-            t(lang, "alert.reply_failed", reason=reason),
-            reply_to=message.message_id,
-        )
-        if failed.message is not None:
-            await repo.add_alert_message(message.chat.id, failed.message.message_id, alert.id)
+    await repo.log_alert_action(alert.id, staff.id, _name(staff), "replied", clock())
+    if sent.message is not None:
+        await react(bot, message.chat.id, message.message_id, DELIVERED)
+        if alerts is not None:
+            alerts.wake()  # the card shows who took it
+        return
+    reason = t(lang, "alert.blocked") if sent.blocked else sent.error or "?"
+    note = t(lang, "alert.reply_not_delivered", reason=reason)
+    await _not_delivered(bot, repo, message, alert, note, alerts)
+
+
+async def _not_delivered(
+    bot: Bot, repo: SurveyRepo, message: Message, alert: AlertView, note: str, alerts: Any
+) -> None:
+    """👎 on the staff member's reply; the one-line reason goes on the alert's card."""
+    await react(bot, message.chat.id, message.message_id, NOT_DELIVERED)
+    await repo.mark_dirty(alert.id, note)
+    if alerts is not None:
+        alerts.wake()
 
 
 async def _why_not_reachable(alert: AlertView, repo: SurveyRepo) -> str | None:

@@ -27,7 +27,8 @@ Public API (all on ``BotAPIEmulator``):
     ``await wait_for_call(method, *, chat_id=None, predicate=None, timeout=10.0, after=0)``,
     ``await wait_for_poll(timeout=10.0)`` (a getUpdates is waiting: the bot is listening).
     Chat state: ``messages(chat_id)``, ``last_bot_message(chat_id)``, ``reply_keyboard(chat_id)``,
-    ``pinned_message_id(chat_id)``, ``file_bytes(file_id)``.
+    ``pinned_message_id(chat_id)``, ``file_bytes(file_id)``, ``reactions(chat_id, message_id)``
+    (the emoji the bot set with setMessageReaction).
     Updates: ``user_message(user_id, text, ...)``, ``group_message(chat_id, user_id, text, ...)``,
     ``press_button(user_id, message, callback_data, *, chat_id=None) -> query id``,
     ``tap(user_id, label, *, chat_id=None) -> query id``,
@@ -49,8 +50,8 @@ and a walk-through with curl are in ``telegram_emulator/README.md``.
 
 Modules, by concern: ``server`` (the class, HTTP plumbing), ``state`` (chats, users, files,
 updates, calls), ``users`` (what users do), ``faults`` (fail_next, blocking), ``limits`` (flood
-limits), ``messages``, ``methods_send``, ``methods_chat``, ``webhook`` (Bot API methods),
-``requests`` (reading parameters), ``errors``, ``entities``, ``parse_html``,
+limits), ``reactions``, ``messages``, ``methods_send``, ``methods_chat``, ``webhook`` (Bot API
+methods), ``requests`` (reading parameters), ``errors``, ``entities``, ``parse_html``,
 ``parse_markdown``, ``formatting`` (parse modes), ``media``, ``control``, ``control_input``,
 ``views`` (the control API), ``cli``.
 

@@ -17,6 +17,7 @@ from .errors import ApiError, Json
 from .faults import Failure
 from .limits import FloodControl, FloodLimits
 from .methods_send import SendMethods
+from .reactions import ReactionMethods
 from .requests import Call, read_params
 from .users import UsersMixin
 from .webhook import WebhookMixin
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 MAX_UPLOAD = 50 * 1024 * 1024
 
 
-class BotAPIEmulator(SendMethods, WebhookMixin, UsersMixin):
+class BotAPIEmulator(SendMethods, ReactionMethods, WebhookMixin, UsersMixin):
     """An in-process Telegram Bot API server with inspectable state; see the package docstring."""
 
     def __init__(
@@ -81,6 +82,7 @@ class BotAPIEmulator(SendMethods, WebhookMixin, UsersMixin):
             "getChatMember": self._get_chat_member,
             "createForumTopic": self._create_forum_topic,
             "getFile": self._get_file,
+            "setMessageReaction": self._set_message_reaction,
         }
         self._methods = {name.lower(): (name, handler) for name, handler in handlers.items()}
 

@@ -21,6 +21,7 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    ReactionTypeEmoji,
 )
 
 from telegram_emulator import BotAPIEmulator, Call, format_text
@@ -349,3 +350,21 @@ async def test_the_other_methods_answer_what_aiogram_expects(
     assert (await bot.get_chat_member(STAFF_CHAT, 7)).status == "administrator"
     assert await bot.delete_webhook()
     assert (await bot.get_webhook_info()).url == ""
+
+
+async def test_a_reaction_is_set_like_telegram_and_a_wrong_one_refused(
+    bot: Bot, emulator: BotAPIEmulator
+) -> None:
+    emulator.add_group(-100321)
+    sent = await bot.send_message(-100321, "a reply from staff")
+    ok = await bot.set_message_reaction(
+        -100321, sent.message_id, reaction=[ReactionTypeEmoji(emoji="👍")]
+    )
+    assert ok and emulator.reactions(-100321, sent.message_id) == ["👍"]
+    with pytest.raises(TelegramBadRequest, match="REACTION_INVALID"):
+        await bot.set_message_reaction(
+            -100321, sent.message_id, reaction=[ReactionTypeEmoji(emoji="✅")]
+        )
+    with pytest.raises(TelegramBadRequest, match="not found"):
+        await bot.set_message_reaction(-100321, 999, reaction=[ReactionTypeEmoji(emoji="👎")])
+    assert emulator.reactions(-100321, sent.message_id) == ["👍"], "a refused reaction replaced it"

@@ -120,12 +120,16 @@ async def test_forget_asks_then_erases_everything_personal_and_keeps_the_score(r
         n == "editMessageReplyMarkup" and p["message_id"] == inv.message_id for n, p, _ in calls
     ), "the open survey kept its buttons"
 
-    # Replies no longer reach anyone.
+    # Replies no longer reach anyone: the reply gets 👎 and the card says why.
     before = len(room.session.calls)
     await room.staff_reply(alert.message_id, "Hello?")
+    await room.alerts.run_once()
     calls = room.session.calls[before:]
     assert room.to(ANN, calls) == []
-    assert "data was erased" in room.to(STAFF, calls)[-1]["text"]
+    assert [p["reaction"][0]["emoji"] for n, p, _ in calls if n == "setMessageReaction"] == ["👎"]
+    assert not [n for n, p, _ in calls if n == "sendMessage" and p["chat_id"] == STAFF]
+    card = [p for n, p, _ in calls if n == "editMessageText" and p["chat_id"] == STAFF][-1]
+    assert "replies no longer reach anyone" in card["text"]
 
     # Writing again does not bring her name back: nothing of hers is captured any more.
     await say_as(room, ANN, "one more thing")

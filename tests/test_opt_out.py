@@ -151,7 +151,10 @@ async def test_opted_out_customers_get_no_recheck_and_no_unprompted_staff_messag
 
     before = len(room.session.calls)
     await room.staff_reply(alert.message_id, "Hello again!")
+    await room.work()
     calls = room.session.calls[before:]
     assert room.to(ANN, calls) == [], "staff reached an opted-out customer unprompted"
-    (refused,) = room.to(STAFF, calls)
-    assert "opted out" in refused["text"]
+    assert room.to(STAFF, calls) == [], "a refusal was posted into the group"
+    assert [p["reaction"][0]["emoji"] for n, p, _ in calls if n == "setMessageReaction"] == ["👎"]
+    card = [p["text"] for n, p, _ in calls if n == "editMessageText"][-1]
+    assert "Not sent: the customer opted out" in card

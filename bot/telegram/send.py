@@ -20,7 +20,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
+from aiogram.types import InlineKeyboardMarkup, Message, ReactionTypeEmoji, ReplyParameters
 
 logger = logging.getLogger(__name__)
 
@@ -159,3 +159,27 @@ async def send(
         logger.warning("message to chat %s failed: %s", chat_id, exc)
         return Sent(None, error=str(exc), transient=True)
     return Sent(message)
+
+
+async def react(bot: Bot, chat_id: int, message_id: int, emoji: str) -> bool:
+    """Set the bot's reaction on a message (👍, 👎: Telegram allows only its reaction emoji).
+
+    A reaction is a courtesy: any refusal is logged and reported as False, never raised.
+    """
+    try:
+        await bot.set_message_reaction(
+            chat_id=chat_id, message_id=message_id, reaction=[ReactionTypeEmoji(emoji=emoji)]
+        )
+    except (
+        TelegramBadRequest,
+        TelegramForbiddenError,
+        TelegramNotFound,
+        TelegramMigrateToChat,
+        TelegramUnauthorizedError,
+        TelegramNetworkError,
+        TelegramServerError,
+        TelegramRetryAfter,
+    ) as exc:
+        logger.info("reaction on message %s in %s refused: %s", message_id, chat_id, exc)
+        return False
+    return True

@@ -138,15 +138,42 @@ async def test_customer_who_blocked_the_bot_is_shown_on_the_alert(emulator, star
     alert, _ = await detractor(emulator, bot)
     emulator.block_user(CUSTOMER)
     mark = len(emulator.calls)
-    emulator.group_message(
+    reply = emulator.group_message(
         STAFF_CHAT, ANNA, "Can we call you?", first_name="Anna", reply_to=alert["message_id"]
     )
-    notice = await next_message(emulator, STAFF_CHAT, mark)
-    assert "Not delivered" in notice["text"] and "blocked" in notice["text"]
     await wait_until(
-        lambda: "blocked the bot" in card(emulator, alert["message_id"])["text"],
-        what="blocked note on the card",
+        lambda: (
+            "Last reply not delivered" in card(emulator, alert["message_id"])["text"]
+            and "blocked the bot" in card(emulator, alert["message_id"])["text"]
+        ),
+        what="the reason on the card",
     )
+    assert emulator.reactions(STAFF_CHAT, reply["message"]["message_id"]) == ["👎"]
+    later = emulator.calls[mark:]
+    assert not [c for c in later if c.method == "sendMessage" and c.params["chat_id"] == STAFF_CHAT]
+
+
+async def test_replying_to_an_untaken_alert_takes_it_and_a_thumb_says_delivered(
+    emulator, start_bot
+):
+    bot = await start_bot(FAST)
+    alert, _ = await detractor(emulator, bot)
+    mark = len(emulator.calls)
+    reply = emulator.group_message(
+        STAFF_CHAT, ANNA, "We are on it", first_name="Anna", reply_to=alert["message_id"]
+    )
+    to_customer = await next_message(emulator, CUSTOMER, mark)
+    assert "We are on it" in to_customer["text"]
+    await wait_until(
+        lambda: "Taken by Anna" in card(emulator, alert["message_id"])["text"],
+        what="the replier as the owner on the card",
+    )
+    await wait_until(
+        lambda: emulator.reactions(STAFF_CHAT, reply["message"]["message_id"]) == ["👍"],
+        what="👍 on the reply",
+    )
+    later = [c for c in emulator.calls[mark:] if c.method == "sendMessage"]
+    assert [c.params["chat_id"] for c in later] == [CUSTOMER], "extra messages in the group"
 
 
 async def test_a_voice_note_comment_is_kept_and_sent_to_the_alert_thread(emulator, start_bot):
