@@ -34,6 +34,14 @@ class LowAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class StaleDigest:
+    chat_id: int
+    message_id: int
+    waiting: int
+    alerts: list[AlertView]
+
+
+@dataclass(frozen=True, slots=True)
 class ReopenPost:
     alert: AlertView
     reason: str  # not_solved, low_again
@@ -124,3 +132,24 @@ class AlertCaseStorage:
     async def mark_reopen_posted(self, alert_id: int) -> None:
         async with self.transaction() as db:
             await db.execute("UPDATE alerts SET reopen_post = 0 WHERE id = ?", (alert_id,))
+
+    async def stale_digests(self, limit: int = 10) -> list[StaleDigest]:
+        """Digests whose alerts changed since they were drawn, with those alerts."""
+        async with self.reading() as db:
+            cursor = await db.execute(
+                "SELECT message_id, chat_id, waiting FROM alert_digests WHERE dirty = 1 LIMIT ?",
+                (limit,),
+            )
+            found = []
+            for message_id, chat_id, waiting in await cursor.fetchall():
+                alerts = await self._views(
+                    db, "a.digest_message_id = ? ORDER BY a.id", (message_id,)
+                )
+                found.append(StaleDigest(chat_id, message_id, waiting, alerts))
+        return found
+
+    async def digest_drawn(self, message_id: int) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE alert_digests SET dirty = 0 WHERE message_id = ?", (message_id,)
+            )

@@ -224,11 +224,18 @@ class AlertStorage:
                 (chat_id, message_id, alert_id),
             )
 
-    async def mark_alerts_digested(self, alert_ids: list[int], message_id: int) -> None:
+    async def mark_alerts_digested(
+        self, alert_ids: list[int], message_id: int, chat_id: int = 0, waiting: int = 0
+    ) -> None:
         async with self.transaction() as db:
             await db.executemany(
                 "UPDATE alerts SET post_state = 1, digest_message_id = ?, dirty = 0 WHERE id = ?",
                 [(message_id, i) for i in alert_ids],
+            )
+            await db.execute(
+                "INSERT OR REPLACE INTO alert_digests (message_id, chat_id, waiting)"
+                " VALUES (?, ?, ?)",
+                (message_id, chat_id, waiting or len(alert_ids)),
             )
 
     async def release_alert_posts(self, alert_ids: list[int]) -> None:

@@ -196,29 +196,6 @@ def card_keyboard(alert: AlertView, lang: str) -> InlineKeyboardMarkup | None:
     return builder.as_markup()
 
 
-def digest(alerts: list[AlertView], waiting: int, lang: str) -> tuple[str, InlineKeyboardMarkup]:
-    lines = [raw_t(lang, "alert.digest", count=str(waiting))]
-    builder = InlineKeyboardBuilder()
-    for alert in alerts:
-        lines.append(
-            raw_t(
-                lang,
-                "alert.digest_line",
-                id=str(alert.id),
-                metric=alert.metric.upper(),
-                score=str(alert.score),
-                customer=customer_label(alert, lang),
-            )
-        )
-        builder.button(
-            text=t(lang, "alert.button.open", id=alert.id), callback_data=AlertCb(a="o", i=alert.id)
-        )
-    if waiting > len(alerts):
-        lines.append(t(lang, "alert.digest_more", count=waiting - len(alerts)))
-    builder.adjust(5)
-    return "\n".join(lines), builder.as_markup()
-
-
 def list_text(alerts: list[AlertView], lang: str, now: datetime) -> str:
     if not alerts:
         return t(lang, "alert.list_empty")

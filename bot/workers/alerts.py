@@ -18,11 +18,11 @@ from bot.telegram.send import Sent, delete_message, edit_message, send
 from bot.views.alert_card import (
     card_keyboard,
     card_text,
-    digest,
     owner_mention,
     recheck_keyboard,
     span,
 )
+from bot.views.alert_digest import digest
 from bot.views.texts import language_of, raw_t, t
 from storage.sqlite import SqliteRepo
 from survey_flows.alerts import AlertRules
@@ -94,6 +94,7 @@ class AlertWorker:
             await self.post_new()
             await self.refresh_cards()
             await self.post_reopens()
+            await self.refresh_digests()
             await self.redact_threads()
             await self.escalate()
         await self.recheck()
@@ -164,7 +165,9 @@ class AlertWorker:
             if not await self._delivered(sent) or sent.message is None:
                 await self._repo.release_alert_posts([a.id for a in alerts])
                 return
-            await self._repo.mark_alerts_digested([a.id for a in alerts], sent.message.message_id)
+            await self._repo.mark_alerts_digested(
+                [a.id for a in alerts], sent.message.message_id, self._chat, waiting
+            )
             logger.info("%d alerts announced in digest %s", len(alerts), sent.message.message_id)
             return
         claimed = await self._repo.claim_alerts_to_post(self._rules.digest_over)
@@ -227,6 +230,13 @@ class AlertWorker:
                 card_keyboard(alert, self._lang),
             )
             await self._send_media(alert.id)
+
+    async def refresh_digests(self) -> None:
+        """Digests show ✓ as their alerts are taken or resolved, instead of going stale."""
+        for stale in await self._repo.stale_digests():
+            await self._repo.digest_drawn(stale.message_id)
+            text, keyboard = digest(stale.alerts, stale.waiting, self._lang)
+            await edit_message(self._bot, stale.chat_id, stale.message_id, text, keyboard)
 
     async def post_reopens(self) -> None:
         """One line in the thread of each reopened alert, naming its owner (committed first)."""
