@@ -182,18 +182,28 @@ async def measure(path: Path, docs: Path | None) -> None:
 
 
 async def write_docs(analytics: Analytics, folder: Path, cfg: ReportsConfig) -> None:
+    """One example of each chart kind, as managers get them (`now` inside the last bucket, so
+    the unfinished one shows as such), and the trend once more for a Chinese reader."""
+    nps = parse_selection("30d", NOW)
     shots = {
         "chart-trend.png": await report.metric_reply(
-            analytics, Metric.NPS, parse_selection("30d", NOW), cfg, "en"
+            analytics, Metric.NPS, nps, cfg, "en", now=NOW
+        ),
+        "chart-trend-zh.png": await report.metric_reply(
+            analytics, Metric.NPS, nps, cfg, "zh", now=NOW
+        ),
+        "chart-day.png": await report.metric_reply(
+            analytics, Metric.CSAT, parse_selection("today", NOW), cfg, "en", now=NOW
         ),
         "chart-segments.png": await report.metric_reply(
-            analytics, Metric.CSAT, parse_selection("30d by agent", NOW), cfg, "en"
+            analytics, Metric.CSAT, parse_selection("30d by agent", NOW), cfg, "en", now=NOW
         ),
         "chart-overview.png": await report.stats_reply(
-            analytics, parse_selection("90d", NOW), cfg, "en"
+            analytics, parse_selection("90d", NOW), cfg, "en", now=NOW
         ),
     }
     for name, out in shots.items():
+        assert out[0].photo is not None, f"{name}: no chart"
         (folder / name).write_bytes(out[0].photo)
     labels = report.chart_labels("en")
     (folder / "chart-empty.png").write_bytes(

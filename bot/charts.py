@@ -13,16 +13,19 @@ import io
 import math
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import ParamSpec
 
 import matplotlib
 from matplotlib import dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
+from bot.chart_fonts import cjk_family
 from survey_flows.models import Category, Metric
 from survey_flows.reports import Segment, TrendPoint
 
@@ -59,6 +62,26 @@ class ChartLabels:
     more_groups: str = "+{count} smaller groups not shown"
     not_set: str = "(not set)"
     categories: tuple[str, str, str] = ("detractors", "passives", "promoters")
+    so_far: str = "so far"
+    units: dict[Metric, str] = field(default_factory=lambda: dict(UNITS))
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """Where a trend sits in time: the report's zone for the dates, the bucket length, now.
+
+    The bucket holding `now` is unfinished: drawn lighter and labelled "so far", not read as a
+    drop. Without `now` or `step` no bucket is.
+    """
+
+    tz: tzinfo = UTC
+    step: timedelta | None = None
+    now: datetime | None = None
+
+    def unfinished(self, point: TrendPoint) -> bool:
+        if self.step is None or self.now is None:
+            return False
+        return point.start <= self.now < point.start + self.step
 
 
 def format_value(metric: Metric, value: float | None) -> str:
@@ -80,6 +103,7 @@ def format_margin(metric: Metric, margin: float | None) -> str:
 
 
 def _figure(width: float, height: float) -> Figure:
+    cjk_family()  # once per process: the CJK fallback font, if the system has one
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
 
 
@@ -98,12 +122,33 @@ def _category_handles(labels: ChartLabels) -> list[Patch]:
     ]
 
 
-def _category_legend(fig: Figure, labels: ChartLabels) -> None:
-    """Detractors, passives, promoters in their colours, under the chart."""
+def _hollow_handle(labels: ChartLabels) -> Line2D:
+    """What a hollow grey point on a value line means: too few answers to trust."""
+    return Line2D(
+        [],
+        [],
+        marker="o",
+        linestyle="none",
+        markerfacecolor="white",
+        markeredgecolor=WEAK,
+        markeredgewidth=2,
+        markersize=9,
+        label=labels.too_few,
+    )
+
+
+def _has_weak(points: Sequence[TrendPoint]) -> bool:
+    return any(not p.trusted and p.result.value is not None for p in points)
+
+
+def _category_legend(fig: Figure, labels: ChartLabels, hollow: bool = False) -> None:
+    """Detractors, passives, promoters in their colours, under the chart (and the hollow
+    point, when the chart has one)."""
+    extra = [_hollow_handle(labels)] if hollow else []
     fig.legend(
-        handles=_category_handles(labels),
+        handles=[*_category_handles(labels), *extra],
         loc="outside lower left",
-        ncols=3,
+        ncols=3 + len(extra),
         fontsize=BASE_FONT - 3,
         frameon=False,
     )
@@ -134,14 +179,22 @@ def _empty(title: str, labels: ChartLabels) -> bytes:
     return _png(fig)
 
 
-def _date_axis(ax: Axes, start: datetime, end: datetime) -> None:
+def _date_axis(ax: Axes, start: datetime, end: datetime, tz: tzinfo = UTC) -> None:
+    """Dates and times as the report's readers live them (`[reports] timezone`)."""
     ax.set_xlim(mdates.date2num(start), mdates.date2num(end))
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7, tz=tz)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=tz))
 
 
-def _value_line(ax: Axes, metric: Metric, points: Sequence[TrendPoint], marker_limit: int) -> None:
+def _value_line(
+    ax: Axes,
+    metric: Metric,
+    points: Sequence[TrendPoint],
+    marker_limit: int,
+    labels: ChartLabels,
+    frame: Frame,
+) -> None:
     """The metric per bucket at bucket centres, its 95% band, weak buckets as hollow grey dots."""
     xs = [mdates.date2num(p.start + (p.end - p.start) / 2) for p in points]
     ys = [p.result.value if p.result.value is not None else math.nan for p in points]
@@ -170,7 +223,25 @@ def _value_line(ax: Axes, metric: Metric, points: Sequence[TrendPoint], marker_l
         ax.errorbar(xs, ys, yerr=[below, above], fmt="none", ecolor=BAND, elinewidth=8)
     ax.plot(xs, ys, color=LINE, linewidth=2.5)
     if len(points) <= marker_limit:
-        trusted = [(x, y) for x, y, p in zip(xs, ys, points, strict=True) if p.trusted]
+        trusted = [
+            (x, y)
+            for x, y, p in zip(xs, ys, points, strict=True)
+            if p.trusted and not frame.unfinished(p)
+        ]
+        so_far = [
+            (x, y)
+            for x, y, p in zip(xs, ys, points, strict=True)
+            if p.trusted and frame.unfinished(p)
+        ]
+        if so_far:  # the value of a bucket still filling: the same dot, lighter
+            ax.scatter(
+                [x for x, _ in so_far],
+                [y for _, y in so_far],
+                color=LINE,
+                alpha=0.4,
+                s=45,
+                zorder=3,
+            )
         weak = [
             (x, y)
             for x, y, p in zip(xs, ys, points, strict=True)
@@ -191,18 +262,19 @@ def _value_line(ax: Axes, metric: Metric, points: Sequence[TrendPoint], marker_l
     if metric is Metric.NPS:
         ax.axhline(0, color="black", linewidth=0.8, alpha=0.5)
     ax.set_ylim(low - (high - low) * 0.04, high + (high - low) * 0.04)
-    ax.set_ylabel(UNITS[metric], fontsize=BASE_FONT - 1)
+    ax.set_ylabel(labels.units.get(metric, UNITS[metric]), fontsize=BASE_FONT - 1)
     _style(ax)
 
 
-def _count_bars(ax: Axes, points: Sequence[TrendPoint], labels: ChartLabels) -> None:
-    """Answers per bucket, stacked detractors / passives / promoters."""
+def _count_bars(ax: Axes, points: Sequence[TrendPoint], labels: ChartLabels, frame: Frame) -> None:
+    """Answers per bucket, stacked detractors / passives / promoters; the bucket still filling
+    is lighter and hatched, labelled "so far". Whole numbers on the axis."""
     lefts = [mdates.date2num(p.start) for p in points]
     widths = [(p.end - p.start) / timedelta(days=1) for p in points]
     bottom = [0] * len(points)
     for cat, name in zip(Category, labels.categories, strict=True):
         heights = [p.categories[cat] for p in points]
-        ax.bar(
+        bars = ax.bar(
             lefts,
             heights,
             width=widths,
@@ -212,41 +284,78 @@ def _count_bars(ax: Axes, points: Sequence[TrendPoint], labels: ChartLabels) -> 
             label=name,
             linewidth=0,
         )
+        for bar, point in zip(bars, points, strict=True):
+            if frame.unfinished(point):
+                bar.set_alpha(0.35)
+                bar.set_hatch("///")
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    top = max(max(bottom, default=0), 1)
+    for left, width, total, point in zip(lefts, widths, bottom, points, strict=True):
+        if frame.unfinished(point):
+            ax.text(  # right-aligned on the bar's end: the last bar is at the chart's edge
+                left + width,
+                total + top * 0.03,
+                labels.so_far,
+                ha="right",
+                va="bottom",
+                fontsize=BASE_FONT - 4,
+                color=WEAK,
+            )
     ax.set_ylabel(labels.answers, fontsize=BASE_FONT - 1)
-    ax.set_ylim(0, max(max(bottom, default=0), 1) * 1.15)
+    ax.set_ylim(0, top * 1.25)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     _style(ax)
 
 
-def render_trend(
-    metric: Metric, title: str, points: Sequence[TrendPoint], total: str, labels: ChartLabels
-) -> bytes:
-    """The metric over time (top) and the answers per bucket by category (bottom).
-
-    `total` is the headline drawn on the chart, e.g. "NPS +32 ±8 · n=412".
-    """
+def draw_trend(
+    metric: Metric,
+    title: str,
+    points: Sequence[TrendPoint],
+    total: str,
+    labels: ChartLabels,
+    frame: Frame | None = None,
+) -> Figure | None:
+    """The metric over time (top) and the answers per bucket by category (bottom); None when
+    there are no answers. `total` is the headline drawn on it, e.g. "NPS +32 ±8 · n=412"."""
     if not points or sum(p.result.n for p in points) == 0:
-        return _empty(title, labels)
+        return None
+    frame = frame or Frame()
     fig = _figure(10, 7.5)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1.6])
     fig.suptitle(title, fontsize=BASE_FONT + 4, x=0.01, ha="left")
     top.set_title(total, fontsize=BASE_FONT + 2, loc="left", fontweight="bold")
-    _value_line(top, metric, points, marker_limit=60)
-    _count_bars(bottom, points, labels)
-    _category_legend(fig, labels)
-    _date_axis(bottom, points[0].start, points[-1].end)
-    return _png(fig)
+    _value_line(top, metric, points, 60, labels, frame)
+    _count_bars(bottom, points, labels, frame)
+    _category_legend(fig, labels, hollow=_has_weak(points))
+    _date_axis(bottom, points[0].start, points[-1].end, frame.tz)
+    return fig
 
 
-def render_overview(
+def render_trend(
+    metric: Metric,
+    title: str,
+    points: Sequence[TrendPoint],
+    total: str,
+    labels: ChartLabels,
+    frame: Frame | None = None,
+) -> bytes:
+    fig = draw_trend(metric, title, points, total, labels, frame)
+    return _empty(title, labels) if fig is None else _png(fig)
+
+
+def draw_overview(
     title: str,
     series: Sequence[tuple[Metric, str, Sequence[TrendPoint]]],
     labels: ChartLabels,
-) -> bytes:
-    """All metrics over time, one panel each; `series` is (metric, headline, points)."""
-    if not series or all(sum(p.result.n for p in pts) == 0 for _, _, pts in series):
-        return _empty(title, labels)
-    fig = _figure(10, 3.4 * len(series) + 0.8)
+    frame: Frame | None = None,
+) -> Figure | None:
+    """One panel per metric that has answers (`series` is (metric, headline, points)); a
+    metric without answers gets no empty panel. None when no metric has any."""
+    series = [s for s in series if sum(p.result.n for p in s[2]) > 0]
+    if not series:
+        return None
+    frame = frame or Frame()
+    fig = _figure(10, 3.4 * len(series) + 1.2)
     axes = fig.subplots(len(series), 1, sharex=True, squeeze=False)[:, 0]
     fig.suptitle(title, fontsize=BASE_FONT + 4, x=0.01, ha="left")
     for ax, (metric, headline, points) in zip(axes, series, strict=True):
@@ -255,16 +364,39 @@ def render_overview(
         lefts = [mdates.date2num(p.start) for p in points]
         widths = [(p.end - p.start) / timedelta(days=1) for p in points]
         n = [p.result.n for p in points]
-        counts.bar(lefts, n, width=widths, align="edge", color=WEAK, alpha=0.25, linewidth=0)
+        bars = counts.bar(lefts, n, width=widths, align="edge", color=WEAK, alpha=0.25, linewidth=0)
+        for bar, point in zip(bars, points, strict=True):
+            if frame.unfinished(point):
+                bar.set_alpha(0.12)
+                bar.set_hatch("///")
         counts.set_ylim(0, max(max(n, default=0), 1) * 3)  # bars stay in the lower third
+        counts.yaxis.set_major_locator(MaxNLocator(integer=True))
         counts.set_ylabel(labels.answers, fontsize=BASE_FONT - 3, color=WEAK)
         counts.tick_params(labelsize=BASE_FONT - 4, colors=WEAK)
         counts.spines["top"].set_visible(False)
         ax.set_zorder(counts.get_zorder() + 1)
         ax.patch.set_visible(False)
-        _value_line(ax, metric, points, marker_limit=60)
-    _date_axis(axes[-1], series[0][2][0].start, series[0][2][-1].end)
-    return _png(fig)
+        _value_line(ax, metric, points, 60, labels, frame)
+    if any(_has_weak(points) for _, _, points in series):
+        fig.legend(
+            handles=[_hollow_handle(labels)],
+            loc="outside lower left",
+            fontsize=BASE_FONT - 3,
+            frameon=False,
+        )
+    first = series[0][2]
+    _date_axis(axes[-1], first[0].start, first[-1].end, frame.tz)
+    return fig
+
+
+def render_overview(
+    title: str,
+    series: Sequence[tuple[Metric, str, Sequence[TrendPoint]]],
+    labels: ChartLabels,
+    frame: Frame | None = None,
+) -> bytes:
+    fig = draw_overview(title, series, labels, frame)
+    return _empty(title, labels) if fig is None else _png(fig)
 
 
 def render_segments(

@@ -167,6 +167,24 @@ class Analytics:
             cursor = await db.execute(sql, [*params, metric.value, to_db(start), to_db(end)])
             return {score: count for score, count in await cursor.fetchall()}
 
+    async def first_answer(
+        self,
+        start: datetime,
+        end: datetime,
+        filters: Filters = (),
+        metrics: Sequence[Metric] = tuple(Metric),
+    ) -> datetime | None:
+        """When the first answer in [start, end) was given: where a trend chart starts."""
+        joins, params = _filter_joins(filters)
+        marks = ", ".join("?" for _ in metrics)
+        async with self._repo.reading() as db:
+            cursor = await db.execute(
+                f"SELECT min(a.answered_at) FROM answers a{joins} WHERE a.metric IN ({marks})"
+                " AND a.answered_at >= ? AND a.answered_at < ?",
+                [*params, *(m.value for m in metrics), to_db(start), to_db(end)],
+            )
+            return from_db((await one_row(cursor))[0])
+
     async def bucketed(
         self, metrics: Sequence[Metric], edges: Sequence[datetime], filters: Filters = ()
     ) -> dict[Metric, list[Counts]]:

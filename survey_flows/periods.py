@@ -26,6 +26,7 @@ MAX_SPAN = timedelta(days=3 * 366)  # a longer period is almost surely a typo
 # Said with every too-long period so the manager knows what to type instead.
 LONGEST = f"the longest allowed is {MAX_SPAN.days}d, 156w or 36m"
 DAILY_UP_TO = timedelta(days=45)  # longer periods are drawn in weekly buckets
+HOURLY_UP_TO = timedelta(days=2)  # shorter spans of data are drawn hour by hour
 
 _RELATIVE = re.compile(r"(\d+)([dwm])")
 _RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
@@ -38,8 +39,13 @@ class BadArguments(SurveyError):
 
 
 class Bucket(StrEnum):
+    HOUR = "hour"
     DAY = "day"
     WEEK = "week"
+
+    @property
+    def step(self) -> timedelta:
+        return {"hour": timedelta(hours=1), "day": timedelta(days=1)}.get(self, timedelta(days=7))
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,15 +199,41 @@ def parse_selection(
 
 
 def bucket_for(period: Period) -> Bucket:
-    """Daily points up to about six weeks, weekly beyond (readable on a phone either way)."""
+    """Hourly points up to two days, daily up to about six weeks, weekly beyond."""
+    if period.length <= HOURLY_UP_TO:
+        return Bucket.HOUR
     return Bucket.DAY if period.length <= DAILY_UP_TO else Bucket.WEEK
 
 
+def shown_span(period: Period, first: datetime | None, tz: tzinfo = UTC) -> Period:
+    """The part of `period` a trend chart draws: from the local midnight before the first
+    answer (or the hour before it, when the data spans under two days) to the period's end.
+
+    One day of answers in a 30-day period is then 24 hourly points, not one lone dot on an
+    empty 30-day axis. No answers: the whole period.
+    """
+    if first is None or first <= period.start:
+        return period
+    if period.end - first <= HOURLY_UP_TO:
+        start = first.astimezone(tz).replace(minute=0, second=0, microsecond=0)
+    else:
+        start = _midnight(first.astimezone(tz).date(), tz)
+    return Period(max(period.start, start.astimezone(UTC)), period.end, period.label)
+
+
 def bucket_edges(period: Period, bucket: Bucket, tz: tzinfo = UTC) -> list[datetime]:
-    """Bucket boundaries in UTC: the period's start, every local midnight (or Monday) inside it,
-    and its end. N edges make N - 1 buckets; the first and last may be partial."""
+    """Bucket boundaries in UTC: the period's start, every local hour, midnight (or Monday)
+    inside it, and its end. N edges make N - 1 buckets; the first and last may be partial."""
     if period.end <= period.start:
         return [period.start, period.end]
+    if bucket is Bucket.HOUR:
+        # Whole UTC hours are whole local hours in every zone with whole-hour offsets.
+        edge = period.start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        edges = [period.start]
+        while (edge := edge + timedelta(hours=1)) < period.end:
+            edges.append(edge)
+        edges.append(period.end)
+        return edges
     local_start = period.start.astimezone(tz)
     day = local_start.date()
     if bucket is Bucket.WEEK:

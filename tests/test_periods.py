@@ -16,6 +16,7 @@ from survey_flows.periods import (
     bucket_for,
     parse_period,
     parse_selection,
+    shown_span,
 )
 
 NOW = datetime(2026, 3, 18, 15, 30, tzinfo=UTC)  # a Wednesday
@@ -134,7 +135,14 @@ def test_by_and_filters_can_be_refused_per_command() -> None:
 
 @pytest.mark.parametrize(
     ("days", "bucket"),
-    [(1, Bucket.DAY), (7, Bucket.DAY), (30, Bucket.DAY), (45, Bucket.DAY), (46, Bucket.WEEK)],
+    [
+        (1, Bucket.HOUR),
+        (2, Bucket.HOUR),
+        (3, Bucket.DAY),
+        (30, Bucket.DAY),
+        (45, Bucket.DAY),
+        (46, Bucket.WEEK),
+    ],
 )
 def test_bucket_by_period_length(days: int, bucket: Bucket) -> None:
     assert bucket_for(Period(NOW - timedelta(days=days), NOW, "x")) is bucket
@@ -160,3 +168,22 @@ def test_weekly_edges_fall_on_mondays_in_the_timezone() -> None:
 
 def test_edges_of_an_empty_period() -> None:
     assert bucket_edges(Period(NOW, NOW, "x"), Bucket.DAY) == [NOW, NOW]
+
+
+def test_one_day_of_data_in_a_month_is_drawn_hour_by_hour_over_that_day() -> None:
+    month = parse_period("30d", NOW)
+    first = NOW - timedelta(hours=20, minutes=10)
+    shown = shown_span(month, first)
+    assert shown.start == first.replace(minute=0, second=0, microsecond=0), "not the data's span"
+    assert bucket_for(shown) is Bucket.HOUR
+    edges = bucket_edges(shown, Bucket.HOUR)
+    assert len(edges) - 1 == 21 and all(e.minute == 0 for e in edges[1:-1])
+
+
+def test_the_shown_span_starts_at_the_local_midnight_before_older_data() -> None:
+    month = parse_period("30d", NOW)
+    berlin = ZoneInfo("Europe/Berlin")
+    shown = shown_span(month, NOW - timedelta(days=9, hours=3), berlin)
+    assert shown.start.astimezone(berlin).hour == 0 and bucket_for(shown) is Bucket.DAY
+    assert shown_span(month, None) == month, "no answers: the whole period"
+    assert shown_span(month, month.start - timedelta(days=1)) == month

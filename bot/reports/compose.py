@@ -12,18 +12,26 @@ import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import charts
+from bot import chart_fonts, charts
 from bot.config import ReportsConfig
 from bot.views.texts import keys, raw_t, t
 from storage.analytics import Analytics
 from survey_flows.durations import format_duration
 from survey_flows.metrics import Change, MetricResult
 from survey_flows.models import Category, Metric
-from survey_flows.periods import Period, Selection, bucket_edges, bucket_for, describe_filters
+from survey_flows.periods import (
+    Bucket,
+    Period,
+    Selection,
+    bucket_edges,
+    bucket_for,
+    describe_filters,
+    shown_span,
+)
 from survey_flows.reports import Figure, Segment, figure, segments, trend
 from survey_flows.scoring import category, category_name
 
@@ -184,9 +192,13 @@ def category_labels(lang: str, metric: Metric) -> tuple[str, str, str]:
     return tuple(raw_t(lang, f"category.{metric.value}.{name}") for name in names)  # type: ignore[return-value]
 
 
-def chart_labels(lang: str, metric: Metric = Metric.NPS) -> charts.ChartLabels:
-    # DejaVu Sans has no Chinese glyphs: Chinese readers get English words on charts.
-    lang = "en" if lang == "zh" else lang
+def chart_labels(
+    lang: str, metric: Metric = Metric.NPS, cjk: str | bool | None = True
+) -> charts.ChartLabels:
+    """The chart's words from the catalogues. Chinese only with a CJK font (`cjk`: the font
+    found, or True to look it up), else English, as boxes would be unreadable."""
+    font = chart_fonts.cjk_family() if cjk is True else cjk or None
+    lang = chart_fonts.chart_language(lang, font)
     return charts.ChartLabels(
         answers=raw_t(lang, "chart.answers"),
         no_answers=raw_t(lang, "chart.no_answers"),
@@ -194,7 +206,14 @@ def chart_labels(lang: str, metric: Metric = Metric.NPS) -> charts.ChartLabels:
         more_groups=raw_t(lang, "chart.more_groups", count="{count}"),
         not_set=raw_t(lang, "chart.not_set"),
         categories=category_labels(lang, metric),
+        so_far=raw_t(lang, "chart.so_far"),
+        units={m: raw_t(lang, f"chart.unit.{m.value}") for m in Metric},
     )
+
+
+def chart_frame(cfg: ReportsConfig, bucket: Bucket, now: datetime | None = None) -> charts.Frame:
+    # The bucket holding the present (wall-clock now, unless given) is the one still filling.
+    return charts.Frame(tz_of(cfg), bucket.step, now or datetime.now(UTC))
 
 
 def _chart_title(title: str, selection: Selection) -> str:
@@ -215,7 +234,13 @@ async def _figures(
 
 
 async def metric_reply(
-    analytics: Analytics, metric: Metric, selection: Selection, cfg: ReportsConfig, lang: str
+    analytics: Analytics,
+    metric: Metric,
+    selection: Selection,
+    cfg: ReportsConfig,
+    lang: str,
+    *,
+    now: datetime | None = None,
 ) -> list[Outgoing]:
     """/nps, /csat, /ces: the figure, its breakdown, the change and a trend chart (or, with
     `by <field>`, one line and one bar per group)."""
@@ -246,7 +271,10 @@ async def metric_reply(
         if line is not None
     )
     tz = tz_of(cfg)
-    edges = bucket_edges(p, bucket_for(p), tz)
+    first = await analytics.first_answer(p.start, p.end, selection.filters, (metric,))
+    shown = shown_span(p, first, tz)
+    bucket = bucket_for(shown)
+    edges = bucket_edges(shown, bucket, tz)
     buckets = await analytics.bucketed([metric], edges, selection.filters)
     points = trend(metric, edges, buckets[metric], cfg.min_answers)
     png = await charts.trend_png(
@@ -255,6 +283,7 @@ async def metric_reply(
         points,
         headline(metric, fig.result),
         chart_labels(lang, metric),
+        chart_frame(cfg, bucket, now),
     )
     return [Outgoing(text, png, t(lang, "mgr.title", title=title, period=p.label))]
 
@@ -347,6 +376,7 @@ async def stats_reply(
     *,
     title: str | None = None,
     comments: int = 0,
+    now: datetime | None = None,
 ) -> list[Outgoing]:
     """/stats and the report: activity, every metric with its change, the overview chart;
     the report adds recent comments with low scores. No answers: one line, no chart."""
@@ -404,13 +434,17 @@ async def stats_reply(
     if alerts:
         lines += ["", *alerts]
     tz = tz_of(cfg)
-    edges = bucket_edges(p, bucket_for(p), tz)
+    shown = shown_span(p, await analytics.first_answer(p.start, p.end, selection.filters), tz)
+    bucket = bucket_for(shown)
+    edges = bucket_edges(shown, bucket, tz)
     buckets = await analytics.bucketed(METRIC_ORDER, edges, selection.filters)
     series = [
         (m, headline(m, figs[m].result), trend(m, edges, buckets[m], cfg.min_answers))
         for m in METRIC_ORDER
     ]
-    png = await charts.overview_png(_chart_title(title, selection), series, chart_labels(lang))
+    png = await charts.overview_png(
+        _chart_title(title, selection), series, chart_labels(lang), chart_frame(cfg, bucket, now)
+    )
     return [Outgoing("\n".join(lines), png, t(lang, "mgr.title", title=title, period=p.label))]
 
 
