@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 EVENTS_PER_DAY = 1.5
 KINDS = {"purchase": 45, "delivered": 30, "ticket_closed": 25}
 METRIC_BY_BUTTONS = {5: Metric.CSAT, 11: Metric.NPS, 7: Metric.CES}
+# The reasons Olga picks when she resolves (the default [alerts] reasons, in English).
+REASONS = ("Delivery", "Delivery", "Quality", "Price", "Support", "Other")
 STAFF_REPLIES = [
     "Hi, this is Olga from support. Sorry about this! We are sending a replacement today.",
     "Hello! I have refunded the delivery fee. Thank you for telling us.",
@@ -224,8 +226,15 @@ class Shop:
                     reply_to=message_id,
                 )
         await self._pause(20, 120)
-        if self._press_labelled(message_id, "Resolved"):
-            self.figures.alerts_resolved += 1
+        if not self._press_labelled(message_id, "Resolved"):
+            return
+        # The card now asks why: she picks the reason (the bot edits the buttons first).
+        for _ in range(50):  # up to 5 s of real time
+            await asyncio.sleep(0.1)
+            reason = self._rng.choice(REASONS)
+            if self._press_labelled(message_id, reason):
+                self.figures.alerts_resolved += 1
+                return
 
     def _press_labelled(self, message_id: int, label: str) -> bool:
         now = next(

@@ -17,7 +17,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.config import Config
-from bot.reports import compose, sender
+from bot.reports import compose, reasons, sender
 from bot.views.texts import t
 from bot.workers.scheduler import on_demand_period
 from storage.analytics import Analytics
@@ -89,12 +89,23 @@ async def on_stats(
     clock: Clock,
     lang: str,
 ) -> None:
-    selection = await _selection(
-        message, command, config, clock, lang, "mgr.usage.stats", allow_by=False
-    )
+    selection = await _selection(message, command, config, clock, lang, "mgr.usage.stats")
     if selection is None:
         return
-    replies = await compose.stats_reply(Analytics(repo), selection, config.reports, lang)
+    if selection.by == "reason":
+        rules = config.alerts
+        replies = await reasons.reasons_reply(
+            repo, selection, config.reports, lang, rules.reasons, rules.reason_labels
+        )
+        await sender.send(bot, message.chat.id, replies)
+        return
+    if selection.by is not None:
+        error = t(lang, "mgr.stats_by", field=selection.by)
+        await message.answer(t(lang, "mgr.usage.stats", error=error, command="stats"))
+        return
+    replies = await compose.stats_reply(
+        Analytics(repo), selection, config.reports, lang, reason_labels=config.alerts.reason_labels
+    )
     await sender.send(bot, message.chat.id, replies)
 
 

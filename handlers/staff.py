@@ -14,9 +14,9 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Config
-from bot.telegram.send import react, send
-from bot.views.alert_card import list_text
-from bot.views.callbacks import AlertCb
+from bot.telegram.send import edit_message, react, send
+from bot.views.alert_card import list_text, reasons_keyboard
+from bot.views.callbacks import AlertCb, ReasonCb
 from bot.views.texts import language_of, t
 from storage.alerts import AlertView
 from storage.base import SurveyRepo
@@ -43,6 +43,7 @@ def _name(user: Any) -> str:
 async def on_alert_button(
     query: CallbackQuery,
     callback_data: AlertCb,
+    bot: Bot,
     repo: SurveyRepo,
     config: Config,
     clock: Clock,
@@ -67,18 +68,59 @@ async def on_alert_button(
             await query.answer(
                 t(lang, "alert.taken_by_other", name=alert.owner_name or "?"), show_alert=True
             )
+    elif callback_data.a == "r" and config.alerts.reasons and alert.is_open:
+        # Resolved asks why first: the card's buttons become the reasons (one tap resolves).
+        keyboard = reasons_keyboard(
+            alert.id, config.alerts.reasons, lang, config.alerts.reason_labels
+        )
+        if isinstance(query.message, Message):
+            await edit_message(bot, query.message.chat.id, query.message.message_id, None, keyboard)
+        await query.answer(t(lang, "alert.reason_prompt"))
     elif callback_data.a == "r":
         recheck_at = now + config.alerts.recheck_after
         if await repo.resolve_alert(alert.id, user.id, _name(user), now, recheck_at):
             await query.answer(t(lang, "alert.resolved_ok"))
         else:
             await query.answer(t(lang, "alert.already_resolved"))
+    elif callback_data.a == "b":
+        await repo.mark_dirty(alert.id)  # the card is drawn again with its usual buttons
+        await query.answer()
     elif callback_data.a == "o":
         await repo.request_alert_card(alert.id)
         await query.answer(t(lang, "alert.opened", id=alert.id))
     else:
         await query.answer(t(lang, "alert.contact_hint"), show_alert=True)
     logger.info("alert %s: %s by staff %s", alert.id, callback_data.a, user.id)
+    if alerts is not None:
+        alerts.wake()
+
+
+@router.callback_query(ReasonCb.filter())
+async def on_reason(
+    query: CallbackQuery,
+    callback_data: ReasonCb,
+    repo: SurveyRepo,
+    config: Config,
+    clock: Clock,
+    alerts: Any,
+    lang: str,
+) -> None:
+    """The reason picked after Resolved: stored with the alert and in its action log."""
+    if not may_act_on_alerts(query.from_user.id, config):
+        await query.answer(t(lang, "alert.not_staff"), show_alert=True)
+        return
+    reasons = config.alerts.reasons
+    if not 0 <= callback_data.r < len(reasons):  # an old card, or forged data
+        await query.answer(t(lang, "alert.gone"))
+        return
+    user, now = query.from_user, clock()
+    recheck_at = now + config.alerts.recheck_after
+    reason = reasons[callback_data.r]
+    if await repo.resolve_alert(callback_data.i, user.id, _name(user), now, recheck_at, reason):
+        await query.answer(t(lang, "alert.resolved_ok"))
+        logger.info("alert %s resolved by staff %s: %s", callback_data.i, user.id, reason)
+    else:
+        await query.answer(t(lang, "alert.already_resolved"))
     if alerts is not None:
         alerts.wake()
 

@@ -63,6 +63,7 @@ class AlertCaseStorage:
             actor_name: str | None,
             action: str,
             now: datetime,
+            detail: str | None = None,
         ) -> None: ...
 
     async def _case_of(self, db: aiosqlite.Connection, invitation_id: int) -> int | None:

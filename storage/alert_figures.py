@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -57,3 +58,26 @@ class AlertFigures:
             "reopened": reopened,
             "reopened_share": reopened / closed_once if closed_once else None,
         }
+
+    async def reason_counts(self, since: datetime, until: datetime) -> dict[str, int]:
+        """Alerts resolved in [since, until), by the reason staff picked ("" for none)."""
+        async with self.reading() as db:
+            cursor = await db.execute(
+                "SELECT coalesce(reason, ''), count(*) FROM alerts"
+                " WHERE resolved_at >= ? AND resolved_at < ? GROUP BY 1 ORDER BY 2 DESC, 1",
+                (to_db(since), to_db(until)),
+            )
+            return {reason: n for reason, n in await cursor.fetchall()}
+
+    async def reasons_bucketed(self, edges: list[datetime]) -> list[dict[str, int]]:
+        """Per bucket [edges[i], edges[i+1]): alerts resolved, by reason."""
+        out: list[dict[str, int]] = [{} for _ in edges[1:]]
+        async with self.reading() as db:
+            for i, (lo, hi) in enumerate(itertools.pairwise(edges)):
+                cursor = await db.execute(
+                    "SELECT coalesce(reason, ''), count(*) FROM alerts"
+                    " WHERE resolved_at >= ? AND resolved_at < ? GROUP BY 1",
+                    (to_db(lo), to_db(hi)),
+                )
+                out[i] = {reason: n for reason, n in await cursor.fetchall()}
+        return out

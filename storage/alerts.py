@@ -66,6 +66,7 @@ class AlertView:
     customer_unreachable: bool = False
     reopened_at: datetime | None = None
     reopen_reason: str | None = None  # not_solved, low_again
+    reason: str | None = None  # what staff picked when they resolved it
     more: tuple[LowAnswer, ...] = ()  # the survey's other low answers, on the same card
 
     @property
@@ -80,7 +81,7 @@ SELECT a.id, a.status, a.chat_id, a.message_id, a.digest_message_id, a.invitatio
        an.score, an.comment, an.comment_kind, an.comment_file_id, i.context, a.created_at,
        a.owner_id, a.owner_name, a.taken_at, a.resolved_by_name, a.resolved_at, a.escalated_at,
        a.recheck_sent_at, a.recheck_solved, a.delivery_note, a.erased_at, a.reopened_at,
-       a.reopen_reason, c.opted_out_at AS customer_opted_out_at,
+       a.reopen_reason, a.reason, c.opted_out_at AS customer_opted_out_at,
        c.unreachable_at AS customer_unreachable_at
 FROM alerts a
 JOIN answers an ON an.id = a.answer_id
@@ -125,6 +126,7 @@ def _view(row: aiosqlite.Row) -> AlertView:
         customer_unreachable=row["customer_unreachable_at"] is not None,
         reopened_at=from_db(row["reopened_at"]),
         reopen_reason=row["reopen_reason"],
+        reason=row["reason"],
     )
 
 
@@ -178,11 +180,12 @@ class AlertStorage:
         actor_name: str | None,
         action: str,
         now: datetime,
+        detail: str | None = None,
     ) -> None:
         await db.execute(
-            "INSERT INTO alert_actions (alert_id, actor_id, actor_name, action, at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (alert_id, actor_id, actor_name, action, to_db(now)),
+            "INSERT INTO alert_actions (alert_id, actor_id, actor_name, action, at, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (alert_id, actor_id, actor_name, action, to_db(now), detail),
         )
 
     async def _views(self, db: aiosqlite.Connection, where: str, params: tuple) -> list[AlertView]:
@@ -358,12 +361,18 @@ class AlertStorage:
             return True
 
     async def resolve_alert(
-        self, alert_id: int, actor_id: int, actor_name: str, now: datetime, recheck_at: datetime
+        self,
+        alert_id: int,
+        actor_id: int,
+        actor_name: str,
+        now: datetime,
+        recheck_at: datetime,
+        reason: str | None = None,
     ) -> bool:
         async with self.transaction() as db:
             cursor = await db.execute(
                 "UPDATE alerts SET status = 'resolved', resolved_by_id = ?, resolved_by_name = ?,"
-                " resolved_at = ?, recheck_at = ?, dirty = 1,"
+                " resolved_at = ?, recheck_at = ?, reason = ?, dirty = 1,"
                 " owner_id = coalesce(owner_id, ?), owner_name = coalesce(owner_name, ?),"
                 " taken_at = coalesce(taken_at, ?)"
                 " WHERE id = ? AND status != 'resolved'",
@@ -372,6 +381,7 @@ class AlertStorage:
                     actor_name,
                     to_db(now),
                     to_db(recheck_at),
+                    reason,
                     actor_id,
                     actor_name,
                     to_db(now),
@@ -380,7 +390,7 @@ class AlertStorage:
             )
             if cursor.rowcount != 1:
                 return False
-            await self._log(db, alert_id, actor_id, actor_name, "resolved", now)
+            await self._log(db, alert_id, actor_id, actor_name, "resolved", now, reason)
             return True
 
     async def open_alerts(self, limit: int = 50) -> list[AlertView]:

@@ -184,7 +184,13 @@ class SurveyRepo(Protocol):
     ) -> bool: ...
 
     async def resolve_alert(
-        self, alert_id: int, actor_id: int, actor_name: str, now: datetime, recheck_at: datetime
+        self,
+        alert_id: int,
+        actor_id: int,
+        actor_name: str,
+        now: datetime,
+        recheck_at: datetime,
+        reason: str | None = None,
     ) -> bool: ...
 
     async def request_alert_card(self, alert_id: int) -> bool: ...

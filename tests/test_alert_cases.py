@@ -57,6 +57,7 @@ async def test_a_survey_answered_low_twice_is_one_case_showing_both(env):
     assert "Also low in this survey: CSAT 1/5" in card and "&lt;b&gt;rude&lt;/b&gt;" in card
     assert list_text(await repo.open_alerts(), "en", clock()).count("#") == 1
     await dp.feed_update(bot, press(ANNA, "Anna", f"a:r:{alert.id}"))
+    await dp.feed_update(bot, press(ANNA, "Anna", f"w:{alert.id}:0"))
     assert await repo.open_alerts() == [], "resolving the case left part of it open"
 
 
@@ -79,6 +80,7 @@ async def test_not_solved_at_the_recheck_reopens_the_case_for_its_owner(env):
     (alert,) = await repo.open_alerts()
     await dp.feed_update(bot, press(ANNA, "Anna", f"a:t:{alert.id}"))
     await dp.feed_update(bot, press(ANNA, "Anna", f"a:r:{alert.id}"))
+    await dp.feed_update(bot, press(ANNA, "Anna", f"w:{alert.id}:0"))
     clock.now = NOW + timedelta(days=2)
     await worker.run_once()  # the re-check question goes to the customer
     await dp.feed_update(bot, customer_press(f"r:{alert.id}:0"))  # "No, not solved"
@@ -97,4 +99,5 @@ async def test_not_solved_at_the_recheck_reopens_the_case_for_its_owner(env):
     assert figures["reopened"] == 1 and figures["reopened_share"] == 1.0
     # Resolved again, the customer is asked again later.
     await dp.feed_update(bot, press(ANNA, "Anna", f"a:r:{alert.id}"))
+    await dp.feed_update(bot, press(ANNA, "Anna", f"w:{alert.id}:0"))
     assert await repo.open_alerts() == []

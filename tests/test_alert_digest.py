@@ -49,6 +49,7 @@ async def test_a_digest_says_who_and_which_order_and_ticks_what_is_taken(env):
     alert_one = (await repo.open_alerts())[0]
     await dp.feed_update(bot, press(ANNA, "Anna", f"a:t:{alert_one.id}"))
     await dp.feed_update(bot, press(ANNA, "Anna", f"a:r:{(await repo.open_alerts())[1].id}"))
+    await dp.feed_update(bot, press(ANNA, "Anna", f"w:{(await repo.open_alerts())[1].id}:0"))
     await worker.run_once()
     digest_id = alert_one.digest_message_id
     assert digest_id is not None

@@ -135,6 +135,7 @@ async def test_recheck_goes_out_once_after_resolution(env):
     await worker.run_once()
     (alert,) = await repo.open_alerts()
     await dp.feed_update(bot, press(ANNA, "Anna", f"a:r:{alert.id}"))
+    await dp.feed_update(bot, press(ANNA, "Anna", f"w:{alert.id}:0"))
     clock.now = NOW + timedelta(hours=23)
     await worker.run_once()
     to_customer = [p for name, p, _ in session.calls if name == "sendMessage" and p["chat_id"] == 7]

@@ -408,3 +408,33 @@ def test_rates_default_to_telegrams_free_limit(tmp_path: Path) -> None:
 def test_a_wrong_rate_setting_is_named(tmp_path: Path, key: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match="^" + message):
         load_config(write(tmp_path, render({("telegram", key): value})), {})
+
+
+def test_alert_reasons_default_and_may_be_our_own_with_labels(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, render()), {})
+    assert config.alerts.reasons == ("delivery", "quality", "price", "support", "other")
+    own = '[alerts]\nreasons = ["courier", "other"]\nreason_labels.courier = { en = "Courier" }\n'
+    config = load_config(write(tmp_path, render(extra=own)), {})
+    assert config.alerts.reasons == ("courier", "other")
+    assert config.alerts.reason_labels == {"courier": {"en": "Courier"}}
+    off = load_config(write(tmp_path, render(extra="[alerts]\nreasons = []\n")), {})
+    assert off.alerts.reasons == ()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('reasons = "delivery"', "alerts.reasons: must be a list of ids"),
+        ('reasons = ["Delivery!"]', "alerts.reasons: 'Delivery!' is not an id"),
+        ('reasons = ["a", "a"]', "alerts.reasons: an id is listed twice"),
+        ("reasons = [" + ", ".join(f'"r{i}"' for i in range(9)) + "]", "alerts.reasons: at most 8"),
+        (
+            'reason_labels.price = { en = "Cost" }\nreasons = ["other"]',
+            "alerts.reason_labels.price",
+        ),
+        ('reason_labels.other = { en = "" }', "alerts.reason_labels.other: must be a table"),
+    ],
+)
+def test_a_wrong_reason_setting_is_named(tmp_path: Path, extra: str, message: str) -> None:
+    with pytest.raises(ConfigError, match="^" + message.replace("(", r"\(")):
+        load_config(write(tmp_path, render(extra=f"[alerts]\n{extra}\n")), {})

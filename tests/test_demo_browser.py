@@ -113,8 +113,11 @@ def test_survey_answered_and_chart_seen_in_the_browser(demo_url: str) -> None:
             staff.locator(
                 f'.msg[data-message-id="{card_id}"] + .kb button', has_text="Resolved"
             ).click()
+            staff.locator(
+                f'.msg[data-message-id="{card_id}"] + .kb button', has_text="Quality"
+            ).click(timeout=10_000)
             expect(staff.locator(f'.msg[data-message-id="{card_id}"]')).to_contain_text(
-                "Resolved by", timeout=10_000
+                "Reason: Quality", timeout=10_000
             )
 
             manager = page.locator('[data-chat="manager"]')

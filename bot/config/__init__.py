@@ -25,6 +25,7 @@ from .campaigns import CampaignConfig as CampaignConfig
 from .campaigns import parse_campaigns
 from .links import LinksConfig as LinksConfig
 from .links import parse_links
+from .reasons import parse_reasons
 from .reports import ReportsConfig as ReportsConfig
 from .reports import parse_reports
 from .section import ConfigError as ConfigError
@@ -284,7 +285,17 @@ def _parse_webhook(
     return ("webhook" if mode == "webhook" else "polling"), url, secret
 
 
-ALERT_KEYS = {"enabled", "nps", "csat", "ces", "escalate_after", "recheck_after", "staff_ids"}
+ALERT_KEYS = {
+    "enabled",
+    "nps",
+    "csat",
+    "ces",
+    "escalate_after",
+    "recheck_after",
+    "staff_ids",
+    "reasons",
+    "reason_labels",
+}
 
 
 def _parse_alerts(raw: Any) -> AlertRules:
@@ -299,10 +310,13 @@ def _parse_alerts(raw: Any) -> AlertRules:
             metric.value, DEFAULT_ALERT_MAX[metric], low=scale.low - 1, high=scale.high
         )
         max_score[metric] = value
+    reasons, labels = parse_reasons(section.raw.get("reasons"), section.raw.get("reason_labels"))
     return AlertRules(
         max_score=max_score,
         escalate_after=section.duration("escalate_after", timedelta(minutes=30)),
         recheck_after=section.duration("recheck_after", timedelta(days=1)),
+        reasons=reasons,
+        reason_labels=labels,
     )
 
 

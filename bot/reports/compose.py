@@ -35,6 +35,8 @@ from survey_flows.periods import (
 from survey_flows.reports import Figure, Segment, figure, segments, trend
 from survey_flows.scoring import category, category_name
 
+from .top_reasons import Labels, top_reasons
+
 logger = logging.getLogger(__name__)
 
 TEXT_LIMIT = 4096
@@ -377,6 +379,7 @@ async def stats_reply(
     title: str | None = None,
     comments: int = 0,
     now: datetime | None = None,
+    reason_labels: Labels | None = None,
 ) -> list[Outgoing]:
     """/stats and the report: activity, every metric with its change, the overview chart;
     the report adds recent comments with low scores. No answers: one line, no chart."""
@@ -385,6 +388,8 @@ async def stats_reply(
     head = title_block(lang, title, selection, cfg)
     activity = await analytics.activity(p.start, p.end, selection.filters)
     alerts = await alert_lines(analytics.repo, lang, p.start, p.end)
+    if alerts:
+        alerts += await top_reasons(analytics.repo, p.start, p.end, lang, reason_labels)
     if activity.answers == 0:
         text = t(
             lang, "report.empty", start=_when(p.start, tz_of(cfg)), end=_when(p.end, tz_of(cfg))
@@ -449,9 +454,19 @@ async def stats_reply(
 
 
 async def report_reply(
-    analytics: Analytics, period: Period, cfg: ReportsConfig, lang: str
+    analytics: Analytics,
+    period: Period,
+    cfg: ReportsConfig,
+    lang: str,
+    reason_labels: Labels | None = None,
 ) -> list[Outgoing]:
     """The scheduled (or /report) report: stats plus a few recent comments with low scores."""
     return await stats_reply(
-        analytics, Selection(period), cfg, lang, title=t(lang, "report.title"), comments=5
+        analytics,
+        Selection(period),
+        cfg,
+        lang,
+        title=t(lang, "report.title"),
+        comments=5,
+        reason_labels=reason_labels,
     )

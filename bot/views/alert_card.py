@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from storage.alerts import AlertView
@@ -13,8 +14,8 @@ from survey_flows.durations import format_duration
 from survey_flows.models import Metric
 from survey_flows.scoring import SCALES
 
-from .callbacks import AlertCb, RecheckCb
-from .texts import raw_t, t
+from .callbacks import AlertCb, ReasonCb, RecheckCb
+from .texts import keys, raw_t, t
 
 # Bounds that keep any card far under Telegram's 4096 characters, whatever the event carried.
 CONTEXT_LINES = 12
@@ -61,7 +62,42 @@ def mention(alert: AlertView) -> str:
     return f'<a href="tg://user?id={alert.customer_id}">{customer_label(alert)}</a>'
 
 
-def card_text(alert: AlertView, lang: str) -> str:
+def reason_label(
+    reason: str, lang: str, custom: Mapping[str, Mapping[str, str]] | None = None
+) -> str:
+    """A reason's words: the config's label for the language, else the catalogue's, else the
+    config's English label, else the id itself."""
+    by_lang = (custom or {}).get(reason, {})
+    if lang in by_lang:
+        return by_lang[lang]
+    if f"reason.{reason}" in keys():
+        return raw_t(lang, f"reason.{reason}")
+    return by_lang.get("en", reason)
+
+
+def reasons_keyboard(
+    alert_id: int,
+    reasons: Sequence[str],
+    lang: str,
+    custom: Mapping[str, Mapping[str, str]] | None = None,
+) -> InlineKeyboardMarkup:
+    """One tap: the reason it was resolved (rows of three), and a way back."""
+    buttons = [
+        InlineKeyboardButton(
+            text=reason_label(reason, lang, custom),
+            callback_data=ReasonCb(i=alert_id, r=index).pack(),
+        )
+        for index, reason in enumerate(reasons)
+    ]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    back = AlertCb(a="b", i=alert_id).pack()
+    rows.append([InlineKeyboardButton(text=t(lang, "alert.button.back"), callback_data=back)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def card_text(
+    alert: AlertView, lang: str, reason_labels: Mapping[str, Mapping[str, str]] | None = None
+) -> str:
     metric = Metric(alert.metric)
     header = raw_t(
         lang,
@@ -116,6 +152,10 @@ def card_text(alert: AlertView, lang: str) -> str:
                 duration=span(alert.resolved_at - alert.created_at),
             )
         )
+        if alert.reason:
+            lines.append(
+                t(lang, "alert.reason", reason=reason_label(alert.reason, lang, reason_labels))
+            )
     if alert.reopened_at and alert.is_open:
         lines.append(
             t(lang, f"alert.reopened.{alert.reopen_reason}", time=_time(alert.reopened_at))

@@ -41,3 +41,10 @@ class OptInCb(CallbackData, prefix="y"):
 
 class ForgetCb(CallbackData, prefix="f"):
     """The confirmation of /forget: erases the presser's own data; it names nobody."""
+
+
+class ReasonCb(CallbackData, prefix="w"):
+    """A reason picked on an alert's card after Resolved: an index into [alerts] reasons."""
+
+    i: int  # alert id
+    r: int  # the reason's position in the configured list

@@ -175,7 +175,7 @@ class AlertWorker:
             sent = await send(
                 self._bot,
                 self._chat,
-                card_text(alert, self._lang),
+                card_text(alert, self._lang, self._rules.reason_labels),
                 card_keyboard(alert, self._lang),
                 reply_to=alert.digest_message_id,
             )
@@ -226,7 +226,7 @@ class AlertWorker:
                 self._bot,
                 self._chat,
                 alert.message_id,
-                card_text(alert, self._lang),
+                card_text(alert, self._lang, self._rules.reason_labels),
                 card_keyboard(alert, self._lang),
             )
             await self._send_media(alert.id)

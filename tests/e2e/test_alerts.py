@@ -96,10 +96,18 @@ async def test_alert_lifecycle_in_the_staff_chat(emulator, start_bot):
     mark = len(emulator.calls)
     current = card(emulator, alert["message_id"])
     emulator.press_button(BORIS, current, button_for_label(current, "Resolved"), chat_id=STAFF_CHAT)
+    # Resolved asks why: the card's buttons become the reasons; one tap resolves.
+    await wait_until(
+        lambda: "Delivery" in str(card(emulator, alert["message_id"]).get("reply_markup")),
+        what="the reasons on the card",
+    )
+    current = card(emulator, alert["message_id"])
+    emulator.press_button(BORIS, current, button_for_label(current, "Delivery"), chat_id=STAFF_CHAT)
     await wait_until(
         lambda: "Resolved by Boris" in card(emulator, alert["message_id"])["text"],
         what="Resolved by on the card",
     )
+    assert "Reason: Delivery" in card(emulator, alert["message_id"])["text"]
     recheck = await next_message(
         emulator, CUSTOMER, mark, predicate=lambda c: "solved" in c.params["text"]
     )

@@ -1,0 +1,71 @@
+"""/stats by reason and the report's top reasons: why alerts were resolved, and the change."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bot import chart_fonts
+from bot.chart_reasons import render_reasons
+from bot.config import ReportsConfig
+from bot.views.texts import raw_t, t
+from survey_flows.periods import Bucket, Selection, bucket_edges
+
+from .compose import Outgoing, chart_labels, title_block, tz_of
+from .top_reasons import Labels
+from .top_reasons import change as _change
+from .top_reasons import label as _label
+
+
+async def reasons_reply(
+    repo: Any,
+    selection: Selection,
+    cfg: ReportsConfig,
+    lang: str,
+    reasons: tuple[str, ...],
+    custom: Labels | None = None,
+) -> list[Outgoing]:
+    """Alerts resolved in the period by reason: count, share, change against the previous
+    period of the same length, and a chart of reasons per week."""
+    p, prev = selection.period, selection.period.previous()
+    now, before = (
+        await repo.reason_counts(p.start, p.end),
+        await repo.reason_counts(prev.start, prev.end),
+    )
+    title = t(lang, "mgr.reasons_title")
+    head = title_block(lang, title, Selection(p), cfg)
+    total = sum(now.values())
+    if not total:
+        return [Outgoing(f"{head}\n\n{t(lang, 'mgr.reasons_none')}")]
+    order = [r for r in (*reasons, "") if r in now or r in before]
+    order += sorted(r for r in now if r not in order)
+    lines = [head, ""]
+    for reason in sorted(order, key=lambda r: -now.get(r, 0)):
+        n = now.get(reason, 0)
+        lines.append(
+            t(
+                lang,
+                "mgr.reason_line",
+                reason=_label(reason, lang, custom),
+                n=n,
+                share=f"{100 * n / total:.0f}%",
+                change=_change(n, before.get(reason, 0)),
+                previous=before.get(reason, 0),
+            )
+        )
+    tz = tz_of(cfg)
+    edges = bucket_edges(p, Bucket.WEEK, tz)
+    counts = await repo.reasons_bucketed(edges)
+    chart_lang = chart_fonts.chart_language(lang, chart_fonts.cjk_family())
+    names = [(r, _label(r, chart_lang, custom)) for r in order]
+    png = await asyncio.to_thread(
+        render_reasons,
+        f"{title} · {p.label}",
+        edges,
+        counts,
+        names,
+        chart_labels(lang),
+        tz,
+        raw_t(chart_lang, "chart.alerts"),
+    )
+    return [Outgoing("\n".join(lines), png, t(lang, "mgr.title", title=title, period=p.label))]

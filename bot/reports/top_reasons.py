@@ -1,0 +1,43 @@
+"""The report's line of top reasons: why alerts were resolved, with the change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bot.views.alert_card import reason_label
+from bot.views.texts import t
+
+Labels = Mapping[str, Mapping[str, str]]
+
+
+def label(reason: str, lang: str, custom: Labels | None) -> str:
+    return reason_label(reason, lang, custom) if reason else t(lang, "mgr.reason_none")
+
+
+def change(now: int, before: int) -> str:
+    delta = now - before
+    return "=" if delta == 0 else f"▲ +{delta}" if delta > 0 else f"▼ −{-delta}"
+
+
+async def top_reasons(
+    repo: Any,
+    start: datetime,
+    end: datetime,
+    lang: str,
+    custom: Labels | None = None,
+    top: int = 3,
+) -> list[str]:
+    """The three commonest reasons of alerts resolved in [start, end), each with its change
+    against the period before; nothing when no reason was picked."""
+    counts = getattr(repo, "reason_counts", None)
+    if counts is None:
+        return []
+    now = await counts(start, end)
+    before = await counts(start - (end - start), start)
+    picked = [(r, n) for r, n in now.items() if r][:top]
+    if not picked:
+        return []
+    parts = [f"{label(r, lang, custom)} {n} ({change(n, before.get(r, 0))})" for r, n in picked]
+    return [t(lang, "report.top_reasons", reasons=" · ".join(parts))]
