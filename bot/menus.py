@@ -25,7 +25,19 @@ logger = logging.getLogger(__name__)
 
 CUSTOMER = ("start", "help", "stop", "forget")
 STAFF = ("alerts", "help")
-MANAGER = ("nps", "csat", "ces", "stats", "report", "export", "help", "start", "stop", "forget")
+MANAGER = (
+    "nps",
+    "csat",
+    "ces",
+    "stats",
+    "themes",
+    "report",
+    "export",
+    "help",
+    "start",
+    "stop",
+    "forget",
+)
 
 
 def commands(names: tuple[str, ...], lang: str) -> list[BotCommand]:

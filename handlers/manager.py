@@ -18,6 +18,7 @@ from aiogram.types import Message
 
 from bot.config import Config
 from bot.reports import compose, reasons, sender
+from bot.reports.themes_reply import themes_reply
 from bot.views.texts import t
 from bot.workers.scheduler import on_demand_period
 from storage.analytics import Analytics
@@ -30,7 +31,7 @@ from .filters import InAnalyticsChat, IsManager
 
 logger = logging.getLogger(__name__)
 
-COMMANDS = ("nps", "csat", "ces", "stats", "export", "report")
+COMMANDS = ("nps", "csat", "ces", "stats", "themes", "export", "report")
 
 
 router = Router(name=__name__)
@@ -106,6 +107,25 @@ async def on_stats(
     replies = await compose.stats_reply(
         Analytics(repo), selection, config.reports, lang, reason_labels=config.alerts.reason_labels
     )
+    await sender.send(bot, message.chat.id, replies)
+
+
+@managers.message(Command("themes"))
+async def on_themes(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    repo: SqliteRepo,
+    config: Config,
+    clock: Clock,
+    lang: str,
+) -> None:
+    selection = await _selection(
+        message, command, config, clock, lang, "mgr.usage.themes", allow_by=False
+    )
+    if selection is None:
+        return
+    replies = await themes_reply(Analytics(repo), selection, config.reports, lang)
     await sender.send(bot, message.chat.id, replies)
 
 

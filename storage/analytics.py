@@ -279,6 +279,22 @@ class Analytics:
             answers, comments = await one_row(cursor)
         return Activity(sent, answered, answers, comments)
 
+    async def comments(
+        self, start: datetime, end: datetime, filters: Filters = ()
+    ) -> list[tuple[str, str, str | None]]:
+        """(comment, category, customer language) of every text comment in [start, end);
+        erased customers' comments are gone already."""
+        joins, params = _filter_joins(filters)
+        async with self._repo.reading() as db:
+            cursor = await db.execute(
+                "SELECT a.comment, a.category, c.language FROM answers a"
+                f"{joins} LEFT JOIN customers c ON c.telegram_id = a.customer_id"
+                " WHERE a.answered_at >= ? AND a.answered_at < ? AND a.comment IS NOT NULL"
+                " AND coalesce(a.comment_kind, 'text') = 'text'",
+                [*params, to_db(start), to_db(end)],
+            )
+            return [(r[0], r[1], r[2]) for r in await cursor.fetchall()]
+
     async def recent_comments(
         self, start: datetime, end: datetime, filters: Filters = (), limit: int = 5
     ) -> list[RecentComment]:

@@ -438,3 +438,11 @@ def test_alert_reasons_default_and_may_be_our_own_with_labels(tmp_path: Path) ->
 def test_a_wrong_reason_setting_is_named(tmp_path: Path, extra: str, message: str) -> None:
     with pytest.raises(ConfigError, match="^" + message.replace("(", r"\(")):
         load_config(write(tmp_path, render(extra=f"[alerts]\n{extra}\n")), {})
+
+
+def test_min_comments_defaults_to_30_and_must_be_positive(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, render()), {}).reports.min_comments == 30
+    config = load_config(write(tmp_path, render(extra="[reports]\nmin_comments = 5\n")), {})
+    assert config.reports.min_comments == 5
+    with pytest.raises(ConfigError, match=r"^reports\.min_comments"):
+        load_config(write(tmp_path, render(extra="[reports]\nmin_comments = 0\n")), {})

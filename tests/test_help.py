@@ -65,7 +65,7 @@ async def test_each_role_gets_its_menu_in_each_language(
         assert names(emulator.my_commands(private, lang)) == ["start", "help", "stop", "forget"]
         assert names(emulator.my_commands(staff, lang)) == ["alerts", "help"]
         assert names(emulator.my_commands(manager, lang)) == [
-            *("nps", "csat", "ces", "stats", "report", "export", "help"),
+            *("nps", "csat", "ces", "stats", "themes", "report", "export", "help"),
             *("start", "stop", "forget"),
         ]
     descriptions = {

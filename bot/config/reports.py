@@ -23,11 +23,14 @@ class ReportsConfig:
     min_answers: int = 10  # below this a figure is marked "too few to trust"
     grace: timedelta = DEFAULT_REPORT_GRACE  # a missed run is sent on start-up within this time
     language: str = "en"  # language of scheduled reports
+    min_comments: int = 30  # /themes ranks nothing below this many comments
 
 
 def parse_reports(raw: Any, manager_ids: tuple[int, ...]) -> ReportsConfig:
     rp = Section(
-        raw, "reports", {"cron", "timezone", "chat_ids", "min_answers", "grace", "language"}
+        raw,
+        "reports",
+        {"cron", "timezone", "chat_ids", "min_answers", "grace", "language", "min_comments"},
     )
     timezone, cron = rp.schedule("UTC", "0 9 * * mon")
     chat_ids = rp.raw.get("chat_ids", list(manager_ids))
@@ -45,4 +48,5 @@ def parse_reports(raw: Any, manager_ids: tuple[int, ...]) -> ReportsConfig:
         min_answers=rp.int("min_answers", 10, low=1, high=1_000_000),
         grace=rp.duration("grace", DEFAULT_REPORT_GRACE),
         language=language,
+        min_comments=rp.int("min_comments", 30, low=1, high=1_000_000),
     )

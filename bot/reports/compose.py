@@ -35,6 +35,7 @@ from survey_flows.periods import (
 from survey_flows.reports import Figure, Segment, figure, segments, trend
 from survey_flows.scoring import category, category_name
 
+from .themes import top_themes
 from .top_reasons import Labels, top_reasons
 
 logger = logging.getLogger(__name__)
@@ -436,6 +437,9 @@ async def stats_reply(
                         comment=text,
                     )
                 )
+    if comments:
+        themes = await top_themes(analytics, p.start, p.end, lang, cfg.min_comments)
+        lines += ["", *themes] if themes else []
     if alerts:
         lines += ["", *alerts]
     tz = tz_of(cfg)
