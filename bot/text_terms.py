@@ -10,6 +10,7 @@ A comment's language is its customer's, or guessed from its script when unknown.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 from importlib import resources
@@ -69,28 +70,38 @@ def _jieba() -> Any:
     return jieba
 
 
-def words(text: str, lang: str) -> list[str]:
-    """The comment's words as written (lower-cased), stop words left out."""
+def _tokens(text: str, lang: str) -> list[str]:
+    """The comment's words in order, lower-cased; None where a stop word or a lone letter was,
+    so that phrases are only made of words that really stood side by side."""
     if lang == "zh":
-        tokens = [t.strip() for t in _jieba().lcut(text)]
-        tokens = [t for t in tokens if t and (CJK.search(t) or WORD.fullmatch(t))]
+        raw = [t.strip() for t in _jieba().lcut(text)]
+        raw = [t for t in raw if t and (CJK.search(t) or WORD.fullmatch(t))]
     else:
-        tokens = WORD.findall(text)
+        raw = WORD.findall(text)
     stops = stop_words(lang)
     # One letter is not a word worth a theme (nor the "b" of a "<b>" someone typed).
-    return [t.lower() for t in tokens if t.lower() not in stops and (lang == "zh" or len(t) > 1)]
+    return [
+        t.lower() if t.lower() not in stops and (lang == "zh" or len(t) > 1) else "" for t in raw
+    ]
+
+
+def words(text: str, lang: str) -> list[str]:
+    """The comment's words as written (lower-cased), stop words left out."""
+    return [t for t in _tokens(text, lang) if t]
 
 
 def doc(text: str, group: Category, lang: str) -> Doc:
-    """A comment as /themes counts it: its stems and two-stem phrases, and how they looked."""
-    written = words(text, lang)
-    stems = [stem(word, lang) for word in written]
+    """A comment as /themes counts it: its stems and two-stem phrases (of words side by side
+    in the comment), and how they looked."""
+    tokens = _tokens(text, lang)
+    stems = [stem(t, lang) if t else "" for t in tokens]
     join = "" if lang == "zh" else " "
     surface: dict[str, str] = {}
-    for term, word in zip(stems, written, strict=True):
-        surface.setdefault(term, word)
-    for (s1, w1), (s2, w2) in zip(
-        zip(stems, written, strict=True), zip(stems[1:], written[1:], strict=True), strict=False
-    ):
-        surface.setdefault(f"{s1} {s2}", f"{w1}{join}{w2}")
+    for term, word in zip(stems, tokens, strict=True):
+        if term:
+            surface.setdefault(term, word)
+    pairs = list(zip(stems, tokens, strict=True))
+    for (s1, w1), (s2, w2) in itertools.pairwise(pairs):
+        if s1 and s2:
+            surface.setdefault(f"{s1} {s2}", f"{w1}{join}{w2}")
     return Doc(group, frozenset(surface), surface, text)

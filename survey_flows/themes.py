@@ -27,6 +27,7 @@ Z_MIN = 1.96  # two-sided 95%: below this a "theme" is noise
 PRIOR_SHARE = 0.1  # α_0 as a share of all term occurrences in the period
 MIN_COUNT = 3  # a term must come from at least this many detractor comments
 ABSORB = 0.9  # a phrase scoring this share of its word's z stands for that word
+PHRASE_SHARE = 0.5  # ... as does a phrase holding this share of the word's uses
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,7 @@ def rank(docs: Sequence[Doc], top: int = 10, quotes: int = 2) -> list[Theme]:
         if z > Z_MIN:
             scored.append((z, w))
     z_of = {w: z for z, w in scored}
-    chosen = sorted(_absorb_parts(z_of), key=lambda w: (-round(z_of[w], 6), -w.count(" "), w))
+    chosen = sorted(_absorb_parts(z_of, y_d), key=lambda w: (-round(z_of[w], 6), -w.count(" "), w))
     chosen = chosen[:top]
     return [
         Theme(w, _shown(w, detractors), y_d[w], z_of[w], _quotes(w, detractors, quotes))
@@ -88,13 +89,18 @@ def _log_odds(y: float, a: float, n: float, a0: float) -> float:
     return math.log((y + a) / max(n + a0 - y - a, 1e-9))
 
 
-def _absorb_parts(z_of: dict[str, float]) -> list[str]:
-    """A phrase that says nearly as much as its words stands for them: "late delivery", not
-    also "late" and "delivery" (which score the same when they only come together)."""
+def _absorb_parts(z_of: dict[str, float], counts: Counter[str]) -> list[str]:
+    """A phrase stands for its words when it says nearly as much ("late delivery", not also
+    "late" and "delivery"): its z is close to the word's, or it holds half the word's uses."""
     absorbed: set[str] = set()
     for term, z in z_of.items():
-        if " " in term:
-            absorbed |= {w for w in term.split(" ") if w in z_of and z >= ABSORB * z_of[w]}
+        if " " not in term:
+            continue
+        for word in term.split(" "):
+            if word in z_of and (
+                z >= ABSORB * z_of[word] or counts[term] >= PHRASE_SHARE * counts[word]
+            ):
+                absorbed.add(word)
     return [w for w in z_of if w not in absorbed]
 
 
