@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramMigrateToChat,
@@ -170,16 +171,7 @@ async def react(bot: Bot, chat_id: int, message_id: int, emoji: str) -> bool:
         await bot.set_message_reaction(
             chat_id=chat_id, message_id=message_id, reaction=[ReactionTypeEmoji(emoji=emoji)]
         )
-    except (
-        TelegramBadRequest,
-        TelegramForbiddenError,
-        TelegramNotFound,
-        TelegramMigrateToChat,
-        TelegramUnauthorizedError,
-        TelegramNetworkError,
-        TelegramServerError,
-        TelegramRetryAfter,
-    ) as exc:
+    except TelegramAPIError as exc:  # every Telegram error, network ones included
         logger.info("reaction on message %s in %s refused: %s", message_id, chat_id, exc)
         return False
     return True
