@@ -25,6 +25,7 @@ from handlers import get_routers, links
 from storage.sqlite import SqliteRepo
 from survey_flows.clock import Clock, system_clock
 
+from . import chart_worker
 from .api import IntakeApi
 from .config import Config
 from .menus import set_menus
@@ -109,8 +110,15 @@ async def run(
     Raises ``StartupError`` (one line naming the setting) before anything has started.
     """
     listening = bind_port(config.api.host, config.api.port)
+    stop = stop or asyncio.Event()
     async with contextlib.AsyncExitStack() as stack:
         stack.callback(listening.close)
+        # From the first moment anything may be sent: a SIGTERM while the workers start is a
+        # clean stop too (the prompt in flight is recorded), not the default sudden death.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+            stack.callback(loop.remove_signal_handler, sig)
         checked = await check_telegram(config)
         repo = await _open_storage(config)
         stack.push_async_callback(repo.close)
@@ -125,7 +133,7 @@ async def run(
             bot,
             listening,
             stack,
-            stop or asyncio.Event(),
+            stop,
             bot_username=checked.bot_username,
         )
     logger.info("stopped")
@@ -227,19 +235,15 @@ async def _until_signalled(
     serve: Callable[[asyncio.Event], Awaitable[None]],
     stop: asyncio.Event,
 ) -> None:
-    """Run `serve` until SIGTERM or SIGINT sets its stop event (handlers set before Telegram is
-    told anything, so a stop is always clean)."""
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    """Run `serve` until SIGTERM or SIGINT sets its stop event (the handlers are set by `run`
+    before anything starts, so a stop is always clean)."""
     data = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
     try:
         await dp.emit_startup(bot=bot, **data)
         await serve(stop)
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
         await dp.emit_shutdown(bot=bot, **data)
+        chart_worker.shutdown()
 
 
 async def _stop_delivery(worker: DeliveryWorker, task: asyncio.Task[None]) -> None:

@@ -47,20 +47,3 @@ def cjk_family() -> str | None:
     # Every chart: DejaVu Sans first, the CJK font for the glyphs it lacks.
     matplotlib.rcParams["font.family"] = [BASE_FAMILY, *([found] if found else [])]
     return found
-
-
-_warned = False
-
-
-def chart_language(lang: str, cjk: str | None) -> str:
-    """The language to draw a chart's words in: Chinese only with a CJK font, else English."""
-    global _warned
-    if lang != "zh" or cjk is not None:
-        return lang
-    if not _warned:
-        _warned = True
-        logger.warning(
-            "no font with Chinese glyphs: charts for Chinese readers use English words"
-            " (install fonts-noto-cjk)"
-        )
-    return "en"

@@ -8,12 +8,10 @@ Every chart copes with zero, one or thousands of points.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import math
 import warnings
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import ParamSpec
 
@@ -26,6 +24,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from bot.chart_fonts import cjk_family
+from bot.chart_types import UNITS, ChartLabels, Frame, format_margin, format_value
 from survey_flows.models import Category, Metric
 from survey_flows.reports import Segment, TrendPoint
 
@@ -49,57 +48,6 @@ MAX_SEGMENTS = 15
 
 # Value axis of each metric: the whole scale, so a chart never exaggerates a wiggle.
 Y_RANGE = {Metric.NPS: (-100, 100), Metric.CSAT: (0, 100), Metric.CES: (1, 7)}
-UNITS = {Metric.NPS: "NPS, −100…+100", Metric.CSAT: "CSAT, % of 4–5", Metric.CES: "CES, mean 1–7"}
-
-
-@dataclass(frozen=True, slots=True)
-class ChartLabels:
-    """The words on the charts, in the reader's language (built by bot/report.py)."""
-
-    answers: str = "answers"
-    no_answers: str = "No answers in this period"
-    too_few: str = "too few to trust"
-    more_groups: str = "+{count} smaller groups not shown"
-    not_set: str = "(not set)"
-    categories: tuple[str, str, str] = ("detractors", "passives", "promoters")
-    so_far: str = "so far"
-    units: dict[Metric, str] = field(default_factory=lambda: dict(UNITS))
-
-
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """Where a trend sits in time: the report's zone for the dates, the bucket length, now.
-
-    The bucket holding `now` is unfinished: drawn lighter and labelled "so far", not read as a
-    drop. Without `now` or `step` no bucket is.
-    """
-
-    tz: tzinfo = UTC
-    step: timedelta | None = None
-    now: datetime | None = None
-
-    def unfinished(self, point: TrendPoint) -> bool:
-        if self.step is None or self.now is None:
-            return False
-        return point.start <= self.now < point.start + self.step
-
-
-def format_value(metric: Metric, value: float | None) -> str:
-    if value is None:
-        return "–"
-    if metric is Metric.NPS:
-        return f"{value:+.0f}"
-    if metric is Metric.CSAT:
-        return f"{value:.0f}%"
-    return f"{value:.1f}"
-
-
-def format_margin(metric: Metric, margin: float | None) -> str:
-    if margin is None:
-        return ""
-    if metric is Metric.CES:  # a mean on 1..7: keep two decimals for tight margins
-        return f" ±{margin:.2f}" if margin < 0.1 else f" ±{margin:.1f}"
-    return f" ±{margin:.0f}"
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -448,15 +396,12 @@ def render_segments(
     return _png(fig)
 
 
-def _off_the_loop(render: Callable[P, bytes]) -> Callable[P, Awaitable[bytes]]:
-    """`render` in a worker thread, with the same arguments (checked as `render`'s)."""
-
-    async def rendered(*args: P.args, **kwargs: P.kwargs) -> bytes:
-        return await asyncio.to_thread(render, *args, **kwargs)
-
-    return rendered
-
-
-trend_png = _off_the_loop(render_trend)
-overview_png = _off_the_loop(render_overview)
-segments_png = _off_the_loop(render_segments)
+__all__ = [
+    "ChartLabels",
+    "Frame",
+    "format_margin",
+    "format_value",
+    "render_overview",
+    "render_segments",
+    "render_trend",
+]

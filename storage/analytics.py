@@ -114,7 +114,7 @@ class Analytics:
             " GROUP BY a.metric, a.score"
         )
         out: dict[Metric, Counts] = {m: {} for m in Metric}
-        async with self._repo.reading() as db:
+        async with self._repo.snapshot() as db:
             cursor = await db.execute(sql, [*params, *_METRICS, to_db(start), to_db(end)])
             for metric, score, count in await cursor.fetchall():
                 out[Metric(metric)][score] = count
@@ -129,7 +129,7 @@ class Analytics:
         else:
             first, last = days
             raw = [(start, first), (last, end)]
-        async with self._repo.reading() as db:
+        async with self._repo.snapshot() as db:
             rows: list[Any] = []
             if days is not None:
                 cursor = await db.execute(
@@ -163,7 +163,7 @@ class Analytics:
             f"SELECT a.score, count(*) FROM answers a{joins}"
             " WHERE a.metric = ? AND a.answered_at >= ? AND a.answered_at < ? GROUP BY a.score"
         )
-        async with self._repo.reading() as db:
+        async with self._repo.snapshot() as db:
             cursor = await db.execute(sql, [*params, metric.value, to_db(start), to_db(end)])
             return {score: count for score, count in await cursor.fetchall()}
 
@@ -177,7 +177,7 @@ class Analytics:
         """When the first answer in [start, end) was given: where a trend chart starts."""
         joins, params = _filter_joins(filters)
         marks = ", ".join("?" for _ in metrics)
-        async with self._repo.reading() as db:
+        async with self._repo.snapshot() as db:
             cursor = await db.execute(
                 f"SELECT min(a.answered_at) FROM answers a{joins} WHERE a.metric IN ({marks})"
                 " AND a.answered_at >= ? AND a.answered_at < ?",
@@ -209,7 +209,7 @@ class Analytics:
         marks = ", ".join("?" for _ in metrics)
         names = [m.value for m in metrics]
         rows: list[Any] = []
-        async with self._repo.reading() as db:
+        async with self._repo.snapshot() as db:
             if raw:
                 values = ", ".join("(?, ?, ?)" for _ in raw)
                 bounds = [x for i, lo, hi in raw for x in (i, to_db(lo), to_db(hi))]
@@ -250,7 +250,7 @@ class Analytics:
             " GROUP BY g.value, a.score"
         )
         out: dict[str | None, Counts] = defaultdict(dict)
-        async with self._repo.reading() as db:
+        async with self._repo.snapshot() as db:
             cursor = await db.execute(sql, [field, *params, metric.value, to_db(start), to_db(end)])
             for value, score, count in await cursor.fetchall():
                 out[value][score] = count
@@ -261,7 +261,7 @@ class Analytics:
     async def activity(self, start: datetime, end: datetime, filters: Filters = ()) -> Activity:
         inv_joins, inv_params = _filter_joins(filters, "i.id")
         ans_joins, ans_params = _filter_joins(filters)
-        async with self._repo.reading() as db:
+        async with self._repo.snapshot() as db:
             cursor = await db.execute(
                 "SELECT count(*), coalesce(sum(EXISTS (SELECT 1 FROM answers x"
                 f" WHERE x.invitation_id = i.id)), 0) FROM invitations i{inv_joins}"
@@ -285,7 +285,7 @@ class Analytics:
         """(comment, category, customer language) of every text comment in [start, end);
         erased customers' comments are gone already."""
         joins, params = _filter_joins(filters)
-        async with self._repo.reading() as db:
+        async with self._repo.snapshot() as db:
             cursor = await db.execute(
                 "SELECT a.comment, a.category, c.language FROM answers a"
                 f"{joins} LEFT JOIN customers c ON c.telegram_id = a.customer_id"
@@ -307,7 +307,7 @@ class Analytics:
             " AND a.answered_at >= ? AND a.answered_at < ?"
             " ORDER BY a.answered_at DESC LIMIT ?"
         )
-        async with self._repo.reading() as db:
+        async with self._repo.snapshot() as db:
             cursor = await db.execute(sql, [*params, to_db(start), to_db(end), limit])
             rows = await cursor.fetchall()
         return [
@@ -326,7 +326,7 @@ class Analytics:
             f" JOIN invitation_context c ON c.invitation_id = a.invitation_id{joins}"
             " WHERE a.answered_at >= ? AND a.answered_at < ? ORDER BY c.key"
         )
-        async with self._repo.reading() as db:
+        async with self._repo.snapshot() as db:
             cursor = await db.execute(sql, [*params, to_db(start), to_db(end)])
             return [r[0] for r in await cursor.fetchall()]
 
@@ -341,7 +341,7 @@ class Analytics:
             " WHERE a.answered_at >= ? AND a.answered_at < ?"
             " GROUP BY c.value ORDER BY count(*) DESC, c.value LIMIT ?"
         )
-        async with self._repo.reading() as db:
+        async with self._repo.snapshot() as db:
             cursor = await db.execute(sql, [key, to_db(start), to_db(end), limit])
             return [r[0] for r in await cursor.fetchall()]
 
@@ -360,7 +360,7 @@ class Analytics:
         )
         after = (to_db(start), 0)
         while True:
-            async with self._repo.reading() as db:
+            async with self._repo.snapshot() as db:
                 cursor = await db.execute(
                     sql, [*params, to_db(start), to_db(end), after[0], after[1], page]
                 )

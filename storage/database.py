@@ -41,8 +41,12 @@ def _migrations() -> list[tuple[int, str]]:
 class Database:
     """The one writer connection and its lock; subclasses add the queries."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: Path | None = None) -> None:
         self._conn = conn
+        self._path = path
+        # A second, read-only connection for managers' figures (see `snapshot`), opened lazily.
+        self._reader: aiosqlite.Connection | None = None
+        self._reader_lock = asyncio.Lock()
         self._lock = asyncio.Lock()
         # The task running a batch() owns the connection: its transactions become savepoints.
         self._batch_owner: asyncio.Task[object] | None = None
@@ -60,13 +64,15 @@ class Database:
         await conn.execute("PRAGMA synchronous=FULL")  # an acknowledged answer survives power loss
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA busy_timeout=5000")
-        repo = cls(conn)
+        repo = cls(conn, path)
         await repo._migrate()
         return repo
 
     async def close(self) -> None:
         async with self._lock:
             await self._commit_group()
+        if self._reader is not None:
+            await self._reader.close()
         await self._conn.close()
 
     @property
@@ -165,6 +171,25 @@ class Database:
         for fut in group:
             if not fut.done():
                 fut.set_result(None)
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A read-only connection of its own, for heavy reads (a manager's 90-day figures).
+
+        WAL lets it read the last committed state while the writer goes on: a manager's query
+        never queues a customer's press behind it, and it never sees uncommitted writes.
+        """
+        if self._path is None:  # no file to open twice: share the writer
+            async with self.reading() as db:
+                yield db
+            return
+        async with self._reader_lock:
+            if self._reader is None:
+                uri = f"{self._path.resolve().as_uri()}?mode=ro"
+                self._reader = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+                self._reader.row_factory = aiosqlite.Row
+                await self._reader.execute("PRAGMA busy_timeout=5000")
+            yield self._reader
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -15,7 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 
-from bot import chart_fonts, charts
+from bot import chart_fonts, chart_types, charts
 from bot.reports.compose import chart_labels
 from survey_flows.models import Metric
 from survey_flows.periods import Bucket, Period, bucket_edges
@@ -86,7 +86,7 @@ def test_dates_are_drawn_in_the_reports_time_zone() -> None:
 def test_chinese_labels_use_a_font_that_has_their_glyphs() -> None:
     family = chart_fonts.cjk_family()
     assert family is not None, "no CJK font: install fonts-noto-cjk (as .ci/run does)"
-    labels = chart_labels("zh", Metric.NPS)
+    labels = chart_labels("zh", Metric.NPS, family)
     assert labels.answers == "回答数" and labels.categories == ("贬损者", "中立者", "推荐者")
     pts = daily(2, [{10: 20}, {0: 3}, {9: 20}])
     path = font_manager.findfont(
@@ -104,8 +104,8 @@ def test_chinese_labels_use_a_font_that_has_their_glyphs() -> None:
 def test_without_a_cjk_font_chinese_charts_are_in_english_and_the_log_says_so_once(
     caplog, monkeypatch
 ) -> None:
-    monkeypatch.setattr(chart_fonts, "_warned", False)
-    with caplog.at_level(logging.WARNING, logger="bot.chart_fonts"):
+    monkeypatch.setattr(chart_types, "_warned", False)
+    with caplog.at_level(logging.WARNING, logger="bot.chart_types"):
         first = chart_labels("zh", Metric.CSAT, cjk=None)
         second = chart_labels("zh", Metric.CSAT, cjk=None)
     assert first.answers == second.answers == "answers"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import Image
 
-from bot import charts
+from bot import chart_worker, charts
 from survey_flows.models import Metric
 from survey_flows.periods import Bucket, Period, bucket_edges
 from survey_flows.reports import segments, trend
@@ -89,9 +91,18 @@ def test_a_chinese_group_name_does_not_fail_the_chart() -> None:
     assert size(charts.render_segments(Metric.NPS, "NPS", segs, LABELS))
 
 
-async def test_rendering_runs_off_the_event_loop() -> None:
-    png = await charts.trend_png(Metric.NPS, "t", points(7, Bucket.DAY, 12), "h", LABELS)
+async def test_charts_are_drawn_in_the_chart_worker_process() -> None:
+    png = await chart_worker.trend_png(Metric.NPS, "t", points(7, Bucket.DAY, 12), "h", LABELS)
     assert size(png)
+    assert await chart_worker.cjk_family() is not None, "the worker found no CJK font"
+
+
+def test_the_bots_own_process_does_not_load_matplotlib() -> None:
+    """The whole bot, handlers and reports included, imports without matplotlib: it lives in
+    the chart worker, so the bot's memory stays small."""
+    code = "import sys, bot.app, handlers.manager; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import chart_fonts, charts
+from bot import chart_types, chart_worker
 from bot.config import ReportsConfig
 from bot.views.texts import keys, raw_t, t
 from storage.analytics import Analytics
@@ -75,14 +75,14 @@ def period_line(period: Period, cfg: ReportsConfig) -> str:
 
 def headline(metric: Metric, result: MetricResult) -> str:
     """Plain text for charts: "NPS +32 ±8 · n=412"."""
-    value = charts.format_value(metric, result.value)
-    margin = charts.format_margin(metric, result.margin)
+    value = chart_types.format_value(metric, result.value)
+    margin = chart_types.format_margin(metric, result.margin)
     return f"{metric.value.upper()} {value}{margin} · n={result.n}"
 
 
 def _value_html(metric: Metric, result: MetricResult) -> str:
-    value = charts.format_value(metric, result.value)
-    return f"<b>{value}</b>{charts.format_margin(metric, result.margin)}"
+    value = chart_types.format_value(metric, result.value)
+    return f"<b>{value}</b>{chart_types.format_margin(metric, result.margin)}"
 
 
 def _segment_value_html(metric: Metric, seg: Segment) -> str:
@@ -90,7 +90,7 @@ def _segment_value_html(metric: Metric, seg: Segment) -> str:
     read as certainty, and the line already says "too few"."""
     if seg.trusted:
         return _value_html(metric, seg.result)
-    return f"<b>{charts.format_value(metric, seg.result.value)}</b>"
+    return f"<b>{chart_types.format_value(metric, seg.result.value)}</b>"
 
 
 async def unmatched_filters(analytics: Analytics, selection: Selection, lang: str) -> list[str]:
@@ -126,7 +126,7 @@ def change_text(lang: str, metric: Metric, fig: Figure) -> str:
         "mgr.change" if ch.significant else "mgr.change.noise",
         arrow=arrow,
         delta=_delta(metric, ch.delta),
-        previous=charts.format_value(metric, fig.previous.value),
+        previous=chart_types.format_value(metric, fig.previous.value),
         n=fig.previous.n,
     )
 
@@ -196,13 +196,12 @@ def category_labels(lang: str, metric: Metric) -> tuple[str, str, str]:
 
 
 def chart_labels(
-    lang: str, metric: Metric = Metric.NPS, cjk: str | bool | None = True
-) -> charts.ChartLabels:
-    """The chart's words from the catalogues. Chinese only with a CJK font (`cjk`: the font
-    found, or True to look it up), else English, as boxes would be unreadable."""
-    font = chart_fonts.cjk_family() if cjk is True else cjk or None
-    lang = chart_fonts.chart_language(lang, font)
-    return charts.ChartLabels(
+    lang: str, metric: Metric = Metric.NPS, cjk: str | None = None
+) -> chart_types.ChartLabels:
+    """The chart's words from the catalogues. Chinese only with a CJK font (`cjk`: the one the
+    chart worker found, `await chart_worker.cjk_family()`), else English: boxes are unreadable."""
+    lang = chart_types.chart_language(lang, cjk)
+    return chart_types.ChartLabels(
         answers=raw_t(lang, "chart.answers"),
         no_answers=raw_t(lang, "chart.no_answers"),
         too_few=raw_t(lang, "chart.too_few"),
@@ -214,9 +213,11 @@ def chart_labels(
     )
 
 
-def chart_frame(cfg: ReportsConfig, bucket: Bucket, now: datetime | None = None) -> charts.Frame:
+def chart_frame(
+    cfg: ReportsConfig, bucket: Bucket, now: datetime | None = None
+) -> chart_types.Frame:
     # The bucket holding the present (wall-clock now, unless given) is the one still filling.
-    return charts.Frame(tz_of(cfg), bucket.step, now or datetime.now(UTC))
+    return chart_types.Frame(tz_of(cfg), bucket.step, now or datetime.now(UTC))
 
 
 def _chart_title(title: str, selection: Selection) -> str:
@@ -280,12 +281,12 @@ async def metric_reply(
     edges = bucket_edges(shown, bucket, tz)
     buckets = await analytics.bucketed([metric], edges, selection.filters)
     points = trend(metric, edges, buckets[metric], cfg.min_answers)
-    png = await charts.trend_png(
+    png = await chart_worker.trend_png(
         metric,
         _chart_title(title, selection),
         points,
         headline(metric, fig.result),
-        chart_labels(lang, metric),
+        chart_labels(lang, metric, await chart_worker.cjk_family()),
         chart_frame(cfg, bucket, now),
     )
     return [Outgoing(text, png, t(lang, "mgr.title", title=title, period=p.label))]
@@ -322,7 +323,9 @@ async def segments_reply(
     if len(groups) > MAX_SEGMENT_LINES:
         lines.append(t(lang, "mgr.more_groups", count=len(groups) - MAX_SEGMENT_LINES))
     chart_title = _chart_title(f"{metric.value.upper()} by {field}", selection)
-    png = await charts.segments_png(metric, chart_title, groups, chart_labels(lang, metric))
+    png = await chart_worker.segments_png(
+        metric, chart_title, groups, chart_labels(lang, metric, await chart_worker.cjk_family())
+    )
     return [Outgoing("\n".join(lines), png, t(lang, "mgr.title", title=title, period=p.label))]
 
 
@@ -451,8 +454,11 @@ async def stats_reply(
         (m, headline(m, figs[m].result), trend(m, edges, buckets[m], cfg.min_answers))
         for m in METRIC_ORDER
     ]
-    png = await charts.overview_png(
-        _chart_title(title, selection), series, chart_labels(lang), chart_frame(cfg, bucket, now)
+    png = await chart_worker.overview_png(
+        _chart_title(title, selection),
+        series,
+        chart_labels(lang, cjk=await chart_worker.cjk_family()),
+        chart_frame(cfg, bucket, now),
     )
     return [Outgoing("\n".join(lines), png, t(lang, "mgr.title", title=title, period=p.label))]
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from bot import chart_fonts
-from bot.chart_reasons import render_reasons
+from bot import chart_types, chart_worker
 from bot.config import ReportsConfig
 from bot.views.texts import raw_t, t
 from survey_flows.periods import Bucket, Selection, bucket_edges
@@ -56,15 +54,15 @@ async def reasons_reply(
     tz = tz_of(cfg)
     edges = bucket_edges(p, Bucket.WEEK, tz)
     counts = await repo.reasons_bucketed(edges)
-    chart_lang = chart_fonts.chart_language(lang, chart_fonts.cjk_family())
+    cjk = await chart_worker.cjk_family()
+    chart_lang = chart_types.chart_language(lang, cjk)
     names = [(r, _label(r, chart_lang, custom)) for r in order]
-    png = await asyncio.to_thread(
-        render_reasons,
+    png = await chart_worker.reasons_png(
         f"{title} · {p.label}",
         edges,
         counts,
         names,
-        chart_labels(lang),
+        chart_labels(lang, cjk=cjk),
         tz,
         raw_t(chart_lang, "chart.alerts"),
     )

@@ -1,0 +1,84 @@
+"""What a chart is asked to show, without matplotlib: its words, its place in time, and how
+values are written. The bot's own process imports only this; the charts themselves are drawn in
+the chart worker (bot/chart_worker.py), which imports matplotlib.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from survey_flows.models import Metric
+from survey_flows.reports import TrendPoint
+
+logger = logging.getLogger(__name__)
+
+UNITS = {Metric.NPS: "NPS, −100…+100", Metric.CSAT: "CSAT, % of 4–5", Metric.CES: "CES, mean 1–7"}
+
+
+@dataclass(frozen=True, slots=True)
+class ChartLabels:
+    """The words on the charts, in the reader's language (built by bot/report.py)."""
+
+    answers: str = "answers"
+    no_answers: str = "No answers in this period"
+    too_few: str = "too few to trust"
+    more_groups: str = "+{count} smaller groups not shown"
+    not_set: str = "(not set)"
+    categories: tuple[str, str, str] = ("detractors", "passives", "promoters")
+    so_far: str = "so far"
+    units: dict[Metric, str] = field(default_factory=lambda: dict(UNITS))
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """Where a trend sits in time: the report's zone for the dates, the bucket length, now.
+
+    The bucket holding `now` is unfinished: drawn lighter and labelled "so far", not read as a
+    drop. Without `now` or `step` no bucket is.
+    """
+
+    tz: tzinfo = UTC
+    step: timedelta | None = None
+    now: datetime | None = None
+
+    def unfinished(self, point: TrendPoint) -> bool:
+        if self.step is None or self.now is None:
+            return False
+        return point.start <= self.now < point.start + self.step
+
+
+def format_value(metric: Metric, value: float | None) -> str:
+    if value is None:
+        return "–"
+    if metric is Metric.NPS:
+        return f"{value:+.0f}"
+    if metric is Metric.CSAT:
+        return f"{value:.0f}%"
+    return f"{value:.1f}"
+
+
+def format_margin(metric: Metric, margin: float | None) -> str:
+    if margin is None:
+        return ""
+    if metric is Metric.CES:  # a mean on 1..7: keep two decimals for tight margins
+        return f" ±{margin:.2f}" if margin < 0.1 else f" ±{margin:.1f}"
+    return f" ±{margin:.0f}"
+
+
+_warned = False
+
+
+def chart_language(lang: str, cjk: str | None) -> str:
+    """The language to draw a chart's words in: Chinese only with a CJK font, else English."""
+    global _warned
+    if lang != "zh" or cjk is not None:
+        return lang
+    if not _warned:
+        _warned = True
+        logger.warning(
+            "no font with Chinese glyphs: charts for Chinese readers use English words"
+            " (install fonts-noto-cjk)"
+        )
+    return "en"
