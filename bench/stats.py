@@ -3,6 +3,7 @@
     python bench/stats.py                 # 1,000,000 answers, prints timings and peak memory
     python bench/stats.py --answers 50000 # smaller, quicker
     python bench/stats.py --docs docs     # also writes one example PNG of each chart kind
+    python bench/stats.py --db /tmp/b.db  # keeps the filled file and reuses it next time
 
 Fills a temporary SQLite file (the real schema and migrations) with answers over two years
 across 20 products and 50 agents, then times, end to end (SQL + maths + chart PNG), what a
@@ -216,11 +217,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--answers", type=int, default=1_000_000)
     parser.add_argument("--docs", type=Path, help="write example chart PNGs into this folder")
+    parser.add_argument(
+        "--db", type=Path, help="keep the filled SQLite file here and reuse it when it exists"
+    )
     args = parser.parse_args()
     if args.docs is not None:
         args.docs.mkdir(parents=True, exist_ok=True)
+    if args.db is not None and args.db.exists():
+        print(f"reusing {args.db} ({args.db.stat().st_size / 1e6:.0f} MB file)")
+        asyncio.run(measure(args.db, args.docs))
+        return report_peak()
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.sqlite3"
+        path = args.db or Path(tmp) / "bench.sqlite3"
 
         async def create() -> None:
             await (await SqliteRepo.open(path)).close()
@@ -233,6 +241,10 @@ def main() -> None:
             f" {time.perf_counter() - started:.1f} s ({path.stat().st_size / 1e6:.0f} MB file)"
         )
         asyncio.run(measure(path, args.docs))
+    report_peak()
+
+
+def report_peak() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (ru_maxrss): {peak:.0f} MB (target < 200 MB)")
 

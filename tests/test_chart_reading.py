@@ -112,3 +112,20 @@ def test_without_a_cjk_font_chinese_charts_are_in_english_and_the_log_says_so_on
     assert first.categories == ("unsatisfied", "neutral", "satisfied")
     records = [r for r in caplog.records if "fonts-noto-cjk" in r.getMessage()]
     assert len(records) == 1
+
+
+def test_the_overview_shows_answer_counts_with_their_scale_and_the_bucket_still_filling() -> None:
+    pts = daily(3, [{10: 20}, {10: 35}, {0: 12}, {10: 4}])
+    frame = charts.Frame(UTC, Bucket.DAY.step, NOW)
+    fig = drawn(charts.draw_overview("All", [(Metric.NPS, "NPS +50", pts)], LABELS, frame))
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.texts] == ["35 answers"]
+    bars = ax.patches
+    heights = [b.get_height() for b in bars]
+    assert heights.index(max(heights)) == 1 and len(bars) == 4
+    low, high = ax.get_ylim()
+    assert max(heights) <= (high - low) / 3 + 1e-9, "bars cover the value line's range"
+    assert bars[-1].get_hatch() and all(not b.get_hatch() for b in bars[:-1])
+    fig.canvas.draw()
+    title = fig.texts[0].get_window_extent()  # the suptitle, inside the picture
+    assert title.y1 <= fig.bbox.height and title.x0 >= 0
