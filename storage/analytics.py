@@ -261,22 +261,47 @@ class Analytics:
     async def activity(self, start: datetime, end: datetime, filters: Filters = ()) -> Activity:
         inv_joins, inv_params = _filter_joins(filters, "i.id")
         ans_joins, ans_params = _filter_joins(filters)
+        days = None if filters else whole_days(start, end)
+        # Unfiltered: whole UTC days from invitation_days and answer_days (kept by triggers,
+        # migrations 015 and 019), only the partial days at the ends counted row by row.
+        raw = [(start, end)] if days is None else [(start, days[0]), (days[1], end)]
+        sent = answered = answers = comments = 0
         async with self._repo.snapshot() as db:
-            cursor = await db.execute(
-                "SELECT count(*), coalesce(sum(EXISTS (SELECT 1 FROM answers x"
-                f" WHERE x.invitation_id = i.id)), 0) FROM invitations i{inv_joins}"
-                " WHERE i.sent_at >= ? AND i.sent_at < ?"
-                # Refused for good before any message existed (403, chat not found): not sent.
-                " AND NOT (i.status = 'failed' AND i.message_id IS NULL)",
-                [*inv_params, to_db(start), to_db(end)],
-            )
-            sent, answered = await one_row(cursor)
-            cursor = await db.execute(
-                f"SELECT count(*), count(a.commented_at) FROM answers a{ans_joins}"
-                " WHERE a.answered_at >= ? AND a.answered_at < ?",
-                [*ans_params, to_db(start), to_db(end)],
-            )
-            answers, comments = await one_row(cursor)
+            if days is not None:
+                span = (days[0].date().isoformat(), days[1].date().isoformat())
+                cursor = await db.execute(
+                    "SELECT coalesce(sum(sent), 0), coalesce(sum(answered), 0)"
+                    " FROM invitation_days WHERE day >= ? AND day < ?",
+                    span,
+                )
+                sent, answered = await one_row(cursor)
+                cursor = await db.execute(
+                    "SELECT coalesce(sum(n), 0), coalesce(sum(comments), 0)"
+                    " FROM answer_days WHERE day >= ? AND day < ?",
+                    span,
+                )
+                answers, comments = await one_row(cursor)
+            for lo, hi in raw:
+                if lo >= hi:
+                    continue
+                cursor = await db.execute(
+                    "SELECT count(*), coalesce(sum(EXISTS (SELECT 1 FROM answers x"
+                    f" WHERE x.invitation_id = i.id)), 0) FROM invitations i{inv_joins}"
+                    " WHERE i.sent_at >= ? AND i.sent_at < ?"
+                    # Refused for good before any message existed (403, chat not found): not
+                    # sent. Migration 019 counts the same way.
+                    " AND NOT (i.status = 'failed' AND i.message_id IS NULL)",
+                    [*inv_params, to_db(lo), to_db(hi)],
+                )
+                part = await one_row(cursor)
+                sent, answered = sent + part[0], answered + part[1]
+                cursor = await db.execute(
+                    f"SELECT count(*), count(a.commented_at) FROM answers a{ans_joins}"
+                    " WHERE a.answered_at >= ? AND a.answered_at < ?",
+                    [*ans_params, to_db(lo), to_db(hi)],
+                )
+                part = await one_row(cursor)
+                answers, comments = answers + part[0], comments + part[1]
         return Activity(sent, answered, answers, comments)
 
     async def comments(
