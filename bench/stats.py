@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import resource
 import sqlite3
@@ -70,24 +71,27 @@ def fill(path: Path, answers_wanted: int, seed: int = 7) -> tuple[int, int]:
     inv_rows, ctx_rows, ans_rows = [], [], []
     answers = invitations = 0
     start = NOW - SPAN
+    # Invitations come in time order, as events do (ids grow with time), with some jitter.
+    expected = answers_wanted / (0.6 * (0.4 * 2 + 0.3 + 0.3))
+    step = SPAN.total_seconds() / expected
     while answers < answers_wanted:
         invitations += 1
         inv_id = invitations
         survey, metrics = rng.choices(SURVEYS, SURVEY_WEIGHTS)[0]
-        sent = start + timedelta(seconds=rng.random() * SPAN.total_seconds())
+        at = min(invitations * step + rng.uniform(0, 600), SPAN.total_seconds() - 1)
+        sent = start + timedelta(seconds=at)
         agent, product = rng.choice(AGENTS), rng.choice(PRODUCTS)
         customer = 100_000 + rng.randrange(50_000)
         answered = rng.random() < 0.6
         status = "completed" if answered else "expired"
+        context = {"agent": agent, "product": product, "channel": rng.choice(CHANNELS)}
         inv_rows.append(
-            (inv_id, f"ev-{inv_id}", "purchase", survey, customer, ts(sent), ts(sent), status)
-        )
-        for key, value in (
-            ("agent", agent),
-            ("product", product),
-            ("channel", rng.choice(CHANNELS)),
-        ):
-            ctx_rows.append((inv_id, key, value))
+            (
+                inv_id, f"ev-{inv_id}", "purchase", survey, customer, ts(sent), ts(sent), status,
+                json.dumps(context),
+            )
+        )  # fmt: skip
+        ctx_rows += [(inv_id, key, value) for key, value in context.items()]
         if answered:
             at = sent + timedelta(minutes=rng.randrange(1, 600))
             for q, metric in enumerate(metrics):
@@ -112,9 +116,9 @@ def _flush(db: sqlite3.Connection, inv: list, ctx: list, ans: list) -> None:
     with db:
         db.executemany(
             "INSERT INTO invitations (id, event_id, event_type, survey, customer_id, send_at,"
-            " due_at, created_at, sent_at, status, prompt_sent)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-            [(i, e, t, s, c, at, at, at, at, st) for (i, e, t, s, c, at, _, st) in inv],
+            " due_at, created_at, sent_at, status, prompt_sent, context)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+            [(i, e, t, s, c, at, at, at, at, st, cx) for (i, e, t, s, c, at, _, st, cx) in inv],
         )
         db.executemany(
             "INSERT INTO invitation_context (invitation_id, key, value) VALUES (?, ?, ?)", ctx

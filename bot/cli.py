@@ -166,6 +166,10 @@ def _setup_logging(level: str) -> None:
     # These log every statement or font lookup at DEBUG: never useful, and it would drown ours.
     for noisy in ("aiosqlite", "matplotlib", "PIL"):
         logging.getLogger(noisy).setLevel(logging.INFO)
+    # aiogram says "Update id=… is handled" at INFO for every update: a line per press, which
+    # costs CPU and says nothing our own lines do not. Kept when debugging.
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("aiogram.event").setLevel(logging.WARNING)
 
 
 def check_config(path: str, config: Config, *, online: bool) -> int:

@@ -19,8 +19,9 @@ logger = logging.getLogger(__name__)
 
 class CustomerProfileMiddleware(BaseMiddleware):
     """Before any private message or button press of a known customer is handled, fill in their
-    name (where the shop gave none) and @username. One primary-key read per update; a write
-    only when something is new; people who are not customers are not stored."""
+    name (where the shop gave none) and @username. The row the language middleware read is
+    used (else one primary-key read); a write only when something is new; people who are not
+    customers are not stored."""
 
     async def __call__(
         self,
@@ -35,7 +36,10 @@ class CustomerProfileMiddleware(BaseMiddleware):
         if user is not None and not user.is_bot and private and repo is not None:
             try:
                 if await repo.remember_profile(
-                    user.id, name=user.full_name or None, username=user.username
+                    user.id,
+                    name=user.full_name or None,
+                    username=user.username,
+                    stored=data.get("customer", False),  # as the language middleware read it
                 ):
                     logger.info("customer %s: name or username captured", user.id)
             except Exception:

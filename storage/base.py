@@ -7,10 +7,11 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Literal, Protocol
 
 from storage.alerts import AlertView, NewAlert
 from storage.erasure import Erased
+from storage.outbox import DueBatch
 from survey_flows.models import Answer, Customer, Invitation, InvitationStatus, Position
 
 
@@ -92,6 +93,10 @@ class SurveyRepo(Protocol):
     async def due_prompts(
         self, now: datetime, limit: int, busy: Collection[int] = ()
     ) -> list[Invitation]: ...
+
+    async def due_batch(
+        self, now: datetime, limit: int, busy: Collection[int] = ()
+    ) -> DueBatch: ...
 
     async def next_due_at(self, busy: Collection[int] = ()) -> datetime | None: ...
 
@@ -261,7 +266,13 @@ class SurveyRepo(Protocol):
     ) -> Redeemed: ...
 
     async def remember_profile(
-        self, telegram_id: int, *, name: str | None, username: str | None
+        self,
+        telegram_id: int,
+        *,
+        name: str | None,
+        username: str | None,
+        stored: Customer | Literal[False] | None = False,
     ) -> bool:
-        """Fill in a known customer's Telegram name (where none is stored) and @username."""
+        """Fill in a known customer's Telegram name (where none is stored) and @username;
+        `stored`: their row as just read, if the caller has it."""
         ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import aiosqlite
 
@@ -86,23 +86,26 @@ class CustomerStorage:
             return _customer(await one_row(cursor))
 
     async def remember_profile(
-        self, telegram_id: int, *, name: str | None, username: str | None
+        self,
+        telegram_id: int,
+        *,
+        name: str | None,
+        username: str | None,
+        stored: Customer | Literal[False] | None = False,
     ) -> bool:
         """A known customer's own update: their Telegram name where none is stored (the shop's
-        wins) and their current @username. Reads first, so an update that tells nothing new
-        writes nothing; someone who is not a customer is not stored, nor is anything of someone
-        who asked to be forgotten or opted out (until they opt back in). True when it wrote."""
-        async with self.reading() as db:
-            cursor = await db.execute(
-                "SELECT name, username FROM customers WHERE telegram_id = ?"
-                " AND erased_at IS NULL AND opted_out_at IS NULL",
-                (telegram_id,),
-            )
-            row = await cursor.fetchone()
-        if row is None:
+        wins) and their current @username. An update that tells nothing new writes nothing;
+        someone who is not a customer is not stored, nor is anything of someone who asked to be
+        forgotten or opted out (until they opt back in). True when it wrote.
+
+        `stored` is the customer's row when the caller has just read it (None: no such
+        customer); the row is then not read again."""
+        if stored is False:
+            stored = await self.get_customer(telegram_id)
+        if stored is None or stored.opted_out_at is not None:
             return False
-        new_name = row["name"] is None and name is not None
-        new_username = username is not None and username != row["username"]
+        new_name = stored.name is None and name is not None
+        new_username = username is not None and username != stored.username
         if not (new_name or new_username):
             return False
         async with self.transaction() as db:

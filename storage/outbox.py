@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import aiosqlite
 
-from survey_flows.models import Invitation, InvitationStatus
+from survey_flows.models import Category, Invitation, InvitationStatus
 
 from .invitation_rows import INVITATION_COLUMNS, invitation_of
 from .rows import one_row
@@ -30,6 +31,16 @@ _REMINDER_DUE = (
     "remind_at IS NOT NULL AND reminder_sent = 0 AND status = 'active' AND step = 0"
     " AND phase = 'score' AND prompt_sent = 1 AND message_id IS NOT NULL"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class DueBatch:
+    """One look at the outbox: due prompts (with the category of the score a follow-up is
+    about, by invitation id) and due reminders."""
+
+    prompts: list[Invitation] = field(default_factory=list)
+    categories: dict[int, Category] = field(default_factory=dict)
+    reminders: list[Invitation] = field(default_factory=list)
 
 
 class OutboxStorage:
@@ -55,6 +66,36 @@ class OutboxStorage:
                 (to_db(now), json.dumps(sorted(busy)), limit),
             )
             return [invitation_of(r) for r in await cursor.fetchall()]
+
+    async def due_batch(self, now: datetime, limit: int, busy: Collection[int] = ()) -> DueBatch:
+        """`due_prompts` and `due_reminders` in one statement, each follow-up with its score's
+        category: the delivery worker's pass costs one read, not three or more."""
+        cols = INVITATION_COLUMNS
+        async with self.reading() as db:
+            cursor = await db.execute(
+                "WITH busy(customer) AS (SELECT value FROM json_each(?))"
+                " SELECT * FROM (SELECT 0 AS kind, (SELECT x.category FROM answers x"
+                " WHERE x.invitation_id = i.id AND x.question_index = i.step"
+                f" AND i.phase = 'followup') AS category, {cols} FROM invitations i"
+                " WHERE prompt_sent = 0 AND due_at <= ?"
+                " AND status IN ('scheduled', 'active', 'completed')"
+                " AND customer_id NOT IN busy ORDER BY due_at, id LIMIT ?)"
+                f" UNION ALL SELECT * FROM (SELECT 1, NULL, {cols} FROM invitations"
+                f" WHERE {_REMINDER_DUE} AND remind_at <= ? AND customer_id NOT IN busy"
+                " ORDER BY remind_at, id LIMIT ?)",
+                (json.dumps(sorted(busy)), to_db(now), limit, to_db(now), limit),
+            )
+            rows = await cursor.fetchall()
+        batch = DueBatch()
+        for row in rows:
+            inv = invitation_of(row)
+            if row["kind"]:
+                batch.reminders.append(inv)
+                continue
+            batch.prompts.append(inv)
+            if row["category"] is not None:
+                batch.categories[inv.id] = Category(row["category"])
+        return batch
 
     async def next_due_at(self, busy: Collection[int] = ()) -> datetime | None:
         """The earliest due time of a prompt to a customer not in `busy`: those are due once

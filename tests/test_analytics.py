@@ -392,8 +392,10 @@ async def test_export_pages_through_every_answer_in_order(repo: SqliteRepo) -> N
     a = Analytics(repo)
     for i in range(7):
         await add_answers(repo, NOW - timedelta(hours=10 - i), Metric.CSAT, [5, 4])
-    rows = [r async for r in a.export_rows(NOW - timedelta(days=1), NOW, page=3)]
-    assert len(rows) == 14
+    pages = [p async for p in a.export_pages(NOW - timedelta(days=1), NOW, page=3)]
+    assert [len(p) for p in pages] == [3, 3, 3, 3, 2]
+    rows = [r for p in pages for r in p]
+    assert rows[0].answered_at == (NOW - timedelta(hours=10)).isoformat()
     assert [r.answered_at for r in rows] == sorted(r.answered_at for r in rows)
     assert len({r.invitation_id for r in rows}) == 14
 

@@ -20,6 +20,7 @@ from survey_flows.models import (
     Phase,
     Position,
 )
+from survey_flows.scoring import category
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 CUSTOMER = 5001
@@ -191,6 +192,10 @@ async def test_record_score_is_conditional(repo: SqliteRepo) -> None:
     assert after is not None and after.position == Position(0, Phase.FOLLOWUP)
     assert [i.id for i in await repo.due_prompts(at, 10)] == [inv.id], "follow-up not queued"
     assert (await repo.awaiting_followup(CUSTOMER)).id == inv.id
+    batch = await repo.due_batch(at, 10)  # the worker's one read: the same, with the category
+    assert [i.id for i in batch.prompts] == [inv.id] and batch.reminders == []
+    assert batch.categories == {inv.id: category(Metric.CES, 7)}, "follow-up for the wrong mood"
+    assert (await repo.due_batch(at, 10, busy={CUSTOMER})).prompts == []
 
 
 async def test_record_score_refused_when_not_active(repo: SqliteRepo) -> None:

@@ -37,26 +37,35 @@ async def export_csv(
     starts with a byte-order mark so spreadsheet programs read it as UTF-8.
     """
     keys = await analytics.context_keys(start, end, filters)
+    names: dict[tuple[str, str], str] = {}
     count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
         writer.writerow([*EXPORT_COLUMNS, *(safe_cell(k) for k in keys)])
-        async for row in analytics.export_rows(start, end, filters):
-            writer.writerow(
-                [
-                    row.answered_at.isoformat(timespec="seconds"),
-                    safe_cell(row.survey),
-                    row.metric,
-                    row.score,
-                    category_name(Metric(row.metric), Category(row.category)),
-                    safe_cell(row.comment or ""),
-                    row.comment_kind or "",
-                    row.customer_id,
-                    row.invitation_id,
-                    *(safe_cell(row.context.get(k, "")) for k in keys),
-                ]
-            )
-            count += 1
+        async for page in analytics.export_pages(start, end, filters):
+            table = []
+            for row in page:
+                name = names.get((row.metric, row.category))
+                if name is None:
+                    name = category_name(Metric(row.metric), Category(row.category))
+                    names[row.metric, row.category] = name
+                context = row.context
+                table.append(
+                    [
+                        row.answered_at,
+                        safe_cell(row.survey),
+                        row.metric,
+                        row.score,
+                        name,
+                        safe_cell(row.comment or ""),
+                        row.comment_kind or "",
+                        row.customer_id,
+                        row.invitation_id,
+                        *(safe_cell(context.get(k, "")) for k in keys),
+                    ]
+                )
+            writer.writerows(table)
+            count += len(table)
     return count
 
 

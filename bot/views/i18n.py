@@ -58,7 +58,7 @@ class AudienceLanguageMiddleware(I18nMiddleware):
       /start), else their Telegram language, else the default. Managers are read the same way.
 
     It reads the `config` and `repo` of the dispatcher's workflow data (one primary-key lookup,
-    only for private chats; nothing is written).
+    only for private chats, kept as `customer` for the next middleware; nothing is written).
     """
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
@@ -75,6 +75,7 @@ class AudienceLanguageMiddleware(I18nMiddleware):
         stored = None
         if user is not None and repo is not None and chat is not None and chat.type == "private":
             customer = await repo.get_customer(user.id)
+            data["customer"] = customer  # read once: CustomerProfileMiddleware uses it too
             stored = customer.language if customer else None
         return language_of(stored or (user.language_code if user else None), default)
 

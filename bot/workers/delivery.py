@@ -19,7 +19,7 @@ from storage.base import SurveyRepo
 from survey_flows.clock import Clock
 from survey_flows.errors import InvalidDefinition
 from survey_flows.flow import START, SendDecision, decide_send
-from survey_flows.models import Customer, Invitation, InvitationStatus, Phase, Survey
+from survey_flows.models import Category, Customer, Invitation, InvitationStatus, Phase, Survey
 from survey_flows.pacing import QuietHours, quiet_until, zone
 
 from .idle import idle_until
@@ -104,10 +104,11 @@ class DeliveryWorker:
             return 0
         await self._expire()
         now = self._clock()
-        due = await self._repo.due_prompts(now, self._batch, busy=self._customers_busy)
-        reminders = await self._repo.due_reminders(now, self._batch, busy=self._customers_busy)
+        batch = await self._repo.due_batch(now, self._batch, busy=self._customers_busy)
         starting = []
-        for kind, inv in [("prompt", i) for i in due] + [("reminder", i) for i in reminders]:
+        for kind, inv in [("prompt", i) for i in batch.prompts] + [
+            ("reminder", i) for i in batch.reminders
+        ]:
             # One message per customer at a time keeps their messages in order.
             if (kind, inv.id) in self._in_flight or inv.customer_id in self._customers_busy:
                 continue
@@ -119,8 +120,9 @@ class DeliveryWorker:
         customers = await self._repo.get_customers({inv.customer_id for _, inv in starting})
         for kind, inv in starting:
             customer = customers.get(inv.customer_id)
+            category = batch.categories.get(inv.id)
             task = asyncio.create_task(
-                self._deliver_guarded(kind, inv, customer), name=f"{kind}-{inv.id}"
+                self._deliver_guarded(kind, inv, customer, category), name=f"{kind}-{inv.id}"
             )
             self._in_flight[(kind, inv.id)] = task
             started += 1
@@ -153,12 +155,14 @@ class DeliveryWorker:
         while self._in_flight:
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
 
-    async def _deliver_guarded(self, kind: str, inv: Invitation, customer: Customer | None) -> None:
+    async def _deliver_guarded(
+        self, kind: str, inv: Invitation, customer: Customer | None, category: Category | None
+    ) -> None:
         try:
             if kind == "reminder":
                 await self.remind(inv, customer)
             else:
-                await self.deliver(inv, customer)
+                await self.deliver(inv, customer, category)
         except Exception as exc:
             logger.exception("%s of invitation %s failed unexpectedly", kind, inv.id)
             if kind == "reminder":
@@ -194,7 +198,11 @@ class DeliveryWorker:
                 logger.warning("customer %s: unknown time zone stored", customer.telegram_id)
         return quiet_until(now, self._quiet, tz)
 
-    async def deliver(self, inv: Invitation, customer: Customer | None) -> None:
+    async def deliver(
+        self, inv: Invitation, customer: Customer | None, category: Category | None = None
+    ) -> None:
+        """Show the invitation's current prompt. `category`: the score a follow-up is about, as
+        the outbox read it (else it is read here)."""
         now = self._clock()
         survey = self._surveys.get(inv.survey)
         if survey is None:
@@ -236,10 +244,11 @@ class DeliveryWorker:
         if not await self._repo.claim_prompt(inv, now):
             return  # the conversation moved on meanwhile; the newer prompt is due instead
         lang = language_of(customer.language if customer else None, self._default_language)
-        category = None
-        if inv.position.phase is Phase.FOLLOWUP:
+        if inv.position.phase is Phase.FOLLOWUP and category is None:
             answers = await self._repo.answers_for(inv.id)
             category = next(a.category for a in answers if a.question_index == inv.position.step)
+        elif inv.position.phase is not Phase.FOLLOWUP:
+            category = None
         prompt = prompt_for(survey, inv.id, inv.position, lang, category, inv.context)
         sent = await send(self._bot, inv.customer_id, prompt.text, prompt.keyboard)
         if sent.message is not None:
