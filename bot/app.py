@@ -28,6 +28,7 @@ from survey_flows.clock import Clock, system_clock
 from . import chart_worker
 from .api import IntakeApi
 from .config import Config
+from .heap import settle_after_startup
 from .menus import set_menus
 from .profiles import CustomerProfileMiddleware
 from .repository import open_repo
@@ -226,6 +227,7 @@ async def _serve(
             await bot.delete_webhook(drop_pending_updates=False)
             await poll(dp, bot, stop)
 
+    settle_after_startup()
     await _until_signalled(dp, bot, serve, stop)
 
 

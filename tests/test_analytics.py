@@ -20,7 +20,7 @@ from storage.timestamps import to_db
 from survey_flows.metrics import category_counts, change, csat, nps, too_few
 from survey_flows.models import Category, Metric
 from survey_flows.periods import Bucket, Period, bucket_edges
-from survey_flows.reports import safe_cell, segments
+from survey_flows.reports import safe_cell, safe_cells, segments
 from survey_flows.scoring import category
 
 NOW = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)
@@ -185,6 +185,7 @@ def test_segments_biggest_first_and_small_ones_marked() -> None:
 )
 def test_safe_cell(cell: str, safe: str) -> None:
     assert safe_cell(cell) == safe
+    assert safe_cells(["ok", cell, cell]) == ["ok", safe, safe]  # the export's row at a time
 
 
 # --- SQL aggregation ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from bot.config import ReportsConfig
 from storage.analytics import Analytics, Filters
 from survey_flows.models import Category, Metric
 from survey_flows.periods import Selection
-from survey_flows.reports import safe_cell
+from survey_flows.reports import safe_cell, safe_cells
 from survey_flows.scoring import category_name
 
 from .compose import tz_of
@@ -50,18 +50,21 @@ async def export_csv(
                     name = category_name(Metric(row.metric), Category(row.category))
                     names[row.metric, row.category] = name
                 context = row.context
+                survey, comment, *values = safe_cells(
+                    [row.survey, row.comment or "", *[context.get(k, "") for k in keys]]
+                )
                 table.append(
                     [
                         row.answered_at,
-                        safe_cell(row.survey),
+                        survey,
                         row.metric,
                         row.score,
                         name,
-                        safe_cell(row.comment or ""),
+                        comment,
                         row.comment_kind or "",
                         row.customer_id,
                         row.invitation_id,
-                        *(safe_cell(context.get(k, "")) for k in keys),
+                        *values,
                     ]
                 )
             writer.writerows(table)
