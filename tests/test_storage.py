@@ -366,3 +366,26 @@ async def test_concurrent_writes_are_each_committed_before_they_return(
     assert await count(repo, "invitations") == 60
     cursor = await repo.connection.execute("SELECT count(*) FROM customers WHERE telegram_id = 777")
     assert (await cursor.fetchone())[0] == 0, "the failed transaction's write was kept"
+
+
+async def test_a_failing_transaction_alone_in_its_commit_undoes_only_itself(
+    repo: SqliteRepo,
+) -> None:
+    """The first transaction of a commit group has no savepoint of its own: its failure must
+    still undo its writes, and the next one starts a clean group."""
+
+    async def broken() -> None:
+        async with repo.transaction() as db:
+            await db.execute(
+                "INSERT INTO customers (telegram_id, created_at) VALUES (778, '2024-05-01')"
+            )
+            raise RuntimeError("a conflict halfway through")
+
+    with pytest.raises(RuntimeError):
+        await broken()
+    await repo.create_invitation(event("ev-after", customer=779), NOW)
+    assert await count(repo, "invitations") == 1
+    cursor = await repo.connection.execute(
+        "SELECT count(*) FROM customers WHERE telegram_id IN (778, 779)"
+    )
+    assert (await cursor.fetchone())[0] == 1, "the failed transaction's write was kept"
