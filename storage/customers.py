@@ -10,7 +10,7 @@ import aiosqlite
 
 from survey_flows.models import Customer
 
-from .rows import one_row
+from .rows import fetch_all, fetch_first, one_row
 from .timestamps import from_db, to_db
 
 if TYPE_CHECKING:
@@ -37,24 +37,23 @@ class CustomerStorage:
 
     async def get_customer(self, telegram_id: int) -> Customer | None:
         async with self.reading() as db:
-            cursor = await db.execute(
-                "SELECT * FROM customers WHERE telegram_id = ?", (telegram_id,)
+            row = await fetch_first(
+                db, "SELECT * FROM customers WHERE telegram_id = ?", (telegram_id,)
             )
-            row = await cursor.fetchone()
             return _customer(row) if row else None
 
     async def get_customers(self, telegram_ids: Collection[int]) -> dict[int, Customer]:
         """Many customers in one read (the delivery worker's batch), by Telegram id."""
         ids = list(set(telegram_ids))
         found: dict[int, Customer] = {}
+        if not ids:
+            return found
         async with self.reading() as db:
             for start in range(0, len(ids), 500):  # under SQLite's limit of bound parameters
                 chunk = ids[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                cursor = await db.execute(
-                    f"SELECT * FROM customers WHERE telegram_id IN ({marks})", chunk
-                )
-                for row in await cursor.fetchall():
+                sql = f"SELECT * FROM customers WHERE telegram_id IN ({marks})"
+                for row in await fetch_all(db, sql, chunk):
                     customer = _customer(row)
                     found[customer.telegram_id] = customer
         return found

@@ -17,7 +17,7 @@ import aiosqlite
 from survey_flows.models import Category, Invitation, InvitationStatus
 
 from .invitation_rows import INVITATION_COLUMNS, invitation_of
-from .rows import one_row
+from .rows import fetch_all, fetch_first
 from .timestamps import from_db, to_db
 
 if TYPE_CHECKING:
@@ -72,7 +72,8 @@ class OutboxStorage:
         category: the delivery worker's pass costs one read, not three or more."""
         cols = INVITATION_COLUMNS
         async with self.reading() as db:
-            cursor = await db.execute(
+            rows = await fetch_all(
+                db,
                 "WITH busy(customer) AS (SELECT value FROM json_each(?))"
                 " SELECT * FROM (SELECT 0 AS kind, (SELECT x.category FROM answers x"
                 " WHERE x.invitation_id = i.id AND x.question_index = i.step"
@@ -85,7 +86,6 @@ class OutboxStorage:
                 " ORDER BY remind_at, id LIMIT ?)",
                 (json.dumps(sorted(busy)), to_db(now), limit, to_db(now), limit),
             )
-            rows = await cursor.fetchall()
         batch = DueBatch()
         for row in rows:
             inv = invitation_of(row)
@@ -102,7 +102,8 @@ class OutboxStorage:
         their send in flight finishes, which wakes the worker."""
         async with self.reading() as db:
             busy_json = json.dumps(sorted(busy))
-            cursor = await db.execute(
+            row = await fetch_first(
+                db,
                 "SELECT min(at) FROM (SELECT min(due_at) AS at FROM invitations"
                 " WHERE prompt_sent = 0 AND status IN ('scheduled', 'active', 'completed')"
                 " AND customer_id NOT IN (SELECT value FROM json_each(?))"
@@ -110,8 +111,7 @@ class OutboxStorage:
                 " AND customer_id NOT IN (SELECT value FROM json_each(?)))",
                 (busy_json, busy_json),
             )
-            (value,) = await one_row(cursor)
-            return from_db(value)
+        return from_db(row[0]) if row is not None else None
 
     async def claim_prompt(self, inv: Invitation, now: datetime) -> bool:
         """Mark the current prompt as being sent; the first one makes the invitation active.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import aiosqlite
 
 
@@ -18,3 +21,19 @@ def inserted_id(cursor: aiosqlite.Cursor) -> int:
     if cursor.lastrowid is None:
         raise LookupError("the INSERT added no row")
     return cursor.lastrowid
+
+
+async def fetch_first(
+    db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
+) -> aiosqlite.Row | None:
+    """The first row of a query, or None, in one trip to the connection's thread (execute and
+    fetch together): the reads on a customer's press are many, each trip a thread handoff."""
+    rows = await db.execute_fetchall(sql, params)
+    return next(iter(rows), None)
+
+
+async def fetch_all(
+    db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
+) -> list[aiosqlite.Row]:
+    """Every row of a query in one trip to the connection's thread."""
+    return list(await db.execute_fetchall(sql, params))

@@ -37,7 +37,7 @@ from .imports import ImportStorage
 from .invitation_rows import INVITATION_COLUMNS, invitation_of
 from .links import LinkStorage
 from .outbox import OutboxStorage
-from .rows import inserted_id
+from .rows import fetch_all, fetch_first, inserted_id
 from .staff_chat import StaffChatStorage
 from .timestamps import from_db, to_db
 
@@ -200,10 +200,9 @@ class SqliteRepo(
     async def _invitation_by_id(
         self, db: aiosqlite.Connection, invitation_id: int
     ) -> Invitation | None:
-        cursor = await db.execute(
-            f"SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = ?", (invitation_id,)
+        row = await fetch_first(
+            db, f"SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = ?", (invitation_id,)
         )
-        row = await cursor.fetchone()
         return invitation_of(row) if row else None
 
     async def get_invitation(self, invitation_id: int) -> Invitation | None:
@@ -225,9 +224,13 @@ class SqliteRepo(
         The conditional UPDATE makes a second, concurrent press of the same keyboard a no-op.
         """
         async with self.transaction() as db:
-            cursor = await db.execute(
+            # RETURNING: whether words typed before the score wait for this question, known
+            # without another statement (most presses have none to attach).
+            moved = await fetch_all(
+                db,
                 "UPDATE invitations SET step = ?, phase = ?, prompt_sent = 0, due_at = ?"
-                " WHERE id = ? AND status = 'active' AND step = ? AND phase = ?",
+                " WHERE id = ? AND status = 'active' AND step = ? AND phase = ?"
+                " RETURNING early_comment_step",
                 (
                     new_position.step,
                     new_position.phase.value,
@@ -237,7 +240,7 @@ class SqliteRepo(
                     inv.position.phase.value,
                 ),
             )
-            if cursor.rowcount != 1:
+            if len(moved) != 1:
                 return False
             cursor = await db.execute(
                 "INSERT INTO answers (invitation_id, question_index, survey, metric, score,"
@@ -253,7 +256,8 @@ class SqliteRepo(
                     to_db(answer.answered_at),
                 ),
             )
-            await self._attach_early_comment(db, inv, answer.question_index)
+            if moved[0][0] == answer.question_index:
+                await self._attach_early_comment(db, inv, answer.question_index)
             if alert is not None:
                 # In the same transaction: an acknowledged detractor always has its alert.
                 await self._insert_alert(db, inserted_id(cursor), inv, alert, answer.answered_at)
