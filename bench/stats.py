@@ -27,7 +27,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot import charts
 from bot.config import ReportsConfig
 from bot.heap import settle_after_startup
 from bot.reports import compose as report
@@ -228,6 +227,8 @@ async def write_docs(analytics: Analytics, folder: Path, cfg: ReportsConfig) -> 
     for name, out in shots.items():
         assert out[0].photo is not None, f"{name}: no chart"
         (folder / name).write_bytes(out[0].photo)
+    from bot import charts  # matplotlib, here only: the figures above draw in the chart worker
+
     labels = report.chart_labels("en")
     (folder / "chart-empty.png").write_bytes(
         charts.render_trend(Metric.NPS, "NPS · today", [], "", labels)

@@ -316,7 +316,7 @@ def draw_overview(
     panel, gap = (height - 0.95 - bottom - 0.55 * (len(series) - 1)) / len(series), 0.55
     fig.subplots_adjust(
         left=1.25 / 10,
-        right=1 - 0.3 / 10,
+        right=1 - 0.5 / 10,  # room for a date label centred on the right edge
         top=1 - 0.95 / height,
         bottom=bottom / height,
         hspace=gap / panel,
