@@ -13,7 +13,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import ParamSpec
+from typing import Literal, ParamSpec
 
 import matplotlib
 from matplotlib import dates as mdates
@@ -50,9 +50,11 @@ MAX_SEGMENTS = 15
 Y_RANGE = {Metric.NPS: (-100, 100), Metric.CSAT: (0, 100), Metric.CES: (1, 7)}
 
 
-def _figure(width: float, height: float) -> Figure:
+def _figure(
+    width: float, height: float, layout: Literal["constrained"] | None = "constrained"
+) -> Figure:
     cjk_family()  # once per process: the CJK fallback font, if the system has one
-    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    return Figure(figsize=(width, height), dpi=DPI, layout=layout)
 
 
 def _png(fig: Figure) -> bytes:
@@ -310,8 +312,7 @@ def draw_overview(
     frame = frame or Frame()
     hollow = any(_has_weak(points) for _, _, points in series)
     height = 3.4 * len(series) + 1.2
-    fig = Figure(figsize=(10, height), dpi=DPI)
-    cjk_family()
+    fig = _figure(10, height, layout=None)
     bottom = 1.2 if hollow else 0.75  # inches: the dates (and the legend under them)
     panel, gap = (height - 0.95 - bottom - 0.55 * (len(series) - 1)) / len(series), 0.55
     fig.subplots_adjust(

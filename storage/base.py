@@ -108,11 +108,8 @@ class SurveyRepo(Protocol):
 
     async def postpone_prompt(self, inv: Invitation, due_at: datetime, note: str) -> None: ...
 
-    # The one reminder (storage/outbox.py), sent by the delivery worker.
-    async def due_reminders(
-        self, now: datetime, limit: int, busy: Collection[int] = ()
-    ) -> list[Invitation]: ...
-
+    # The one reminder (storage/outbox.py; due ones come with due_batch), sent by the delivery
+    # worker.
     async def claim_reminder(self, invitation_id: int) -> bool: ...
 
     async def finish_reminder(self, invitation_id: int, sent: bool) -> None: ...

@@ -56,20 +56,12 @@ class OutboxStorage:
     ) -> list[Invitation]:
         """Invitations whose current prompt (question, follow-up or thank-you) must be shown,
         leaving out the `busy` customers (a prompt of theirs is being sent)."""
-        async with self.reading() as db:
-            cursor = await db.execute(
-                f"SELECT {INVITATION_COLUMNS} FROM invitations"
-                " WHERE prompt_sent = 0 AND due_at <= ?"
-                " AND status IN ('scheduled', 'active', 'completed')"
-                " AND customer_id NOT IN (SELECT value FROM json_each(?))"
-                " ORDER BY due_at, id LIMIT ?",
-                (to_db(now), json.dumps(sorted(busy)), limit),
-            )
-            return [invitation_of(r) for r in await cursor.fetchall()]
+        return (await self.due_batch(now, limit, busy)).prompts
 
     async def due_batch(self, now: datetime, limit: int, busy: Collection[int] = ()) -> DueBatch:
-        """`due_prompts` and `due_reminders` in one statement, each follow-up with its score's
-        category: the delivery worker's pass costs one read, not three or more."""
+        """Due prompts and due reminders (those of the `busy` customers left out) in one
+        statement, each follow-up with its score's category: the delivery worker's pass costs
+        one read."""
         cols = INVITATION_COLUMNS
         async with self.reading() as db:
             rows = await fetch_all(
@@ -160,19 +152,6 @@ class OutboxStorage:
             )
 
     # --- the one reminder -----------------------------------------------------------------
-
-    async def due_reminders(
-        self, now: datetime, limit: int, busy: Collection[int] = ()
-    ) -> list[Invitation]:
-        """Invitations whose reminder is due, leaving out the `busy` customers."""
-        async with self.reading() as db:
-            cursor = await db.execute(
-                f"SELECT {INVITATION_COLUMNS} FROM invitations WHERE {_REMINDER_DUE}"
-                " AND remind_at <= ? AND customer_id NOT IN (SELECT value FROM json_each(?))"
-                " ORDER BY remind_at, id LIMIT ?",
-                (to_db(now), json.dumps(sorted(busy)), limit),
-            )
-            return [invitation_of(r) for r in await cursor.fetchall()]
 
     async def claim_reminder(self, invitation_id: int) -> bool:
         """Mark the reminder as being sent, if it is still wanted."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from aiogram import Bot, Dispatcher
@@ -10,9 +11,18 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.app import build_dispatcher
+from storage.sqlite import SqliteRepo
 from telegram_emulator import BotAPIEmulator
 
 from .test_manager import NOW, make_config
+
+
+@pytest.fixture
+async def repo(tmp_path: Path) -> AsyncIterator[SqliteRepo]:
+    """A fresh SQLite file with every migration (modules that need more define their own)."""
+    repo = await SqliteRepo.open(tmp_path / "repo.sqlite3")
+    yield repo
+    await repo.close()
 
 
 @pytest.fixture(scope="session")

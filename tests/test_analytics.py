@@ -107,13 +107,6 @@ async def add_unanswered(
             )
 
 
-@pytest.fixture
-async def repo(tmp_path: Path):
-    repo = await SqliteRepo.open(tmp_path / "a.sqlite3")
-    yield repo
-    await repo.close()
-
-
 # --- metric helpers (pure tables) -----------------------------------------------------------
 
 

@@ -13,9 +13,7 @@ from storage.timestamps import to_db
 from survey_flows.models import Metric
 from survey_flows.periods import Bucket, Period, bucket_edges
 
-from .test_analytics import NOW, add_answers, add_unanswered, repo
-
-__all__ = ["repo"]  # the fixture, shared with test_analytics
+from .test_analytics import NOW, add_answers, add_unanswered
 
 
 async def raw_activity(

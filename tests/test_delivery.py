@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -31,13 +30,6 @@ CUSTOMER = 5101
 def make_worker(tmp_path: Path, bot: Bot, repo: SqliteRepo, clock: Clock) -> DeliveryWorker:
     surveys = make_config(tmp_path).surveys
     return DeliveryWorker(bot, repo, surveys, clock, expire_after=timedelta(days=3))
-
-
-@pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[SqliteRepo]:
-    repo = await SqliteRepo.open(tmp_path / "r.sqlite3")
-    yield repo
-    await repo.close()
 
 
 # 401 and 404 were the examples here until send() learnt to interpret them (tests below); a 409

@@ -247,8 +247,6 @@ class DeliveryWorker:
         if inv.position.phase is Phase.FOLLOWUP and category is None:
             answers = await self._repo.answers_for(inv.id)
             category = next(a.category for a in answers if a.question_index == inv.position.step)
-        elif inv.position.phase is not Phase.FOLLOWUP:
-            category = None
         prompt = prompt_for(survey, inv.id, inv.position, lang, category, inv.context)
         sent = await send(self._bot, inv.customer_id, prompt.text, prompt.keyboard)
         if sent.message is not None:
