@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config import load_config
-from bot.intake import Intake
+from bot.intake.events import Intake
 from storage.sqlite import SqliteRepo
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config import ReportsConfig
-from bot.heap import settle_after_startup
+from bot.process.heap import settle_after_startup
 from bot.reports import compose as report
 from bot.reports import export
 from storage.analytics import Analytics
@@ -161,7 +161,7 @@ async def measure(path: Path, docs: Path | None) -> None:
         week = parse_selection("7d", NOW)
         await report.metric_reply(analytics, Metric.NPS, week, cfg, "en")
         await report.stats_reply(analytics, week, cfg, "en")
-        settle_after_startup()  # as the bot does once it is up (bot/heap.py)
+        settle_after_startup()  # as the bot does once it is up (bot/process/heap.py)
         print("end to end (SQL + maths + PNG):")
         results = [
             await timed(

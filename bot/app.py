@@ -19,28 +19,27 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import ErrorEvent
 from aiohttp import web
 
+from bot.charts import worker as chart_worker
+from bot.config import Config
+from bot.intake.api import IntakeApi
+from bot.process.database import open_repo
+from bot.process.heap import settle_after_startup
+from bot.process.profiles import CustomerProfileMiddleware
+from bot.process.startup import StartupError, bind_port, check_telegram
+from bot.setup.menus import set_menus
+from bot.telegram.polling import poll
+from bot.telegram.ratelimit import PAID_PER_SECOND, RateLimiter
+from bot.telegram.response_types import KeepResponseTypes
+from bot.telegram.webhook import mount_webhook, set_webhook
 from bot.views.i18n import AudienceLanguageMiddleware, CatalogueI18n
 from bot.views.texts import language_of, t
+from bot.workers.alerts import AlertWorker
+from bot.workers.campaigns import Campaigns, CampaignScheduler, recontact_window
+from bot.workers.delivery import DeliveryWorker
+from bot.workers.scheduler import ReportScheduler
 from handlers import get_routers, links
 from storage.sqlite import SqliteRepo
 from survey_flows.clock import Clock, system_clock
-
-from . import chart_worker
-from .api import IntakeApi
-from .config import Config
-from .heap import settle_after_startup
-from .menus import set_menus
-from .profiles import CustomerProfileMiddleware
-from .repository import open_repo
-from .startup import StartupError, bind_port, check_telegram
-from .telegram.polling import poll
-from .telegram.ratelimit import PAID_PER_SECOND, RateLimiter
-from .telegram.response_types import KeepResponseTypes
-from .webhook import mount_webhook, set_webhook
-from .workers.alerts import AlertWorker
-from .workers.campaigns import Campaigns, CampaignScheduler, recontact_window
-from .workers.delivery import DeliveryWorker
-from .workers.scheduler import ReportScheduler
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import os
 import sys
 from pathlib import Path
 
-from .config import ENV_TOKEN, Config, ConfigError, load_config
-from .startup import StartupError, check_telegram
+from bot.config import ENV_TOKEN, Config, ConfigError, load_config
+from bot.process.startup import StartupError, check_telegram
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,12 +100,12 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(import_file(config, args.kind, args.file))
 
     if args.command == "campaign":
-        from .campaign_cli import run_campaign_command
+        from bot.process.campaign_cli import run_campaign_command
 
         return asyncio.run(run_campaign_command(config, args.name, dry_run=args.dry_run))
 
     _setup_logging(args.log_level)
-    from .app import run as run_bot
+    from bot.app import run as run_bot
 
     try:
         with contextlib.suppress(KeyboardInterrupt):
@@ -193,11 +193,10 @@ def check_config(path: str, config: Config, *, online: bool) -> int:
 async def import_file(config: Config, kind: str, path: str) -> int:
     """Import into the configured database; a running bot shares it (SQLite WAL) and its
     delivery worker notices the new invitations within a second."""
+    from bot.intake.events import Intake
+    from bot.intake.imports import run_import
+    from bot.process.database import open_repo
     from survey_flows.clock import system_clock as clock
-
-    from .imports import run_import
-    from .intake import Intake
-    from .repository import open_repo
 
     repo = await open_repo(config)
     try:
@@ -208,7 +207,7 @@ async def import_file(config: Config, kind: str, path: str) -> int:
 
 def init_config(args: argparse.Namespace) -> int:
     """`survey-bot init`: one line on stderr and exit code 2 for anything that stops it."""
-    from .setup import InitOptions, SetupError, init
+    from bot.setup.wizard import InitOptions, SetupError, init
 
     options = InitOptions(
         config=Path(args.config),

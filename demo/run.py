@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bot.app import run as run_bot
 from bot.config import Config
-from bot.startup import StartupError
+from bot.process.startup import StartupError
 from storage.analytics import Analytics
 from storage.sqlite import SqliteRepo
 from survey_flows import metrics

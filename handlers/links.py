@@ -10,7 +10,7 @@ from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 
 from bot.config import Config
-from bot.links import looks_like_token, token_hash
+from bot.intake.links import looks_like_token, token_hash
 from bot.views.texts import language_of, t
 from bot.workers.delivery import DeliveryWorker
 from storage.base import LinkOutcome, Redeemed, SurveyRepo

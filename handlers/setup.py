@@ -14,9 +14,9 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot import claims, config_file
 from bot.config import Config
-from bot.menus import set_manager_menu
+from bot.setup import claims, config_file
+from bot.setup.menus import set_manager_menu
 from bot.views.texts import t
 from survey_flows.clock import Clock
 

@@ -1,6 +1,6 @@
 """Customers the shop knows by its own id: events waiting for a link, deep-link tokens, linking.
 
-Tokens arrive here already hashed (bot/links.py); the token itself is never stored.
+Tokens arrive here already hashed (bot/intake/links.py); the token itself is never stored.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What unhappy customers say more than happy ones: weighted log-odds with an informative
 Dirichlet prior (Monroe, Colaresi & Quinn 2008, "Fightin' Words", section 3.5). Pure: the
-comments arrive already split into terms (bot/text_terms.py does the language work).
+comments arrive already split into terms (bot/reports/text_terms.py does the language work).
 
 For each term w, with y_d and y_p its counts in detractor and promoter comments, n_d and n_p
 the groups' totals, and a prior α_w from all comments of the period (passives included):

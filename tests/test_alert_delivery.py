@@ -13,8 +13,8 @@ import pytest
 from aiogram import Bot
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.api import IntakeApi
 from bot.config import Config
+from bot.intake.api import IntakeApi
 from bot.workers.alerts import AlertWorker
 from storage.sqlite import SqliteRepo
 from survey_flows.alerts import AlertRules

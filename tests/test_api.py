@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.api import MAX_BODY, IntakeApi
 from bot.config import parse_config
+from bot.intake.api import MAX_BODY, IntakeApi
 from storage.sqlite import SqliteRepo
 from survey_flows.models import Answer, Category, Metric, Phase, Position
 

@@ -15,7 +15,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 
-from bot import chart_fonts, chart_types, charts
+from bot.charts import figures as charts
+from bot.charts import fonts as chart_fonts
+from bot.charts import models as chart_types
 from bot.reports.compose import chart_labels
 from survey_flows.models import Metric
 from survey_flows.periods import Bucket, Period, bucket_edges
@@ -105,7 +107,7 @@ def test_without_a_cjk_font_chinese_charts_are_in_english_and_the_log_says_so_on
     caplog, monkeypatch
 ) -> None:
     monkeypatch.setattr(chart_types, "_warned", False)
-    with caplog.at_level(logging.WARNING, logger="bot.chart_types"):
+    with caplog.at_level(logging.WARNING, logger="bot.charts.models"):
         first = chart_labels("zh", Metric.CSAT, cjk=None)
         second = chart_labels("zh", Metric.CSAT, cjk=None)
     assert first.answers == second.answers == "answers"

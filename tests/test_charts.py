@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PIL import Image
 
-from bot import chart_worker, charts
+from bot.charts import figures as charts
+from bot.charts import worker as chart_worker
 from survey_flows.models import Metric
 from survey_flows.periods import Bucket, Period, bucket_edges
 from survey_flows.reports import segments, trend

@@ -379,7 +379,7 @@ def test_the_config_remembers_its_file_so_claim_can_write_it(tmp_path: Path) -> 
 
 
 def test_a_claim_edit_that_would_break_the_config_is_not_written(tmp_path: Path) -> None:
-    from bot import config_file
+    from bot.setup import config_file
 
     path = write(tmp_path, render())
     before = path.read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import load_config
-from bot.crontab import cron_trigger, cron_weekdays
+from bot.config.crontab import cron_trigger, cron_weekdays
 
 from .test_config import ENV, render, write
 

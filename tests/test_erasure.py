@@ -19,7 +19,7 @@ import pytest
 from aiogram.types import Chat, Message, PhotoSize, Update, User
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.api import IntakeApi
+from bot.intake.api import IntakeApi
 from storage.base import Comment, NewEvent
 from storage.sqlite import SqliteRepo
 from survey_flows.models import Answer, Category, Metric, Phase, Position

@@ -11,7 +11,7 @@ import pytest
 from aiogram import Bot, Dispatcher
 
 from bot.config import Config, parse_config
-from bot.menus import set_menus
+from bot.setup.menus import set_menus
 from storage.sqlite import SqliteRepo
 from telegram_emulator import BotAPIEmulator
 

@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("survey_flows", "storage", "bot", "handlers")
-PACKAGES = (*PRODUCT, "telegram_emulator", "demo")
+PACKAGES = (*PRODUCT, "locales", "telegram_emulator", "demo")
 MAX_LINES = 500
 
 
@@ -68,13 +68,18 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
     ("handlers", ("telegram_emulator", "demo"), "a router depends on the test emulator or demo"),
     ("survey_flows", ("demo",), "the pure core depends on the demo"),
     (
+        "locales",
+        ("survey_flows", "storage", "bot", "handlers", "aiogram", "demo"),
+        "the catalogues' loader depends on what shows their texts",
+    ),
+    (
         "bot.config",
         (
             "bot.telegram",
             "bot.views",
             "bot.workers",
             "bot.reports",
-            "bot.api",
+            "bot.intake.api",
             "bot.app",
             "bot.cli",
         ),
@@ -82,20 +87,20 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
     ),
     (
         "bot.telegram",
-        ("bot.views", "bot.workers", "bot.reports", "bot.api", "bot.app", "bot.cli"),
+        ("bot.views", "bot.workers", "bot.reports", "bot.intake.api", "bot.app", "bot.cli"),
         "the transport depends on what it carries",
     ),
     (
         "bot.views",
-        ("bot.workers", "bot.reports", "bot.api", "bot.app", "bot.cli", "bot.telegram"),
+        ("bot.workers", "bot.reports", "bot.intake.api", "bot.app", "bot.cli", "bot.telegram"),
         "what people see depends on who sends it",
     ),
     (
         "bot.reports",
-        ("bot.workers", "bot.api", "bot.app", "bot.cli"),
+        ("bot.workers", "bot.intake.api", "bot.app", "bot.cli"),
         "composing a report depends on the loops that schedule it",
     ),
-    ("bot.workers", ("bot.api", "bot.app", "bot.cli"), "a worker depends on the assembly"),
+    ("bot.workers", ("bot.intake.api", "bot.app", "bot.cli"), "a worker depends on the assembly"),
 ]
 # The assembly mounts the routers; the command line starts the emulator for the demo.
 EXCEPTIONS = {("bot.app", "handlers"), ("bot.cli", "telegram_emulator"), ("bot.cli", "demo")}

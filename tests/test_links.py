@@ -22,8 +22,8 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.api import IntakeApi
 from bot.config import parse_config
+from bot.intake.api import IntakeApi
 from bot.workers.alerts import AlertWorker
 from bot.workers.delivery import DeliveryWorker
 from storage.sqlite import SqliteRepo

@@ -17,9 +17,9 @@ import pytest
 from aiogram import Bot
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.api import IntakeApi
 from bot.config import parse_config
 from bot.config.throttle import recontact_rule
+from bot.intake.api import IntakeApi
 from bot.views.texts import t
 from bot.workers.alerts import AlertWorker
 from bot.workers.delivery import DeliveryWorker

@@ -26,8 +26,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.api import IntakeApi
 from bot.config import parse_config
+from bot.intake.api import IntakeApi
 from bot.workers.delivery import DeliveryWorker
 from storage.base import NewEvent
 from storage.sqlite import SqliteRepo

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from aiogram import Bot, Dispatcher
 
-from bot import claims, config_file
 from bot.cli import main
 from bot.config import load_config
-from bot.setup import InitOptions, SetupError, init
+from bot.setup import claims, config_file
+from bot.setup.wizard import InitOptions, SetupError, init
 from storage.sqlite import SqliteRepo
 from telegram_emulator import BotAPIEmulator
 

@@ -17,8 +17,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 from bot import config
-from bot.catalogues import Catalogues
 from bot.views.texts import FALLBACK, LANGUAGES, keys, language_of, t
+from locales.catalogues import Catalogues
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALES = ROOT / "locales"

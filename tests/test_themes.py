@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from bot.text_terms import doc, language_of, words
+from bot.reports.text_terms import doc, language_of, words
 from survey_flows.models import Category
 from survey_flows.themes import rank
 

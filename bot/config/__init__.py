@@ -14,24 +14,23 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from bot.catalogues import languages
+from bot.config.campaigns import CampaignConfig as CampaignConfig
+from bot.config.campaigns import parse_campaigns
+from bot.config.links import LinksConfig as LinksConfig
+from bot.config.links import parse_links
+from bot.config.reasons import parse_reasons
+from bot.config.reports import ReportsConfig as ReportsConfig
+from bot.config.reports import parse_reports
+from bot.config.section import ConfigError as ConfigError
+from bot.config.section import Section
+from bot.config.throttle import ThrottleConfig as ThrottleConfig
+from bot.config.throttle import parse_throttle
+from locales.catalogues import languages
 from survey_flows.alerts import DEFAULT_ALERT_MAX, AlertRules
 from survey_flows.definitions import build_surveys, build_triggers
 from survey_flows.errors import InvalidDefinition
 from survey_flows.models import Metric, Survey, Trigger
 from survey_flows.scoring import SCALES
-
-from .campaigns import CampaignConfig as CampaignConfig
-from .campaigns import parse_campaigns
-from .links import LinksConfig as LinksConfig
-from .links import parse_links
-from .reasons import parse_reasons
-from .reports import ReportsConfig as ReportsConfig
-from .reports import parse_reports
-from .section import ConfigError as ConfigError
-from .section import Section
-from .throttle import ThrottleConfig as ThrottleConfig
-from .throttle import parse_throttle
 
 ENV_TOKEN = "SURVEY_BOT_TOKEN"
 ENV_API_TOKEN = "SURVEY_BOT_API_TOKEN"

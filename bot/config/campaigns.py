@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot.config.section import ConfigError, Section
 from survey_flows.durations import parse_duration
 from survey_flows.errors import InvalidDefinition
-
-from .section import ConfigError, Section
 
 DEFAULT_CAMPAIGN_GRACE = timedelta(days=1)
 DEFAULT_PER_SECOND = 20

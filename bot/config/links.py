@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from .section import ConfigError, Section
+from bot.config.section import ConfigError, Section
 
 DEFAULT_LINK_TTL = timedelta(days=30)
 MAX_LINK_TTL = timedelta(days=366)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.config.section import ConfigError
 from survey_flows.alerts import DEFAULT_REASONS, REASON_ID
-
-from .section import ConfigError
 
 LANGUAGE = r"[a-z]{2}(-[A-Za-z]{2,4})?"
 MAX_REASONS = 8  # one or two rows of buttons on the card

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from bot.catalogues import languages
-
-from .section import ConfigError, Section
+from bot.config.section import ConfigError, Section
+from locales.catalogues import languages
 
 DEFAULT_REPORT_GRACE = timedelta(hours=6)
 

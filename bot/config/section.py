@@ -112,7 +112,7 @@ class Section:
         zone; `example` is shown with a bad line."""
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-        from bot.crontab import cron_trigger
+        from bot.config.crontab import cron_trigger
 
         timezone = self.str("timezone", default_timezone)
         try:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from bot.config.section import ConfigError, Section
 from survey_flows.errors import InvalidDefinition
 from survey_flows.models import Survey
 from survey_flows.pacing import (
@@ -15,8 +16,6 @@ from survey_flows.pacing import (
     related_by_metric,
     zone,
 )
-
-from .section import ConfigError, Section
 
 DEFAULT_RECONTACT = timedelta(days=30)
 

@@ -1,8 +1,8 @@
 """Managers' messages: metric, segment, stats and report replies, and the CSV export.
 
 Queries go through `storage.analytics`, maths through `survey_flows`, words through
-`bot.views.texts`, pictures through `bot.charts`. The result is a list of `Outgoing` messages that
-`bot.reports.sender` delivers within Telegram's limits. No aiogram here: composing a report
+`bot.views.texts`, pictures through `bot.charts`. The result is a list of `Outgoing` messages
+that `bot.reports.sender` delivers within Telegram's limits. No aiogram here: composing a report
 costs no Telegram machinery (the benchmark measures exactly this part).
 """
 
@@ -16,8 +16,11 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import chart_types, chart_worker
+from bot.charts import models as chart_types
+from bot.charts import worker as chart_worker
 from bot.config import ReportsConfig
+from bot.reports.themes import top_themes
+from bot.reports.top_reasons import Labels, top_reasons
 from bot.views.texts import keys, raw_t, t
 from storage.analytics import Analytics
 from survey_flows.durations import format_duration
@@ -34,9 +37,6 @@ from survey_flows.periods import (
 )
 from survey_flows.reports import Figure, Segment, figure, segments, trend
 from survey_flows.scoring import category, category_name
-
-from .themes import top_themes
-from .top_reasons import Labels, top_reasons
 
 logger = logging.getLogger(__name__)
 

@@ -7,13 +7,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.config import ReportsConfig
+from bot.reports.compose import tz_of
 from storage.analytics import Analytics, Filters
 from survey_flows.models import Category, Metric
 from survey_flows.periods import Selection
 from survey_flows.reports import safe_cell, safe_cells
 from survey_flows.scoring import category_name
-
-from .compose import tz_of
 
 EXPORT_COLUMNS = (
     "answered_at",

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import chart_types, chart_worker
+from bot.charts import models as chart_types
+from bot.charts import worker as chart_worker
 from bot.config import ReportsConfig
+from bot.reports.compose import Outgoing, chart_labels, title_block, tz_of
+from bot.reports.top_reasons import Labels
+from bot.reports.top_reasons import change as _change
+from bot.reports.top_reasons import label as _label
 from bot.views.texts import raw_t, t
 from survey_flows.periods import Bucket, Selection, bucket_edges
-
-from .compose import Outgoing, chart_labels, title_block, tz_of
-from .top_reasons import Labels
-from .top_reasons import change as _change
-from .top_reasons import label as _label
 
 
 async def reasons_reply(

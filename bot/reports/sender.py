@@ -13,11 +13,7 @@ from aiogram import Bot
 from aiogram.types import BufferedInputFile, FSInputFile
 
 from bot.config import ReportsConfig
-from bot.views.texts import t
-from storage.analytics import Analytics
-from survey_flows.periods import Selection
-
-from .compose import (
+from bot.reports.compose import (
     CAPTION_LIMIT,
     DOCUMENT_LIMIT,
     TEXT_LIMIT,
@@ -25,7 +21,10 @@ from .compose import (
     title_block,
     unmatched_filters,
 )
-from .export import export_csv, export_name
+from bot.reports.export import export_csv, export_name
+from bot.views.texts import t
+from storage.analytics import Analytics
+from survey_flows.periods import Selection
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:

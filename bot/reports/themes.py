@@ -1,6 +1,6 @@
 """Themes: what unhappy customers say more than happy ones, from the period's comments.
 
-Comments are split per language (bot/text_terms.py) and ranked per language with weighted
+Comments are split per language (bot/reports/text_terms.py) and ranked per language with weighted
 log-odds (survey_flows/themes.py); a language with fewer than `[reports] min_comments` comments
 ranks nothing. CPU work (about a second per 100,000 comments): it runs in a thread.
 """
@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.text_terms import doc, language_of
+from bot.reports.text_terms import doc, language_of
 from bot.views.texts import t
 from storage.analytics import Analytics, Filters
 from survey_flows.models import Category

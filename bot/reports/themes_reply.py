@@ -4,12 +4,11 @@ comments from promoters', each with its count, z-score and two short quotes."""
 from __future__ import annotations
 
 from bot.config import ReportsConfig
+from bot.reports.compose import Outgoing, title_block, unmatched_filters
+from bot.reports.themes import clip, themes_of
 from bot.views.texts import t
 from storage.analytics import Analytics
 from survey_flows.periods import Selection
-
-from .compose import Outgoing, title_block, unmatched_filters
-from .themes import clip, themes_of
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "uk": "Українська", "zh": "中文"}
 

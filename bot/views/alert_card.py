@@ -9,13 +9,12 @@ from datetime import datetime, timedelta
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.views.callbacks import AlertCb, ReasonCb, RecheckCb
+from bot.views.texts import keys, raw_t, t
 from storage.alerts import AlertView
 from survey_flows.durations import format_duration
 from survey_flows.models import Metric
 from survey_flows.scoring import SCALES
-
-from .callbacks import AlertCb, ReasonCb, RecheckCb
-from .texts import keys, raw_t, t
 
 # Bounds that keep any card far under Telegram's 4096 characters, whatever the event carried.
 CONTEXT_LINES = 12

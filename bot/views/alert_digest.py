@@ -12,10 +12,9 @@ import html
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.views.callbacks import AlertCb
+from bot.views.texts import raw_t, t
 from storage.alerts import AlertView
-
-from .callbacks import AlertCb
-from .texts import raw_t, t
 
 VALUE_LIMIT = 32  # characters of a name or a context value on a digest line
 CONTEXT_FIELDS = 2  # the first fields of the event: usually the order and the product

@@ -1,6 +1,6 @@
 """aiogram's I18n over our catalogues, and the middleware that gives routers the user's language.
 
-aiogram's `I18n` loads compiled .mo files; ours reads the .po files through `bot.catalogues`
+aiogram's `I18n` loads compiled .mo files; ours reads the .po files through `locales.catalogues`
 (compiled in memory), and by default shares the very translations `bot.views.texts.t()` renders
 with, so a router's `gettext` and a worker's `t(lang, key)` can never disagree.
 """
@@ -16,9 +16,8 @@ from typing import Any
 from aiogram.types import Chat, TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
-from bot.catalogues import DOMAIN, Catalogues, locales_dir
-
-from .texts import catalogues, language_of
+from bot.views.texts import catalogues, language_of
+from locales.catalogues import DOMAIN, Catalogues, locales_dir
 
 
 class CatalogueI18n(I18n):

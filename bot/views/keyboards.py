@@ -9,11 +9,10 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.views.callbacks import ForgetCb, OptInCb, OptOutCb, ScoreCb, SkipCb
+from bot.views.texts import score_label, t
 from survey_flows.models import Metric
 from survey_flows.scoring import SCALES
-
-from .callbacks import ForgetCb, OptInCb, OptOutCb, ScoreCb, SkipCb
-from .texts import score_label, t
 
 # Buttons per row: an 11-point NPS scale is two rows so the numbers stay readable on a phone.
 ROW_SIZES = {Metric.CSAT: (5,), Metric.CES: (4, 3), Metric.NPS: (6, 5)}

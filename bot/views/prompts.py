@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 from aiogram.types import InlineKeyboardMarkup
 
+from bot.views.keyboards import score_keyboard, skip_keyboard
+from bot.views.texts import followup_text, question_text, raw_t, score_label, t
 from survey_flows.models import Category, Phase, Position, Survey
-
-from .keyboards import score_keyboard, skip_keyboard
-from .texts import followup_text, question_text, raw_t, score_label, t
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import functools
 import html
 from collections.abc import Mapping
 
-from bot.catalogues import FALLBACK, Catalogues, languages
+from locales.catalogues import FALLBACK, Catalogues, languages
 from survey_flows.models import Category, Metric, Question, Text
 from survey_flows.placeholders import fill_placeholders
 

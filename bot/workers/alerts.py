@@ -24,11 +24,10 @@ from bot.views.alert_card import (
 )
 from bot.views.alert_digest import digest
 from bot.views.texts import language_of, raw_t, t
+from bot.workers.idle import idle_until
 from storage.sqlite import SqliteRepo
 from survey_flows.alerts import AlertRules
 from survey_flows.clock import Clock
-
-from .idle import idle_until
 
 logger = logging.getLogger(__name__)
 

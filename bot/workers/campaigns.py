@@ -22,12 +22,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import CampaignConfig, Config
 from bot.config.campaigns import Audience
-from bot.crontab import cron_trigger
+from bot.config.crontab import cron_trigger
+from bot.workers.scheduler import latest_fire
 from storage.campaigns import AudienceQuery, CampaignRun, CampaignStore, Selection
 from storage.database import Database
 from survey_flows.clock import Clock
-
-from .scheduler import latest_fire
 
 logger = logging.getLogger(__name__)
 

@@ -15,14 +15,13 @@ from aiogram import Bot
 from bot.telegram.send import edit_message, send
 from bot.views.prompts import prompt_for
 from bot.views.texts import language_of, t
+from bot.workers.idle import idle_until
 from storage.base import SurveyRepo
 from survey_flows.clock import Clock
 from survey_flows.errors import InvalidDefinition
 from survey_flows.flow import START, SendDecision, decide_send
 from survey_flows.models import Category, Customer, Invitation, InvitationStatus, Phase, Survey
 from survey_flows.pacing import QuietHours, quiet_until, zone
-
-from .idle import idle_until
 
 logger = logging.getLogger(__name__)
 

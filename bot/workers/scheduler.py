@@ -20,7 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from bot.config import ReportsConfig
-from bot.crontab import cron_trigger
+from bot.config.crontab import cron_trigger
 from bot.reports import compose, sender
 from storage.analytics import Analytics
 from storage.sqlite import SqliteRepo

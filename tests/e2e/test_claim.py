@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot import claims
 from bot.config import load_config
+from bot.setup import claims
 
 from .harness import MANAGER, STAFF_CHAT
 from .test_survey_loop import next_message

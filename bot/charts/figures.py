@@ -23,8 +23,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from bot.chart_fonts import cjk_family
-from bot.chart_types import UNITS, ChartLabels, Frame, format_margin, format_value
+from bot.charts.fonts import cjk_family
+from bot.charts.models import UNITS, ChartLabels, Frame, format_margin, format_value
 from survey_flows.models import Category, Metric
 from survey_flows.reports import Segment, TrendPoint
 

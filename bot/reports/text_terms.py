@@ -43,7 +43,9 @@ def language_of(text: str, known: str | None) -> str:
 
 @functools.cache
 def stop_words(lang: str) -> frozenset[str]:
-    text = resources.files("bot.stopwords").joinpath(f"{lang}.txt").read_text(encoding="utf-8")
+    text = (
+        resources.files("bot.reports.stopwords").joinpath(f"{lang}.txt").read_text(encoding="utf-8")
+    )
     return frozenset(w.strip().lower() for w in text.splitlines() if w.strip())
 
 

@@ -10,7 +10,7 @@ from matplotlib import dates as mdates
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .charts import BASE_FONT, ChartLabels, _date_axis, _empty, _figure, _png, _style
+from bot.charts.figures import BASE_FONT, ChartLabels, _date_axis, _empty, _figure, _png, _style
 
 # Colour-blind-safe (Okabe-Ito), one per reason in the configured order; "none" is grey.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000")

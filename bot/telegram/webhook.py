@@ -9,7 +9,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from .config import TelegramConfig
+from bot.config import TelegramConfig
 
 logger = logging.getLogger(__name__)
 

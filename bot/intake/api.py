@@ -10,14 +10,13 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from bot.config import Config
+from bot.intake.events import Accepted, Intake
+from bot.intake.links import external_id_problem
 from storage.base import SurveyRepo
 from survey_flows.clock import Clock
 from survey_flows.flow import stop_reason
 from survey_flows.scoring import category_name
-
-from .config import Config
-from .intake import Accepted, Intake
-from .links import external_id_problem
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,14 @@ from pathlib import Path
 import tomlkit
 from tomlkit.items import Array, Table
 
-from .config import ENV_API_TOKEN, ENV_TOKEN, ENV_WEBHOOK_SECRET, Config, ConfigError, parse_config
+from bot.config import (
+    ENV_API_TOKEN,
+    ENV_TOKEN,
+    ENV_WEBHOOK_SECRET,
+    Config,
+    ConfigError,
+    parse_config,
+)
 
 # init leaves the staff chat unset (the example's id is a placeholder that start-up would refuse)
 # and marks the line, so a claim can put the real id exactly where the comment above explains it.

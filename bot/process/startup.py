@@ -18,7 +18,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 
-from .config import Config
+from bot.config import Config
 
 logger = logging.getLogger(__name__)
 

@@ -15,10 +15,9 @@ from datetime import datetime
 
 from aiogram.utils.deep_linking import create_deep_link
 
+from bot.config import LinksConfig
 from storage.base import SurveyRepo
 from survey_flows.clock import Clock
-
-from .config import LinksConfig
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 EXTERNAL_ID_MAX = 128

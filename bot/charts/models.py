@@ -1,6 +1,6 @@
 """What a chart is asked to show, without matplotlib: its words, its place in time, and how
 values are written. The bot's own process imports only this; the charts themselves are drawn in
-the chart worker (bot/chart_worker.py), which imports matplotlib.
+the chart worker (bot/charts/worker.py), which imports matplotlib.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ from aiogram.types import (
     BotCommandScopeUnion,
 )
 
-from .config import Config
-from .views.texts import LANGUAGES, t
+from bot.config import Config
+from bot.views.texts import LANGUAGES, t
 
 logger = logging.getLogger(__name__)
 

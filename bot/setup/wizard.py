@@ -26,11 +26,11 @@ from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError, TelegramConflictError, TelegramUnauthorizedError
 from aiogram.types import Message, User
 
-from . import claims, config_file
-from .config import ENV_TOKEN, ConfigError, load_config
-from .views.texts import language_of, t
+from bot.config import ENV_TOKEN, ConfigError, load_config
+from bot.setup import claims, config_file
+from bot.views.texts import language_of, t
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 POLL_SECONDS = 20
 CHECK_TIMEOUT = 15.0
 

@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from . import config_file
-from .config import ConfigError
-from .views.texts import t
+from bot.config import ConfigError
+from bot.setup import config_file
+from bot.views.texts import t
 
 logger = logging.getLogger(__name__)
 

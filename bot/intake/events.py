@@ -26,15 +26,14 @@ from pydantic import (
     field_validator,
 )
 
+from bot.config import Config
+from bot.intake.links import EXTERNAL_ID_MAX, LinkMaker, external_id_problem
 from storage.base import AwaitingLink, NewEvent, SurveyRepo
 from survey_flows.clock import Clock
 from survey_flows.errors import EventConflict, InvalidDefinition
 from survey_flows.flow import stop_reason
 from survey_flows.models import Invitation
 from survey_flows.pacing import zone
-
-from .config import Config
-from .links import EXTERNAL_ID_MAX, LinkMaker, external_id_problem
 
 logger = logging.getLogger(__name__)
 

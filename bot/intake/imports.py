@@ -19,15 +19,14 @@ from typing import Any
 
 from tqdm import tqdm
 
+from bot.intake.csv_table import Row, Table, UnreadableFile, open_table
+from bot.intake.events import BATCH_SIZE, CLOCK_SKEW, Intake, parse_time
 from storage.imports import ImportedAnswer
 from storage.sqlite import SqliteRepo
 from survey_flows.clock import Clock
 from survey_flows.errors import EventConflict
 from survey_flows.models import Metric
 from survey_flows.scoring import SCALES, category
-
-from .csv_table import Row, Table, UnreadableFile, open_table
-from .intake import BATCH_SIZE, CLOCK_SKEW, Intake, parse_time
 
 CUSTOMER_FIELDS = ("telegram_id", "external_id", "name", "username", "language")
 EVENT_FIELDS = ("event_id", "type", "occurred_at", "delay_seconds")

@@ -9,12 +9,11 @@ from __future__ import annotations
 import sys
 from datetime import timedelta
 
+from bot.config import Config
+from bot.process.database import open_repo
+from bot.workers.campaigns import Campaigns, recontact_window
 from storage.campaigns import Selection, Skip
 from survey_flows.clock import system_clock
-
-from .config import Config
-from .repository import open_repo
-from .workers.campaigns import Campaigns, recontact_window
 
 REASONS = {
     Skip.OPTED_OUT: "opted out",

@@ -37,7 +37,8 @@ def _executor() -> ProcessPoolExecutor:
 
 def _render(kind: str, args: tuple[Any, ...]) -> bytes:
     """In the worker: draw one chart."""
-    from bot import chart_reasons, charts
+    from bot.charts import figures as charts
+    from bot.charts import reasons as chart_reasons
 
     renderers: dict[str, Callable[..., bytes]] = {
         "trend": charts.render_trend,
@@ -49,7 +50,7 @@ def _render(kind: str, args: tuple[Any, ...]) -> bytes:
 
 
 def _cjk_family() -> str | None:
-    from bot.chart_fonts import cjk_family
+    from bot.charts.fonts import cjk_family
 
     return cjk_family()
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from bot.config import Config
+from bot.config.throttle import recontact_rule
 from storage.sqlite import SqliteRepo
-
-from .config import Config
-from .config.throttle import recontact_rule
 
 
 async def open_repo(config: Config) -> SqliteRepo:

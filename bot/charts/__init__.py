@@ -1,0 +1,1 @@
+"""The managers' charts: typed chart jobs, matplotlib figures drawn in a worker process, fonts."""

@@ -1,0 +1,1 @@
+"""What comes in from the shop: the intake HTTP API, events, deep links, CSV imports."""

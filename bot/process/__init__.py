@@ -1,0 +1,1 @@
+"""Around the app: start-up checks, the database opened, the heap tuned, profiles, CLI runs."""
