@@ -21,6 +21,7 @@ from aiohttp import web
 
 from bot.charts import worker as chart_worker
 from bot.config import Config
+from bot.conversation import Conversation, Signals
 from bot.intake.api import IntakeApi
 from bot.process.database import open_repo
 from bot.process.heap import settle_after_startup
@@ -76,7 +77,7 @@ def build_dispatcher(
     config: Config,
     repo: SqliteRepo,
     clock: Clock,
-    worker: DeliveryWorker,
+    conversation: Conversation,
     alerts: AlertWorker | None = None,
 ) -> Dispatcher:
     dp = Dispatcher(
@@ -84,7 +85,8 @@ def build_dispatcher(
         repo=repo,
         config=config,
         clock=clock,
-        worker=worker,
+        conversation=conversation,
+        signals=conversation.signals,
         alerts=alerts,
     )
     # aiogram's i18n: each update's language by audience, given to handlers as `lang` and
@@ -182,12 +184,13 @@ async def _serve(
         )
     else:
         logger.info("alerts disabled: no alerts")
-    dp = build_dispatcher(config, repo, clock, worker, alerts)
+    signals = Signals(worker.wake, alerts.wake if alerts is not None else Signals().alerts)
+    conversation = Conversation(bot, repo, config, clock, signals)
+    dp = build_dispatcher(config, repo, clock, conversation, alerts)
 
     def erased() -> None:  # open surveys lose their buttons, alert cards are re-rendered
-        worker.wake()
-        if alerts is not None:
-            alerts.wake()
+        signals.prompts()
+        signals.alerts()
 
     api = IntakeApi(config, repo, clock, worker.wake, on_erased=erased, bot_username=bot_username)
     app = api.app()

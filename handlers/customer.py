@@ -9,22 +9,14 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandStart
 from aiogram.types import CallbackQuery, Message
 
-from bot.config import Config
-from bot.telegram.send import edit_message, send
+from bot.conversation import Conversation, Notice, Refused, Unrouted
+from bot.telegram.send import edit_message
 from bot.views.callbacks import OptInCb, RecheckCb, ScoreCb, SkipCb
 from bot.views.keyboards import one_button
-from bot.views.prompts import answered_text, followup_closed_text, prompt_for
+from bot.views.prompts import answered_text
 from bot.views.texts import raw_t, t
-from bot.workers.alerts import AlertWorker
-from bot.workers.delivery import DeliveryWorker
-from storage.alerts import NewAlert
 from storage.base import Comment, SurveyRepo
-from survey_flows import flow
-from survey_flows.alerts import raises_alert
 from survey_flows.clock import Clock
-from survey_flows.errors import InvalidAnswer, StaleAnswer
-from survey_flows.models import Answer, Invitation, InvitationStatus, Phase, Survey
-from survey_flows.scoring import SCALES
 
 logger = logging.getLogger(__name__)
 
@@ -71,175 +63,37 @@ async def on_stop(message: Message, repo: SurveyRepo, clock: Clock, lang: str) -
     await message.answer(t(lang, "stop"))
 
 
-def _stale_notice(inv: Invitation, exc: StaleAnswer) -> str:
-    if inv.status is InvitationStatus.COMPLETED:
-        return "notice.finished"
-    if inv.status is InvitationStatus.EXPIRED or "expired" in str(exc):
-        return "notice.expired"
-    if inv.status is not InvitationStatus.ACTIVE:
-        return "notice.invalid"
-    return "notice.already"
-
-
-async def _own_invitation(
-    query: CallbackQuery,
-    invitation_id: int,
-    question_index: int,
-    repo: SurveyRepo,
-    config: Config,
-    lang: str,
-) -> Invitation | None:
-    """The invitation a button refers to, or None after telling the presser why not."""
-    inv = await repo.get_invitation(invitation_id)
-    if inv is None or inv.customer_id != query.from_user.id:
-        if inv is not None:
-            logger.warning("user %s pressed a button of invitation %s", query.from_user.id, inv.id)
-        await query.answer(t(lang, "notice.not_yours" if inv else "notice.invalid"))
-        return None
-    survey = config.surveys.get(inv.survey)
-    if survey is None or not 0 <= question_index < len(survey.questions):
-        await query.answer(t(lang, "notice.invalid"))
-        return None
-    return inv
-
-
-async def _expire(inv: Invitation, repo: SurveyRepo, clock: Clock, exc: StaleAnswer) -> None:
-    if "expired" in str(exc) and inv.status is InvitationStatus.ACTIVE:
-        await repo.close_invitation(inv.id, InvitationStatus.EXPIRED, "expired", clock())
+_NOTICE_KEYS = {
+    Notice.ALREADY: "notice.already",
+    Notice.FINISHED: "notice.finished",
+    Notice.EXPIRED: "notice.expired",
+    Notice.INVALID: "notice.invalid",
+    Notice.NOT_YOURS: "notice.not_yours",
+}
 
 
 @router.callback_query(ScoreCb.filter())
 async def on_score(
-    query: CallbackQuery,
-    callback_data: ScoreCb,
-    bot: Bot,
-    repo: SurveyRepo,
-    config: Config,
-    clock: Clock,
-    worker: DeliveryWorker,
-    alerts: AlertWorker | None,
-    lang: str,
+    query: CallbackQuery, callback_data: ScoreCb, bot: Bot, conversation: Conversation, lang: str
 ) -> None:
-    inv = await _own_invitation(query, callback_data.i, callback_data.q, repo, config, lang)
-    if inv is None:
-        return
-    refused = await _record_score(
-        inv, callback_data.q, callback_data.v, repo, config, clock, worker, alerts
-    )
-    if refused:
-        await query.answer(t(lang, refused))
+    cb = callback_data
+    outcome = await conversation.score(query.from_user.id, cb.i, cb.q, cb.v)
+    if isinstance(outcome, Refused):
+        await query.answer(t(lang, _NOTICE_KEYS[outcome.notice]))
         return
     await query.answer(t(lang, "notice.saved"))
-    if query.message is None:
-        return  # no message to edit (an inline-mode button); the answer is stored
-    survey = config.surveys[inv.survey]
-    await edit_message(
-        bot,
-        inv.customer_id,
-        query.message.message_id,
-        answered_text(survey, callback_data.q, callback_data.v, lang, inv.context),
-    )
-
-
-async def _record_score(
-    inv: Invitation,
-    question_index: int,
-    score: int,
-    repo: SurveyRepo,
-    config: Config,
-    clock: Clock,
-    worker: DeliveryWorker,
-    alerts: AlertWorker | None,
-) -> str | None:
-    """Commit a score (pressed or typed), raising its alert; returns a notice key when refused."""
-    survey = config.surveys[inv.survey]
-    now = clock()
-    try:
-        outcome = flow.on_score(
-            survey, inv, question_index, score, now, config.delivery.expire_after
-        )
-    except StaleAnswer as exc:
-        await _expire(inv, repo, clock, exc)
-        return _stale_notice(inv, exc)
-    except InvalidAnswer:
-        return "notice.invalid"
-    question = survey.questions[question_index]
-    answer = Answer(inv.id, question_index, question.metric, score, outcome.category, now)
-    alert = None
-    staff_chat_id = config.telegram.staff_chat_id if config.alerts_enabled else None
-    if staff_chat_id is not None and raises_alert(question.metric, score, config.alerts):
-        alert = NewAlert(staff_chat_id, now + config.alerts.escalate_after)
-    if not await repo.record_score(inv, outcome.position, answer, alert=alert):
-        return "notice.already"
-    # Committed: now the customer may see it. The worker shows the follow-up question.
-    worker.wake()
-    if alert is not None and alerts is not None:
-        alerts.wake()
-    return None
-
-
-async def _finish_followup(
-    inv: Invitation,
-    question_index: int,
-    comment: Comment | None,
-    bot: Bot,
-    repo: SurveyRepo,
-    config: Config,
-    clock: Clock,
-    worker: DeliveryWorker,
-    alerts: AlertWorker | None,
-    lang: str,
-) -> str | None:
-    """Store the follow-up (or its skip) and move on; returns a notice key when refused."""
-    survey = config.surveys[inv.survey]
-    now = clock()
-    try:
-        position = flow.on_followup(survey, inv, question_index, now, config.delivery.expire_after)
-    except StaleAnswer as exc:
-        await _expire(inv, repo, clock, exc)
-        return _stale_notice(inv, exc)
-    if not await repo.record_followup(inv, position, comment, now):
-        return "notice.already"
-    worker.wake()
-    if alerts is not None:
-        alerts.wake()  # an alert card of this answer shows the comment
-    # Take the Skip button off the follow-up prompt: it is answered.
-    answers = await repo.answers_for(inv.id)
-    category = next(a.category for a in answers if a.question_index == question_index)
-    text = followup_closed_text(
-        survey, question_index, category, lang, skipped=comment is None, context=inv.context
-    )
-    if inv.message_id is not None:
-        await edit_message(bot, inv.customer_id, inv.message_id, text)
-    logger.info(
-        "invitation %s question %s follow-up %s%s",
-        inv.id,
-        question_index,
-        "skipped" if comment is None else comment.kind,
-        "; survey done" if position.phase is Phase.DONE else "",
-    )
-    return None
+    if query.message is not None:  # None for an inline-mode button: the answer is stored
+        text = answered_text(outcome.survey, cb.q, cb.v, lang, outcome.invitation.context)
+        await edit_message(bot, query.from_user.id, query.message.message_id, text)
 
 
 @router.callback_query(SkipCb.filter())
 async def on_skip(
-    query: CallbackQuery,
-    callback_data: SkipCb,
-    bot: Bot,
-    repo: SurveyRepo,
-    config: Config,
-    clock: Clock,
-    worker: DeliveryWorker,
-    alerts: AlertWorker | None,
-    lang: str,
+    query: CallbackQuery, callback_data: SkipCb, conversation: Conversation, lang: str
 ) -> None:
-    inv = await _own_invitation(query, callback_data.i, callback_data.q, repo, config, lang)
-    if inv is None:
-        return
-    refused = await _finish_followup(
-        inv, callback_data.q, None, bot, repo, config, clock, worker, alerts, lang
-    )
-    await query.answer(t(lang, refused) if refused else None)
+    outcome = await conversation.skip(query.from_user.id, callback_data.i, callback_data.q, lang)
+    refused = outcome.notice if isinstance(outcome, Refused) else None
+    await query.answer(t(lang, _NOTICE_KEYS[refused]) if refused else None)
 
 
 def _comment_of(message: Message) -> Comment | None:
@@ -258,167 +112,35 @@ def _comment_of(message: Message) -> Comment | None:
 
 
 @router.message(F.text | F.voice | F.video_note | F.photo | F.video)
-async def on_message(
-    message: Message,
-    bot: Bot,
-    repo: SurveyRepo,
-    config: Config,
-    clock: Clock,
-    worker: DeliveryWorker,
-    alerts: AlertWorker | None,
-    lang: str,
-) -> None:
-    """A message goes where it belongs: the follow-up being asked, the score question on screen
-    (a number is the score, other words its comment; words go to staff instead while an alert
-    of theirs is open), the open alert's thread, else a polite answer. A survey past
-    `expire_after` is closed as expired here and takes nothing."""
+async def on_message(message: Message, conversation: Conversation, lang: str) -> None:
+    """Words, a number or media from a customer: the conversation service routes them."""
     user = message.from_user
     if user is None:
         return  # no sender (a channel post): there is nobody to answer
-    await repo.customer_wrote(user.id)  # they are here: a reminder would be pestering
     if message.text and message.text.startswith("/"):
+        await conversation.customer_wrote(user.id)
         await message.answer(t(lang, "help"))
         return
     comment = _comment_of(message)
     if comment is None:
+        await conversation.customer_wrote(user.id)
         await message.answer(t(lang, "no_survey"))
         return
-    inv = await repo.awaiting_followup(user.id)
-    if inv is not None and not await _finish_followup(
-        inv, inv.position.step, comment, bot, repo, config, clock, worker, alerts, lang
-    ):
-        return
-    late = await repo.record_late_comment(user.id, message.message_id, comment, clock())
-    if late is not None:
-        # Typed before the next prompt appeared: more of the follow-up answer just closed.
-        logger.info("invitation %s question %s follow-up: %s typed after it", *late, comment.kind)
-        if alerts is not None:
-            alerts.wake()  # an alert card of this answer shows the comment
-        return
-    asked = await repo.awaiting_score(user.id)
-    if asked is not None and await _typed_at_question(
-        asked, message, comment, bot, repo, config, clock, worker, alerts, lang
-    ):
-        return
-    if await _relay_to_staff(user.id, comment, bot, repo, config, clock):
-        return
-    await message.answer(t(lang, "no_survey"))
-
-
-async def _typed_at_question(
-    inv: Invitation,
-    message: Message,
-    comment: Comment,
-    bot: Bot,
-    repo: SurveyRepo,
-    config: Config,
-    clock: Clock,
-    worker: DeliveryWorker,
-    alerts: AlertWorker | None,
-    lang: str,
-) -> bool:
-    """Something typed while a score question waits; False when it is not the survey's."""
-    survey = config.surveys.get(inv.survey)
-    if survey is None:
-        return False
-    try:
-        reading = flow.on_typed(survey, inv, comment.text, clock(), config.delivery.expire_after)
-    except StaleAnswer as exc:
-        await _expire(inv, repo, clock, exc)
-        return False
-    step = inv.position.step
-    if reading.typed is flow.Typed.SCORE and reading.score is not None:
-        if await _record_score(inv, step, reading.score, repo, config, clock, worker, alerts):
-            return False  # answered meanwhile (a press in flight): the text goes elsewhere
-        if inv.message_id is not None:
-            text = answered_text(survey, step, reading.score, lang, inv.context)
-            await edit_message(bot, inv.customer_id, inv.message_id, text)
-        return True
-    if reading.typed is flow.Typed.OFF_SCALE:
-        scale = SCALES[survey.questions[step].metric]
-        intro = t(lang, "typed.off_scale", low=scale.low, high=scale.high)
-    else:
-        # Words at a score question: staff talking with this customer hear them first.
-        if await repo.open_alert_of_customer(inv.customer_id) is not None:
-            return False
-        if not await repo.record_early_comment(inv, comment):
-            return False
-        logger.info("invitation %s question %s: %s before the score", inv.id, step, comment.kind)
-        intro = t(lang, "typed.noted")
-    await _ask_again(inv, survey, intro, bot, repo, lang)
-    return True
-
-
-async def _ask_again(
-    inv: Invitation, survey: Survey, intro: str, bot: Bot, repo: SurveyRepo, lang: str
-) -> None:
-    """Show the score question again under `intro`; the buttons move to the new message."""
-    prompt = prompt_for(survey, inv.id, inv.position, lang, None, inv.context)
-    sent = await send(bot, inv.customer_id, f"{intro}\n\n{prompt.text}", prompt.keyboard)
-    if sent.message is None:
-        return
-    await repo.move_prompt(inv, sent.message.message_id)
-    if inv.message_id is not None:
-        await edit_message(bot, inv.customer_id, inv.message_id, None)  # old buttons off
-
-
-async def _relay_to_staff(
-    customer_id: int, comment: Comment, bot: Bot, repo: SurveyRepo, config: Config, clock: Clock
-) -> bool:
-    """While staff talk with the customer about an open alert, their messages go to its thread."""
-    alert = await repo.open_alert_of_customer(customer_id)
-    if alert is None:
-        return False
-    staff_lang = config.delivery.default_language
-    if comment.kind == "text":
-        text = t(staff_lang, "alert.relayed", id=alert.id, text=comment.text)
-        sent = await send(bot, alert.chat_id, text, reply_to=alert.message_id)
-    else:
-        kind = t(staff_lang, f"alert.kind.{comment.kind}")
-        text = t(staff_lang, "alert.relayed_media", id=alert.id, kind=kind)
-        sent = await send(bot, alert.chat_id, text, reply_to=alert.message_id)
-        if sent.message is not None and comment.file_id is not None:
-            media = await send(
-                bot,
-                alert.chat_id,
-                reply_to=sent.message.message_id,
-                media=(comment.kind, comment.file_id),
-            )
-            if media.message is not None:
-                await repo.add_alert_message(alert.chat_id, media.message.message_id, alert.id, 2)
-    if sent.message is None:
-        return False
-    # The customer's words (1) are blanked in the staff chat if they ask to be forgotten.
-    words = 1 if comment.kind == "text" else 0
-    await repo.add_alert_message(alert.chat_id, sent.message.message_id, alert.id, words)
-    await repo.log_alert_action(alert.id, customer_id, None, "relayed", clock())
-    return True
+    outcome = await conversation.message(user.id, message.message_id, comment, lang)
+    if isinstance(outcome, Unrouted):
+        await message.answer(t(lang, "no_survey"))
 
 
 @router.callback_query(RecheckCb.filter())
 async def on_recheck(
-    query: CallbackQuery,
-    callback_data: RecheckCb,
-    bot: Bot,
-    repo: SurveyRepo,
-    config: Config,
-    clock: Clock,
-    alerts: AlertWorker | None,
-    lang: str,
+    query: CallbackQuery, callback_data: RecheckCb, bot: Bot, conversation: Conversation, lang: str
 ) -> None:
     solved = bool(callback_data.v)
-    if not await repo.record_recheck(callback_data.i, query.from_user.id, solved, clock()):
+    if not await conversation.recheck(callback_data.i, query.from_user.id, solved):
         await query.answer(t(lang, "notice.invalid"))
         return
     await query.answer(t(lang, "notice.saved"))
-    key = "recheck.answer_yes" if solved else "recheck.answer_no"
-    question = t(lang, "recheck.question")
     if query.message is not None:  # None for an inline-mode button: nothing to edit
-        await edit_message(
-            bot,
-            query.message.chat.id,
-            query.message.message_id,
-            raw_t(lang, key, question=question),
-        )
-    if alerts is not None:
-        alerts.wake()
+        key = "recheck.answer_yes" if solved else "recheck.answer_no"
+        text = raw_t(lang, key, question=t(lang, "recheck.question"))
+        await edit_message(bot, query.message.chat.id, query.message.message_id, text)

@@ -10,9 +10,9 @@ from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 
 from bot.config import Config
+from bot.conversation import Signals
 from bot.intake.links import looks_like_token, token_hash
 from bot.views.texts import language_of, t
-from bot.workers.delivery import DeliveryWorker
 from storage.base import LinkOutcome, Redeemed, SurveyRepo
 from survey_flows.clock import Clock
 
@@ -29,7 +29,7 @@ async def on_link(
     repo: SurveyRepo,
     config: Config,
     clock: Clock,
-    worker: DeliveryWorker,
+    signals: Signals,
     lang: str,
 ) -> None:
     """A valid link links the chat and what waited is sent at once; a forged, expired or
@@ -62,4 +62,4 @@ async def on_link(
         key = "link.linked" if result.released else "link.ready"
     await message.answer(t(lang, key, name=user.first_name))
     if result.released:
-        worker.wake()  # after the answer, so the survey arrives below it
+        signals.prompts()  # after the answer, so the survey arrives below it

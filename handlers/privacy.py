@@ -13,12 +13,11 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
+from bot.conversation import Signals
 from bot.telegram.send import edit_message, send
 from bot.views.callbacks import ForgetCb, OptInCb, OptOutCb
 from bot.views.keyboards import one_button
 from bot.views.texts import t
-from bot.workers.alerts import AlertWorker
-from bot.workers.delivery import DeliveryWorker
 from storage.base import SurveyRepo
 from survey_flows.clock import Clock
 
@@ -90,8 +89,7 @@ async def on_forget_confirmed(
     bot: Bot,
     repo: SurveyRepo,
     clock: Clock,
-    worker: DeliveryWorker | None,
-    alerts: AlertWorker | None,
+    signals: Signals,
     lang: str,
 ) -> None:
     user = query.from_user
@@ -103,8 +101,6 @@ async def on_forget_confirmed(
         return
     logger.info("customer %s erased: %s", user.id, erased.removed)
     # Committed: the workers take the buttons off open surveys and re-render the alert cards.
-    if worker is not None:
-        worker.wake()
-    if alerts is not None:
-        alerts.wake()
+    signals.prompts()
+    signals.alerts()
     await send(bot, user.id, t(lang, "forget.done"))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from .errors import StaleAnswer
+from .errors import StaleAnswer, Staleness
 from .models import Category, Customer, Invitation, InvitationStatus, Phase, Position, Survey
 from .scoring import SCALES, Thresholds, category, check_score
 
@@ -35,9 +35,9 @@ class ScoreOutcome:
 
 def _check_open(inv: Invitation, now: datetime, expire_after: timedelta) -> None:
     if inv.status not in OPEN_STATUSES:
-        raise StaleAnswer(f"invitation {inv.id} is {inv.status}")
+        raise StaleAnswer(Staleness.CLOSED, f"invitation {inv.id} is {inv.status}")
     if inv.sent_at is not None and now - inv.sent_at > expire_after:
-        raise StaleAnswer(f"invitation {inv.id} expired")
+        raise StaleAnswer(Staleness.EXPIRED, f"invitation {inv.id} expired")
 
 
 def on_score(
@@ -53,7 +53,9 @@ def on_score(
     _check_open(inv, now, expire_after)
     pos = inv.position
     if pos.phase is not Phase.SCORE or pos.step != question_index:
-        raise StaleAnswer(f"question {question_index} of invitation {inv.id} is not being asked")
+        raise StaleAnswer(
+            Staleness.MOVED_ON, f"question {question_index} of invitation {inv.id} is not asked"
+        )
     metric = survey.questions[question_index].metric
     check_score(metric, score)
     return ScoreOutcome(Position(pos.step, Phase.FOLLOWUP), category(metric, score, thresholds))
@@ -66,7 +68,9 @@ def on_followup(
     _check_open(inv, now, expire_after)
     pos = inv.position
     if pos.phase is not Phase.FOLLOWUP or pos.step != question_index:
-        raise StaleAnswer(f"no follow-up awaited for question {question_index} of {inv.id}")
+        raise StaleAnswer(
+            Staleness.MOVED_ON, f"no follow-up awaited for question {question_index} of {inv.id}"
+        )
     if pos.step + 1 < len(survey.questions):
         return Position(pos.step + 1, Phase.SCORE)
     return Position(pos.step, Phase.DONE)
@@ -96,7 +100,7 @@ def on_typed(
     _check_open(inv, now, expire_after)
     pos = inv.position
     if pos.phase is not Phase.SCORE:
-        raise StaleAnswer(f"no score question is being asked in invitation {inv.id}")
+        raise StaleAnswer(Staleness.MOVED_ON, f"no score question is asked in invitation {inv.id}")
     match = _NUMBER.fullmatch(text or "")
     if match is None:
         return TypedReading(Typed.COMMENT)
@@ -147,12 +151,8 @@ __all__ = [
 
 # Why an invitation stopped, as the intake API reports it: the reason a shop can act on.
 _STOP_REASONS = {
-    (InvitationStatus.FAILED, "unreachable"): "unreachable",
-    (InvitationStatus.CANCELLED, "opted_out"): "opted_out",
-    (InvitationStatus.CANCELLED, SendDecision.OPTED_OUT.value): "opted_out",
-    # Rows cancelled by the send-time min_gap check that recontact replaced.
-    (InvitationStatus.CANCELLED, "recently_surveyed"): "suppressed",
     (InvitationStatus.FAILED, SendDecision.UNREACHABLE.value): "unreachable",
+    (InvitationStatus.CANCELLED, SendDecision.OPTED_OUT.value): "opted_out",
 }
 
 

@@ -11,6 +11,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.app import build_dispatcher
+from bot.conversation import Conversation, Signals
 from storage.sqlite import SqliteRepo
 from telegram_emulator import BotAPIEmulator
 
@@ -30,7 +31,9 @@ def dispatcher(tmp_path_factory) -> Dispatcher:
     """The one dispatcher of the test process: aiogram attaches a module-level router to a
     single dispatcher, so handler tests share it and swap in their own dependencies."""
     config = make_config(tmp_path_factory.mktemp("dp"))
-    return build_dispatcher(config, None, lambda: NOW, worker=None)  # type: ignore[arg-type]
+    # Each test wires its own (tests/wiring.py); these placeholders are never called.
+    conversation = Conversation(Bot("1:placeholder"), None, config, lambda: NOW, Signals())  # type: ignore[arg-type]
+    return build_dispatcher(config, None, lambda: NOW, conversation)  # type: ignore[arg-type]
 
 
 class LocalSession(AiohttpSession):

@@ -21,6 +21,7 @@ from survey_flows.alerts import AlertRules
 from .clocks import MovableClock as Clock
 from .test_alerts import raise_alert
 from .test_manager import MANAGER, NOW, STRANGER, RecordingSession, make_config, seed
+from .wiring import wire
 
 STAFF = -100555  # the staff chat of test_alerts.raise_alert
 AGENT, OUTSIDER = 801, 803  # in the staff chat; only AGENT is in [alerts] staff_ids
@@ -100,8 +101,7 @@ async def env(tmp_path: Path, dispatcher):
     bot = Bot("123:abc", session=session)
     clock = Clock(NOW)
     alerts = AlertWorker(bot, repo, AlertRules(dict(config.alerts.max_score)), STAFF, clock)
-    dispatcher["repo"], dispatcher["config"], dispatcher["clock"] = repo, config, clock
-    dispatcher["alerts"], dispatcher["worker"] = alerts, None
+    wire(dispatcher, bot, repo, config, clock, alerts=alerts)
     yield Env(dispatcher, repo, bot, session, alerts)
     await repo.close()
 

@@ -21,6 +21,7 @@ from survey_flows.scoring import category
 
 from .clocks import MovableClock as Clock
 from .test_manager import NOW, RecordingSession, make_config
+from .wiring import wire
 
 STAFF = -100555
 ANNA, BORIS = 801, 802
@@ -45,8 +46,7 @@ async def env(tmp_path: Path, dispatcher):
     clock = Clock(NOW)
     rules = AlertRules(dict(config.alerts.max_score))
     worker = AlertWorker(bot, repo, rules, STAFF, clock)
-    dispatcher["repo"], dispatcher["config"], dispatcher["clock"] = repo, config, clock
-    dispatcher["alerts"] = worker
+    wire(dispatcher, bot, repo, config, clock, alerts=worker)
     yield dispatcher, repo, bot, session, worker, clock
     await repo.close()
 

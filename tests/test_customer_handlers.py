@@ -15,6 +15,7 @@ from storage.base import NewEvent
 from storage.sqlite import SqliteRepo
 
 from .test_manager import NOW, RecordingSession, make_config
+from .wiring import wire
 
 OWNER, FORGER = 5001, 5002
 _ids = itertools.count(10_000)
@@ -27,8 +28,7 @@ async def setup(tmp_path: Path, dispatcher):
     session = RecordingSession()
     bot = Bot("123:abc", session=session)
     worker = DeliveryWorker(bot, repo, config.surveys, lambda: NOW, expire_after=timedelta(days=3))
-    dispatcher["repo"], dispatcher["config"], dispatcher["clock"] = repo, config, lambda: NOW
-    dispatcher["worker"], dispatcher["alerts"] = worker, None
+    wire(dispatcher, bot, repo, config, lambda: NOW, delivery=worker)
     yield dispatcher, repo, bot, session, worker
     await repo.close()
 

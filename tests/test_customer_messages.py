@@ -23,6 +23,7 @@ from survey_flows.models import InvitationStatus, Phase, Position
 
 from .clocks import MovableClock as Clock
 from .test_manager import NOW, RecordingSession, make_config
+from .wiring import wire
 
 STAFF = -100777
 ANN = 6001
@@ -107,8 +108,7 @@ async def chats(tmp_path: Path, dispatcher):
     clock = Clock(NOW)
     delivery = DeliveryWorker(bot, repo, config.surveys, clock, expire_after=timedelta(days=3))
     alerts = AlertWorker(bot, repo, AlertRules(dict(config.alerts.max_score)), STAFF, clock)
-    dispatcher["repo"], dispatcher["config"], dispatcher["clock"] = repo, config, clock
-    dispatcher["worker"], dispatcher["alerts"] = delivery, alerts
+    wire(dispatcher, bot, repo, config, clock, delivery=delivery, alerts=alerts)
     yield Chats(dispatcher, repo, bot, session, delivery, alerts, clock)
     await repo.close()
 

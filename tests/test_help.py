@@ -17,6 +17,7 @@ from telegram_emulator import BotAPIEmulator
 
 from .chats import Chats
 from .test_manager import NOW
+from .wiring import wire
 
 STAFF_CHAT, OTHER_GROUP = -100500, -100600
 MANAGER, CUSTOMER, AGENT = 42, 4242, 77
@@ -37,8 +38,7 @@ async def chats(
 ) -> AsyncIterator[Chats]:
     config = help_config(tmp_path)
     repo = await SqliteRepo.open(config.storage.path)
-    dispatcher["repo"], dispatcher["config"], dispatcher["clock"] = repo, config, lambda: NOW
-    dispatcher["worker"], dispatcher["alerts"] = None, None
+    wire(dispatcher, bot, repo, config, lambda: NOW)
     emulator.add_group(STAFF_CHAT, title="Support")
     emulator.add_group(OTHER_GROUP, title="Friends")
     yield Chats(emulator, bot, dispatcher)

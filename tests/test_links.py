@@ -31,6 +31,7 @@ from survey_flows.alerts import AlertRules
 
 from .clocks import MovableClock
 from .test_manager import NOW, RecordingSession
+from .wiring import wire
 
 TOKEN = "intake-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -156,8 +157,7 @@ async def shop(tmp_path: Path, dispatcher: Dispatcher) -> AsyncIterator[Shop]:
     clock = MovableClock(NOW)
     delivery = DeliveryWorker(bot, repo, config.surveys, clock, expire_after=timedelta(days=3))
     alerts = AlertWorker(bot, repo, AlertRules(dict(config.alerts.max_score)), STAFF, clock)
-    dispatcher["repo"], dispatcher["config"], dispatcher["clock"] = repo, config, clock
-    dispatcher["worker"], dispatcher["alerts"] = delivery, alerts
+    wire(dispatcher, bot, repo, config, clock, delivery=delivery, alerts=alerts)
     api = IntakeApi(config, repo, clock, delivery.wake, bot_username=BOT_USERNAME)
     async with TestClient(TestServer(api.app())) as client:
         yield Shop(client, repo, dispatcher, bot, session, delivery, alerts, clock)

@@ -33,6 +33,7 @@ from survey_flows.pacing import parse_quiet_hours
 from .clocks import MovableClock as Clock
 from .test_customer_messages import ANN, STAFF, Chats
 from .test_manager import RecordingSession, make_config
+from .wiring import wire
 
 TOKEN = "intake-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -197,8 +198,7 @@ async def chats(tmp_path: Path, dispatcher) -> AsyncIterator[Chats]:
         timezone="Europe/Berlin",
     )
     alerts = AlertWorker(bot, repo, AlertRules(dict(config.alerts.max_score)), STAFF, clock)
-    dispatcher["repo"], dispatcher["config"], dispatcher["clock"] = repo, config, clock
-    dispatcher["worker"], dispatcher["alerts"] = delivery, alerts
+    wire(dispatcher, bot, repo, config, clock, delivery=delivery, alerts=alerts)
     yield Chats(dispatcher, repo, bot, session, delivery, alerts, clock)
     await repo.close()
 
@@ -322,7 +322,15 @@ async def test_a_reminder_falling_in_quiet_hours_moves_to_the_morning(chats: Cha
         expire_after=timedelta(days=3), remind_after=timedelta(hours=2),
         quiet_hours=parse_quiet_hours("21:00-09:00"), timezone="Europe/Berlin",
     )  # fmt: skip
-    chats.dp["worker"] = chats.delivery
+    wire(
+        chats.dp,
+        chats.bot,
+        chats.repo,
+        chats.dp["config"],
+        chats.clock,
+        delivery=chats.delivery,
+        alerts=chats.alerts,
+    )
     chats.clock.now = datetime(2026, 1, 14, 19, 0, tzinfo=UTC)  # 20:00 in Berlin: asked
     await chats.survey()
     morning = datetime(2026, 1, 15, 8, 0, tzinfo=UTC)

@@ -34,6 +34,7 @@ from storage.sqlite import SqliteRepo
 
 from .test_customer_handlers import press
 from .test_manager import NOW, RecordingSession, make_config
+from .wiring import wire
 
 TOKEN = "intake-token-0123456789"
 OWNER, OTHER, STRANGER = 6001, 6002, 6003
@@ -221,8 +222,7 @@ async def press_all(dp: Dispatcher, taps: list[tuple[int, str]]) -> None:
                 lambda: NOW,
                 expire_after=config.delivery.expire_after,
             )
-            dp["repo"], dp["config"], dp["clock"] = repo, config, lambda: NOW
-            dp["worker"], dp["alerts"] = worker, None
+            wire(dp, bot, repo, config, lambda: NOW, delivery=worker)
             for n, (customer_id, survey) in enumerate([(OWNER, "csat"), (OTHER, "support")]):
                 event = NewEvent(f"e{n}", "purchase", survey, customer_id, "C", "en", {}, NOW)
                 await repo.create_invitation(event, NOW)

@@ -29,6 +29,7 @@ from telegram_emulator import BotAPIEmulator
 from .chats import Chats
 from .clocks import MovableClock
 from .test_manager import NOW
+from .wiring import wire
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "config.example.toml"
@@ -164,8 +165,7 @@ async def setup(
     code = claims.issue(path, NOW)
     config = load_config(path, {})
     repo = await SqliteRepo.open(config.storage.path)
-    dispatcher["repo"], dispatcher["config"], dispatcher["clock"] = repo, config, clock
-    dispatcher["worker"], dispatcher["alerts"] = None, None
+    wire(dispatcher, bot, repo, config, clock)
     emulator.add_group(GROUP, title="Support")
     emulator.add_group(OTHER_GROUP, title="Elsewhere")
     yield Setup(Chats(emulator, bot, dispatcher), path, code, clock)

@@ -1,0 +1,53 @@
+"""A customer's message relayed into the thread of their open alert in the staff chat."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+
+from bot.config import Config
+from bot.telegram.send import send
+from bot.views.texts import t
+from storage.alerts import AlertView
+from storage.base import Comment, SurveyRepo
+from survey_flows.clock import Clock
+
+# How much of the customer's own words a thread message carries: an erasure blanks them out.
+STAFF_ONLY, CUSTOMER_TEXT, CUSTOMER_MEDIA = 0, 1, 2
+
+
+async def relay_to_staff(
+    bot: Bot,
+    repo: SurveyRepo,
+    config: Config,
+    clock: Clock,
+    alert: AlertView,
+    customer_id: int,
+    comment: Comment,
+) -> bool:
+    """Post the message as a reply to the alert's card (media as a second reply under a line
+    naming its kind); False when the staff chat refused it."""
+    staff_lang = config.delivery.default_language
+    if comment.kind == "text":
+        text = t(staff_lang, "alert.relayed", id=alert.id, text=comment.text)
+        sent = await send(bot, alert.chat_id, text, reply_to=alert.message_id)
+    else:
+        kind = t(staff_lang, f"alert.kind.{comment.kind}")
+        text = t(staff_lang, "alert.relayed_media", id=alert.id, kind=kind)
+        sent = await send(bot, alert.chat_id, text, reply_to=alert.message_id)
+        if sent.message is not None and comment.file_id is not None:
+            media = await send(
+                bot,
+                alert.chat_id,
+                reply_to=sent.message.message_id,
+                media=(comment.kind, comment.file_id),
+            )
+            if media.message is not None:
+                await repo.add_alert_message(
+                    alert.chat_id, media.message.message_id, alert.id, CUSTOMER_MEDIA
+                )
+    if sent.message is None:
+        return False
+    words = CUSTOMER_TEXT if comment.kind == "text" else STAFF_ONLY
+    await repo.add_alert_message(alert.chat_id, sent.message.message_id, alert.id, words)
+    await repo.log_alert_action(alert.id, customer_id, None, "relayed", clock())
+    return True
