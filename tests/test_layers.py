@@ -101,6 +101,11 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "composing a report depends on the loops that schedule it",
     ),
     ("bot.workers", ("bot.intake.api", "bot.app", "bot.cli"), "a worker depends on the assembly"),
+    (
+        "bot.conversation",
+        ("bot.workers", "bot.intake", "bot.reports", "bot.app", "bot.cli"),
+        "the conversation depends on the loops it signals or on the assembly",
+    ),
 ]
 # The assembly mounts the routers; the command line starts the emulator for the demo.
 EXCEPTIONS = {("bot.app", "handlers"), ("bot.cli", "telegram_emulator"), ("bot.cli", "demo")}
