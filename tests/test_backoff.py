@@ -6,15 +6,15 @@ import math
 
 import pytest
 
+from bot.telegram.polling import BACKOFF as POLLING
+from bot.telegram.ratelimit import NETWORK_BACKOFF as RATE_LIMITER
+from bot.workers.alerts import BACKOFF as STAFF_CHAT
+from bot.workers.delivery import PROMPT_BACKOFF as PROMPTS
 from survey_flows.backoff import Backoff
 from survey_flows.errors import InvalidDefinition
 
-# The numbers the bot's retry loops use (see each module), so a change to them shows here too.
-RATE_LIMITER = Backoff(first=0.5)
-POLLING = Backoff(first=1.0, cap=30.0)
-PROMPTS = Backoff(first=30.0, cap=3600.0)
-STAFF_CHAT = Backoff(first=60.0, cap=3600.0)
-WEBHOOK = Backoff(first=10.0, cap=6 * 3600.0, jitter=1.0)
+# The table starts with the policies of the bot's retry loops, so a change to their numbers
+# shows here as a change of behaviour.
 
 
 @pytest.mark.parametrize(

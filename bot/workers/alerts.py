@@ -27,6 +27,7 @@ from bot.views.texts import language_of, raw_t, t
 from bot.workers.idle import idle_until
 from storage.sqlite import SqliteRepo
 from survey_flows.alerts import AlertRules
+from survey_flows.backoff import Backoff
 from survey_flows.clock import Clock
 
 logger = logging.getLogger(__name__)
@@ -34,8 +35,7 @@ logger = logging.getLogger(__name__)
 DIGEST_LINES = 20
 # A staff chat that refuses messages (bot removed, chat gone, token revoked) is tried again after
 # a minute, then after twice as long each time, up to an hour; alerts wait in SQLite meanwhile.
-BACKOFF_FIRST = timedelta(minutes=1)
-BACKOFF_MAX = timedelta(hours=1)
+BACKOFF = Backoff(first=60.0, cap=3600.0)
 
 
 class AlertWorker:
@@ -137,8 +137,8 @@ class AlertWorker:
             self._wake.set()  # what failed is due again at once, in the new chat
             return False
         reason = sent.error or "unknown error"
-        delay = min(BACKOFF_FIRST * 2**self._failures, BACKOFF_MAX)
         self._failures += 1
+        delay = timedelta(seconds=BACKOFF.delay(self._failures))
         self._retry_at = self._clock() + delay
         if reason != self._unreachable:
             logger.error(

@@ -17,6 +17,7 @@ from bot.views.prompts import prompt_for
 from bot.views.texts import language_of, t
 from bot.workers.idle import idle_until
 from storage.base import SurveyRepo
+from survey_flows.backoff import Backoff
 from survey_flows.clock import Clock
 from survey_flows.errors import InvalidDefinition
 from survey_flows.flow import START, SendDecision, decide_send
@@ -26,6 +27,8 @@ from survey_flows.pacing import QuietHours, quiet_until, zone
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_ERROR = timedelta(minutes=1)  # after an error send() does not interpret
+# A prompt that met the network or a revoked token: 30 s, 1 min, 2 min, ... up to an hour.
+PROMPT_BACKOFF = Backoff(first=30.0, cap=3600.0)
 # The worker passes on every wake (each event, answer and finished send); expiry is counted in
 # days, so sweeping once a second is exact enough and keeps the sweep off that hot path.
 SWEEP_EVERY = timedelta(seconds=1)
@@ -267,7 +270,7 @@ class DeliveryWorker:
         elif sent.transient or sent.unauthorized:
             # The network, or a revoked token someone must replace: the prompt waits, backing off.
             attempts = await self._repo.attempts(inv.id)
-            delay = timedelta(seconds=min(30 * 2**attempts, 3600))
+            delay = timedelta(seconds=PROMPT_BACKOFF.delay(attempts + 1))
             level = logging.ERROR if sent.unauthorized else logging.WARNING
             logger.log(level, "invitation %s: %s; retry in %s", inv.id, sent.error, delay)
             note = sent.error if sent.unauthorized else f"network: {sent.error}"
