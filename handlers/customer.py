@@ -10,7 +10,7 @@ from aiogram.filters import Command, CommandStart
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Config
-from bot.telegram.send import edit_message, send
+from bot.telegram.send import Delivered, edit_message, send
 from bot.views.callbacks import OptInCb, RecheckCb, ScoreCb, SkipCb
 from bot.views.keyboards import one_button
 from bot.views.prompts import answered_text, followup_closed_text, prompt_for
@@ -355,7 +355,7 @@ async def _ask_again(
     """Show the score question again under `intro`; the buttons move to the new message."""
     prompt = prompt_for(survey, inv.id, inv.position, lang, None, inv.context)
     sent = await send(bot, inv.customer_id, f"{intro}\n\n{prompt.text}", prompt.keyboard)
-    if sent.message is None:
+    if not isinstance(sent, Delivered):
         return
     await repo.move_prompt(inv, sent.message.message_id)
     if inv.message_id is not None:
@@ -377,16 +377,16 @@ async def _relay_to_staff(
         kind = t(staff_lang, f"alert.kind.{comment.kind}")
         text = t(staff_lang, "alert.relayed_media", id=alert.id, kind=kind)
         sent = await send(bot, alert.chat_id, text, reply_to=alert.message_id)
-        if sent.message is not None and comment.file_id is not None:
+        if isinstance(sent, Delivered) and comment.file_id is not None:
             media = await send(
                 bot,
                 alert.chat_id,
                 reply_to=sent.message.message_id,
                 media=(comment.kind, comment.file_id),
             )
-            if media.message is not None:
+            if isinstance(media, Delivered):
                 await repo.add_alert_message(alert.chat_id, media.message.message_id, alert.id, 2)
-    if sent.message is None:
+    if not isinstance(sent, Delivered):
         return False
     # The customer's words (1) are blanked in the staff chat if they ask to be forgotten.
     words = 1 if comment.kind == "text" else 0
