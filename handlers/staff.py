@@ -14,7 +14,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Config
-from bot.telegram.send import edit_message, react, send
+from bot.telegram.send import Blocked, Delivered, edit_message, react, send
 from bot.views.alert_card import list_text, reasons_keyboard
 from bot.views.callbacks import AlertCb, ReasonCb
 from bot.views.texts import language_of, t
@@ -184,12 +184,12 @@ async def on_reply(
     customer_lang = language_of(alert.customer_language, config.delivery.default_language)
     sent = await send(bot, alert.customer_id, t(customer_lang, "support.message", text=text))
     await repo.log_alert_action(alert.id, staff.id, _name(staff), "replied", clock())
-    if sent.message is not None:
+    if isinstance(sent, Delivered):
         await react(bot, message.chat.id, message.message_id, DELIVERED)
         if alerts is not None:
             alerts.wake()  # the card shows who took it
         return
-    reason = t(lang, "alert.blocked") if sent.blocked else sent.error or "?"
+    reason = t(lang, "alert.blocked") if isinstance(sent, Blocked) else sent.error or "?"
     note = t(lang, "alert.reply_not_delivered", reason=reason)
     await _not_delivered(bot, repo, message, alert, note, alerts)
 

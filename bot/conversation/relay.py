@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Bot
 
 from bot.config import Config
-from bot.telegram.send import send
+from bot.telegram.send import Delivered, send
 from bot.views.texts import t
 from storage.alerts import AlertView
 from storage.base import Comment, SurveyRepo
@@ -34,18 +34,18 @@ async def relay_to_staff(
         kind = t(staff_lang, f"alert.kind.{comment.kind}")
         text = t(staff_lang, "alert.relayed_media", id=alert.id, kind=kind)
         sent = await send(bot, alert.chat_id, text, reply_to=alert.message_id)
-        if sent.message is not None and comment.file_id is not None:
+        if isinstance(sent, Delivered) and comment.file_id is not None:
             media = await send(
                 bot,
                 alert.chat_id,
                 reply_to=sent.message.message_id,
                 media=(comment.kind, comment.file_id),
             )
-            if media.message is not None:
+            if isinstance(media, Delivered):
                 await repo.add_alert_message(
                     alert.chat_id, media.message.message_id, alert.id, CUSTOMER_MEDIA
                 )
-    if sent.message is None:
+    if not isinstance(sent, Delivered):
         return False
     words = CUSTOMER_TEXT if comment.kind == "text" else STAFF_ONLY
     await repo.add_alert_message(alert.chat_id, sent.message.message_id, alert.id, words)

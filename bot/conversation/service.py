@@ -28,7 +28,7 @@ from bot.conversation.outcomes import (
     stale_notice,
 )
 from bot.conversation.relay import relay_to_staff
-from bot.telegram.send import edit_message, send
+from bot.telegram.send import Delivered, edit_message, send
 from bot.views.prompts import answered_text, followup_closed_text, prompt_for
 from bot.views.texts import t
 from storage.alerts import NewAlert
@@ -267,7 +267,7 @@ class Conversation:
         """Show the score question again under `intro`; the buttons move to the new message."""
         prompt = prompt_for(survey, inv.id, inv.position, lang, None, inv.context)
         sent = await send(self._bot, inv.customer_id, f"{intro}\n\n{prompt.text}", prompt.keyboard)
-        if sent.message is None:
+        if not isinstance(sent, Delivered):
             return
         await self._repo.move_prompt(inv, sent.message.message_id)
         if inv.message_id is not None:

@@ -22,10 +22,12 @@ from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.types import Update
 
+from survey_flows.backoff import Backoff
+
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 25  # Telegram holds an empty getUpdates this long; under the session's timeout
-MAX_BACKOFF = 30.0
+BACKOFF = Backoff(first=1.0, cap=30.0)  # after a failed getUpdates: 1 s, 2 s, ... 30 s
 # After a batch with repeats, wait this long at most for the older half of the running updates.
 # Fetching again after every finished handler parsed each update of a burst 15 times, a third
 # of the bot's CPU; waiting for the older half moves the offset past most of them first.
@@ -123,7 +125,7 @@ async def poll(dp: Dispatcher, bot: Bot, stop: asyncio.Event, drain: float = 10.
             updates = await _fetch(bot, window.confirmable(), allowed, stop)
         except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
             failures += 1
-            delay = min(MAX_BACKOFF, 0.5 * 2**failures)
+            delay = BACKOFF.delay(failures)
             logger.warning("getUpdates failed (%s); retry in %.1fs", exc, delay)
             await _until(stop, delay)
             continue

@@ -30,6 +30,8 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiolimiter import AsyncLimiter
 
+from survey_flows.backoff import Backoff
+
 logger = logging.getLogger(__name__)
 
 # Methods that put something into a chat and so count against Telegram's flood limits.
@@ -37,6 +39,8 @@ _LIMITED_PREFIXES = ("send", "edit", "copy", "forward")
 FREE_PER_SECOND = 30.0
 PAID_PER_SECOND = 1000.0
 HEADROOM = 0.98  # of each limit actually used: see the module docstring
+# 0.5 s, 1 s, 2 s, ... after each network or server error; `network_retries` bounds it.
+NETWORK_BACKOFF = Backoff(first=0.5)
 
 
 class _Pool:
@@ -173,7 +177,7 @@ class RateLimiter(BaseRequestMiddleware):
                 network_failures += 1
                 if network_failures > self._network_retries:
                     raise
-                backoff = 0.5 * 2 ** (network_failures - 1)
+                backoff = NETWORK_BACKOFF.delay(network_failures)
                 logger.warning(
                     "network error on %s (try %d): retry in %.1fs", name, network_failures, backoff
                 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -89,20 +90,52 @@ async def delete_message(bot: Bot, chat_id: int, message_id: int) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class Sent:
-    """The outcome of one send: the message, or why there is none."""
+class Delivered:
+    """Telegram accepted the message."""
 
-    message: Message | None
-    blocked: bool = False  # the chat blocked the bot (403) or no longer exists ("not found")
-    error: str | None = None
-    transient: bool = False  # a network or server failure: the same send may work later
-    migrated_to: int | None = None  # the group became this supergroup: send there instead
-    unauthorized: bool = False  # the bot's token was revoked: no send can work until it changes
+    message: Message
 
-    @property
-    def permanent(self) -> bool:
-        """Sending the same again will fail the same way until someone changes something."""
-        return self.message is None and not self.transient and self.migrated_to is None
+
+@dataclass(frozen=True, slots=True)
+class Blocked:
+    """The chat blocked the bot (403), the bot was removed, or the chat no longer exists."""
+
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Migrated:
+    """The group became a supergroup: the same message belongs in `to_chat_id`."""
+
+    to_chat_id: int
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unauthorized:
+    """The bot's token was revoked: no send can work until someone replaces it."""
+
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """Any other 400: sending the same again fails the same way."""
+
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Transient:
+    """A network or server failure (or a 429) the RateLimiter's retries did not get past: the
+    same send may work later."""
+
+    error: str
+
+
+# The outcome of one send. Callers `match` it, ending with `case _: assert_never(sent)` so that
+# mypy names any outcome left unhandled; `isinstance(sent, Delivered)` where only success counts.
+Sent: TypeAlias = Delivered | Blocked | Migrated | Unauthorized | Rejected | Transient
 
 
 _MEDIA_SENDERS = {
@@ -144,22 +177,23 @@ async def send(
     except TelegramMigrateToChat as exc:
         # A group upgraded to a supergroup: the same message belongs in the new chat.
         logger.debug("chat %s moved to %s", chat_id, exc.migrate_to_chat_id)
-        return Sent(None, error=exc.message, migrated_to=exc.migrate_to_chat_id)
+        return Migrated(exc.migrate_to_chat_id, exc.message)
     except (TelegramForbiddenError, TelegramNotFound) as exc:
         # Blocked, kicked, or a chat that no longer exists: the callers log what it means.
         logger.debug("chat %s refused a message: %s", chat_id, exc.message)
-        return Sent(None, blocked=True, error=exc.message)
+        return Blocked(exc.message)
     except TelegramUnauthorizedError as exc:
         logger.debug("message to chat %s: token refused: %s", chat_id, exc.message)
-        return Sent(None, error=f"unauthorized: {exc.message}", unauthorized=True)
+        return Unauthorized(f"unauthorized: {exc.message}")
     except TelegramBadRequest as exc:
         logger.debug("message to chat %s rejected: %s", chat_id, exc.message)
-        blocked = "chat not found" in exc.message.lower()
-        return Sent(None, blocked=blocked, error=exc.message)
+        if "chat not found" in exc.message.lower():
+            return Blocked(exc.message)
+        return Rejected(exc.message)
     except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
         logger.warning("message to chat %s failed: %s", chat_id, exc)
-        return Sent(None, error=str(exc), transient=True)
-    return Sent(message)
+        return Transient(str(exc))
+    return Delivered(message)
 
 
 async def react(bot: Bot, chat_id: int, message_id: int, emoji: str) -> bool:

@@ -11,10 +11,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
+from typing import assert_never
 
 from aiogram import Bot
 
-from bot.telegram.send import Sent, delete_message, edit_message, send
+from bot.telegram.send import (
+    Blocked,
+    Delivered,
+    Migrated,
+    Rejected,
+    Sent,
+    Transient,
+    Unauthorized,
+    delete_message,
+    edit_message,
+    send,
+)
 from bot.views.alert_card import (
     card_keyboard,
     card_text,
@@ -27,6 +39,7 @@ from bot.views.texts import language_of, raw_t, t
 from bot.workers.idle import idle_until
 from storage.sqlite import SqliteRepo
 from survey_flows.alerts import AlertRules
+from survey_flows.backoff import Backoff
 from survey_flows.clock import Clock
 
 logger = logging.getLogger(__name__)
@@ -34,8 +47,7 @@ logger = logging.getLogger(__name__)
 DIGEST_LINES = 20
 # A staff chat that refuses messages (bot removed, chat gone, token revoked) is tried again after
 # a minute, then after twice as long each time, up to an hour; alerts wait in SQLite meanwhile.
-BACKOFF_FIRST = timedelta(minutes=1)
-BACKOFF_MAX = timedelta(hours=1)
+BACKOFF = Backoff(first=60.0, cap=3600.0)
 
 
 class AlertWorker:
@@ -112,33 +124,42 @@ class AlertWorker:
                 self._chat,
             )
 
-    async def _delivered(self, sent: Sent) -> bool:
-        """Whether a message reached the staff chat; if not, follow a migration or back off.
+    async def _delivered(self, sent: Sent) -> Delivered | None:
+        """`sent`, if it reached the staff chat; if not, follow a migration or back off.
 
         One log line per change of state (unreachable, a different reason, reachable again),
         not one per try.
         """
-        if sent.message is not None:
-            if self._unreachable is not None or self._retry_at is not None:
-                logger.warning("staff chat %s is reachable again", self._chat)
-                await self._repo.set_staff_chat_status("ok")
-            self._failures, self._retry_at, self._unreachable = 0, None, None
-            return True
-        if sent.migrated_to is not None and sent.migrated_to != self._chat:
-            old, self._chat = self._chat, sent.migrated_to
-            await self._repo.record_chat_migration(old, sent.migrated_to, self._clock())
-            logger.warning(
-                "staff chat %s was upgraded to supergroup %s: alerts go there now; set"
-                " [telegram] staff_chat_id = %s in the config",
-                old,
-                sent.migrated_to,
-                sent.migrated_to,
-            )
-            self._wake.set()  # what failed is due again at once, in the new chat
-            return False
-        reason = sent.error or "unknown error"
-        delay = min(BACKOFF_FIRST * 2**self._failures, BACKOFF_MAX)
+        match sent:
+            case Delivered():
+                if self._unreachable is not None or self._retry_at is not None:
+                    logger.warning("staff chat %s is reachable again", self._chat)
+                    await self._repo.set_staff_chat_status("ok")
+                self._failures, self._retry_at, self._unreachable = 0, None, None
+                return sent
+            case Migrated(to_chat_id=new) if new != self._chat:
+                old, self._chat = self._chat, new
+                await self._repo.record_chat_migration(old, new, self._clock())
+                logger.warning(
+                    "staff chat %s was upgraded to supergroup %s: alerts go there now; set"
+                    " [telegram] staff_chat_id = %s in the config",
+                    old,
+                    new,
+                    new,
+                )
+                self._wake.set()  # what failed is due again at once, in the new chat
+                return None
+            case Migrated() | Blocked() | Unauthorized() | Rejected() | Transient():
+                # Every other refusal waits the same way: alerts stay in SQLite meanwhile.
+                await self._back_off(sent.error or "unknown error")
+                return None
+            case _:
+                assert_never(sent)
+
+    async def _back_off(self, reason: str) -> None:
+        """Wait longer before each next try; the status and the log change only with the reason."""
         self._failures += 1
+        delay = timedelta(seconds=BACKOFF.delay(self._failures))
         self._retry_at = self._clock() + delay
         if reason != self._unreachable:
             logger.error(
@@ -150,7 +171,6 @@ class AlertWorker:
             await self._repo.set_staff_chat_status(f"unreachable: {reason}")
         else:
             logger.debug("staff chat %s still unreachable; next try in %s", self._chat, delay)
-        return False
 
     async def post_new(self) -> None:
         waiting = await self._repo.count_alerts_to_post()
@@ -160,8 +180,8 @@ class AlertWorker:
             # A burst: one message for many, so the group's 20/minute limit is not a queue.
             alerts = await self._repo.claim_alerts_to_post(DIGEST_LINES)
             text, keyboard = digest(alerts, waiting, self._lang)
-            sent = await send(self._bot, self._chat, text, keyboard)
-            if not await self._delivered(sent) or sent.message is None:
+            sent = await self._delivered(await send(self._bot, self._chat, text, keyboard))
+            if sent is None:
                 await self._repo.release_alert_posts([a.id for a in alerts])
                 return
             await self._repo.mark_alerts_digested(
@@ -171,14 +191,15 @@ class AlertWorker:
             return
         claimed = await self._repo.claim_alerts_to_post(self._rules.digest_over)
         for index, alert in enumerate(claimed):
-            sent = await send(
+            card = await send(
                 self._bot,
                 self._chat,
                 card_text(alert, self._lang, self._rules.reason_labels),
                 card_keyboard(alert, self._lang),
                 reply_to=alert.digest_message_id,
             )
-            if not await self._delivered(sent) or sent.message is None:
+            sent = await self._delivered(card)
+            if sent is None:
                 # The rest would fail the same way (or belong in the migrated chat): try later.
                 await self._repo.release_alert_posts([a.id for a in claimed[index:]])
                 return
@@ -194,13 +215,14 @@ class AlertWorker:
         if any(action == "media_sent" for action, _, _ in await self._repo.actions_of(alert.id)):
             return
         await self._repo.log_alert_action(alert.id, None, None, "media_sent", self._clock())
-        sent = await send(
+        media = await send(
             self._bot,
             self._chat,
             reply_to=alert.message_id,
             media=(alert.comment_kind or "photo", alert.comment_file_id),
         )
-        if await self._delivered(sent) and sent.message is not None:
+        sent = await self._delivered(media)
+        if sent is not None:
             await self._repo.add_alert_message(self._chat, sent.message.message_id, alert.id, 2)
 
     async def redact_threads(self) -> None:
@@ -247,8 +269,10 @@ class AlertWorker:
                 id=str(alert.id),
                 owner=owner_mention(alert),
             ).strip()
-            sent = await send(self._bot, self._chat, text, reply_to=alert.message_id)
-            if not await self._delivered(sent) or sent.message is None:
+            sent = await self._delivered(
+                await send(self._bot, self._chat, text, reply_to=alert.message_id)
+            )
+            if sent is None:
                 return
             await self._repo.add_alert_message(self._chat, sent.message.message_id, alert.id)
             await self._repo.mark_reopen_posted(alert.id)
@@ -265,8 +289,10 @@ class AlertWorker:
                 id=alert.id,
                 age=span(now - alert.created_at, minutes=True),
             )
-            sent = await send(self._bot, self._chat, text, reply_to=alert.message_id)
-            if not await self._delivered(sent) or sent.message is None:
+            sent = await self._delivered(
+                await send(self._bot, self._chat, text, reply_to=alert.message_id)
+            )
+            if sent is None:
                 await self._repo.unmark_escalated(alert.id)  # due again at the next try
                 return
             await self._repo.add_alert_message(self._chat, sent.message.message_id, alert.id)
@@ -290,8 +316,11 @@ class AlertWorker:
                 t(lang, "recheck.question"),
                 recheck_keyboard(alert.id, lang),
             )
-            if sent.blocked:
-                await self._repo.mark_dirty(alert.id, t(self._lang, "alert.blocked"))
-            else:
-                await self._repo.mark_dirty(alert.id)
-            logger.info("alert %s: recheck question sent=%s", alert.id, sent.message is not None)
+            match sent:
+                case Blocked():  # the card says why the customer was not asked
+                    await self._repo.mark_dirty(alert.id, t(self._lang, "alert.blocked"))
+                case Delivered() | Migrated() | Unauthorized() | Rejected() | Transient():
+                    await self._repo.mark_dirty(alert.id)
+                case _:
+                    assert_never(sent)
+            logger.info("alert %s: recheck question sent=%s", alert.id, isinstance(sent, Delivered))

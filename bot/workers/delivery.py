@@ -9,14 +9,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
+from typing import assert_never
 
 from aiogram import Bot
 
-from bot.telegram.send import edit_message, send
+from bot.telegram.send import (
+    Blocked,
+    Delivered,
+    Migrated,
+    Rejected,
+    Transient,
+    Unauthorized,
+    edit_message,
+    send,
+)
 from bot.views.prompts import prompt_for
 from bot.views.texts import language_of, t
 from bot.workers.idle import idle_until
 from storage.base import SurveyRepo
+from survey_flows.backoff import Backoff
 from survey_flows.clock import Clock
 from survey_flows.errors import InvalidDefinition
 from survey_flows.flow import START, SendDecision, decide_send
@@ -26,6 +37,8 @@ from survey_flows.pacing import QuietHours, quiet_until, zone
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_ERROR = timedelta(minutes=1)  # after an error send() does not interpret
+# A prompt that met the network or a revoked token: 30 s, 1 min, 2 min, ... up to an hour.
+PROMPT_BACKOFF = Backoff(first=30.0, cap=3600.0)
 # The worker passes on every wake (each event, answer and finished send); expiry is counted in
 # days, so sweeping once a second is exact enough and keeps the sweep off that hot path.
 SWEEP_EVERY = timedelta(seconds=1)
@@ -248,36 +261,43 @@ class DeliveryWorker:
             category = next(a.category for a in answers if a.question_index == inv.position.step)
         prompt = prompt_for(survey, inv.id, inv.position, lang, category, inv.context)
         sent = await send(self._bot, inv.customer_id, prompt.text, prompt.keyboard)
-        if sent.message is not None:
-            first = inv.position == START and inv.message_id is None
-            remind_at = now + self._remind_after if first and self._remind_after else None
-            await self._repo.mark_prompt_sent(inv, sent.message.message_id, remind_at)
-            # With Telegram's time of the message, this line bounds the window in which a kill
-            # makes the prompt be sent again (at-least-once).
-            logger.info(
-                "invitation %s %s %s recorded as message %s",
-                inv.id,
-                inv.position.phase,
-                inv.position.step,
-                sent.message.message_id,
-            )
-        elif sent.blocked:
-            logger.info("customer %s unreachable; invitation %s stopped", inv.customer_id, inv.id)
-            await self._repo.mark_unreachable(inv.customer_id, now)
-        elif sent.transient or sent.unauthorized:
-            # The network, or a revoked token someone must replace: the prompt waits, backing off.
-            attempts = await self._repo.attempts(inv.id)
-            delay = timedelta(seconds=min(30 * 2**attempts, 3600))
-            level = logging.ERROR if sent.unauthorized else logging.WARNING
-            logger.log(level, "invitation %s: %s; retry in %s", inv.id, sent.error, delay)
-            note = sent.error if sent.unauthorized else f"network: {sent.error}"
-            await self._repo.release_prompt(inv, now + delay, note or "unknown")
-        else:
-            # Refused for good (a private chat never migrates, so a migration lands here too).
-            logger.error("invitation %s: Telegram refused the prompt: %s", inv.id, sent.error)
-            await self._repo.close_invitation(
-                inv.id, InvitationStatus.FAILED, f"rejected: {sent.error}", now
-            )
+        match sent:
+            case Delivered():
+                first = inv.position == START and inv.message_id is None
+                remind_at = now + self._remind_after if first and self._remind_after else None
+                await self._repo.mark_prompt_sent(inv, sent.message.message_id, remind_at)
+                # With Telegram's time of the message, this line bounds the window in which a
+                # kill makes the prompt be sent again (at-least-once).
+                logger.info(
+                    "invitation %s %s %s recorded as message %s",
+                    inv.id,
+                    inv.position.phase,
+                    inv.position.step,
+                    sent.message.message_id,
+                )
+            case Blocked():
+                logger.info(
+                    "customer %s unreachable; invitation %s stopped", inv.customer_id, inv.id
+                )
+                await self._repo.mark_unreachable(inv.customer_id, now)
+            case Transient() | Unauthorized():
+                # The network, or a revoked token someone must replace: the prompt waits,
+                # backing off.
+                attempts = await self._repo.attempts(inv.id)
+                delay = timedelta(seconds=PROMPT_BACKOFF.delay(attempts + 1))
+                revoked = isinstance(sent, Unauthorized)
+                level = logging.ERROR if revoked else logging.WARNING
+                logger.log(level, "invitation %s: %s; retry in %s", inv.id, sent.error, delay)
+                note = sent.error if revoked else f"network: {sent.error}"
+                await self._repo.release_prompt(inv, now + delay, note or "unknown")
+            case Rejected() | Migrated():
+                # Refused for good (a private chat never migrates, so a migration lands here).
+                logger.error("invitation %s: Telegram refused the prompt: %s", inv.id, sent.error)
+                await self._repo.close_invitation(
+                    inv.id, InvitationStatus.FAILED, f"rejected: {sent.error}", now
+                )
+            case _:
+                assert_never(sent)
 
     async def remind(self, inv: Invitation, customer: Customer | None) -> None:
         """Send the one reminder: a short message replying to the unanswered first question."""
@@ -295,17 +315,20 @@ class DeliveryWorker:
             return  # answered, written to, opted out or closed meanwhile
         lang = language_of(customer.language if customer else None, self._default_language)
         sent = await send(self._bot, inv.customer_id, t(lang, "reminder"), reply_to=inv.message_id)
-        if sent.message is not None:
-            await self._repo.finish_reminder(inv.id, sent=True)
-            logger.info(
-                "invitation %s reminder sent as message %s", inv.id, sent.message.message_id
-            )
-        elif sent.blocked:
-            await self._repo.mark_unreachable(inv.customer_id, now)
-            await self._repo.finish_reminder(inv.id, sent=False)
-        elif sent.transient or sent.unauthorized:
-            logger.warning("invitation %s reminder: %s; retry later", inv.id, sent.error)
-            await self._repo.reschedule_reminder(inv.id, now + RETRY_AFTER_ERROR)
-        else:
-            logger.error("invitation %s: Telegram refused the reminder: %s", inv.id, sent.error)
-            await self._repo.finish_reminder(inv.id, sent=False)
+        match sent:
+            case Delivered():
+                await self._repo.finish_reminder(inv.id, sent=True)
+                logger.info(
+                    "invitation %s reminder sent as message %s", inv.id, sent.message.message_id
+                )
+            case Blocked():
+                await self._repo.mark_unreachable(inv.customer_id, now)
+                await self._repo.finish_reminder(inv.id, sent=False)
+            case Transient() | Unauthorized():
+                logger.warning("invitation %s reminder: %s; retry later", inv.id, sent.error)
+                await self._repo.reschedule_reminder(inv.id, now + RETRY_AFTER_ERROR)
+            case Rejected() | Migrated():
+                logger.error("invitation %s: Telegram refused the reminder: %s", inv.id, sent.error)
+                await self._repo.finish_reminder(inv.id, sent=False)
+            case _:
+                assert_never(sent)
