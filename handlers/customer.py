@@ -120,11 +120,13 @@ async def on_score(
     alerts: AlertWorker | None,
     lang: str,
 ) -> None:
-    inv = await _own_invitation(query, callback_data.i, callback_data.q, repo, config, lang)
+    inv = await _own_invitation(
+        query, callback_data.invitation, callback_data.question, repo, config, lang
+    )
     if inv is None:
         return
     refused = await _record_score(
-        inv, callback_data.q, callback_data.v, repo, config, clock, worker, alerts
+        inv, callback_data.question, callback_data.score, repo, config, clock, worker, alerts
     )
     if refused:
         await query.answer(t(lang, refused))
@@ -137,7 +139,7 @@ async def on_score(
         bot,
         inv.customer_id,
         query.message.message_id,
-        answered_text(survey, callback_data.q, callback_data.v, lang, inv.context),
+        answered_text(survey, callback_data.question, callback_data.score, lang, inv.context),
     )
 
 
@@ -233,11 +235,13 @@ async def on_skip(
     alerts: AlertWorker | None,
     lang: str,
 ) -> None:
-    inv = await _own_invitation(query, callback_data.i, callback_data.q, repo, config, lang)
+    inv = await _own_invitation(
+        query, callback_data.invitation, callback_data.question, repo, config, lang
+    )
     if inv is None:
         return
     refused = await _finish_followup(
-        inv, callback_data.q, None, bot, repo, config, clock, worker, alerts, lang
+        inv, callback_data.question, None, bot, repo, config, clock, worker, alerts, lang
     )
     await query.answer(t(lang, refused) if refused else None)
 
@@ -406,8 +410,8 @@ async def on_recheck(
     alerts: AlertWorker | None,
     lang: str,
 ) -> None:
-    solved = bool(callback_data.v)
-    if not await repo.record_recheck(callback_data.i, query.from_user.id, solved, clock()):
+    solved = callback_data.solved
+    if not await repo.record_recheck(callback_data.alert, query.from_user.id, solved, clock()):
         await query.answer(t(lang, "notice.invalid"))
         return
     await query.answer(t(lang, "notice.saved"))
