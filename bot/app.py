@@ -19,7 +19,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import ErrorEvent
 from aiohttp import web
 
-from bot.charts import worker as chart_worker
+from bot.charts.worker import ChartWorker
 from bot.config import Config
 from bot.intake.api import IntakeApi
 from bot.process.database import open_repo
@@ -78,6 +78,8 @@ def build_dispatcher(
     clock: Clock,
     worker: DeliveryWorker,
     alerts: AlertWorker | None = None,
+    *,
+    charts: ChartWorker,
 ) -> Dispatcher:
     dp = Dispatcher(
         events_isolation=SimpleEventIsolation(),
@@ -86,6 +88,7 @@ def build_dispatcher(
         clock=clock,
         worker=worker,
         alerts=alerts,
+        charts=charts,
     )
     # aiogram's i18n: each update's language by audience, given to handlers as `lang` and
     # current for aiogram's gettext; workers name theirs explicitly: t(lang, key).
@@ -182,7 +185,9 @@ async def _serve(
         )
     else:
         logger.info("alerts disabled: no alerts")
-    dp = build_dispatcher(config, repo, clock, worker, alerts)
+    charts = ChartWorker()  # its process starts with the first chart
+    stack.callback(charts.close)  # after the scheduler has stopped (the stack unwinds in reverse)
+    dp = build_dispatcher(config, repo, clock, worker, alerts, charts=charts)
 
     def erased() -> None:  # open surveys lose their buttons, alert cards are re-rendered
         worker.wake()
@@ -204,7 +209,7 @@ async def _serve(
     if alerts is not None:
         alerts_task = asyncio.create_task(alerts.run(), name="alerts")
         stack.push_async_callback(_stop_alerts, alerts, alerts_task)
-    reports = ReportScheduler(bot, repo, config.reports, clock)
+    reports = ReportScheduler(bot, repo, config.reports, clock, charts)
     stack.push_async_callback(reports.stop)
     await reports.start()  # sends a report missed while down (within the grace time) first
     campaigns = Campaigns(
@@ -244,7 +249,6 @@ async def _until_signalled(
         await serve(stop)
     finally:
         await dp.emit_shutdown(bot=bot, **data)
-        chart_worker.shutdown()
 
 
 async def _stop_delivery(worker: DeliveryWorker, task: asyncio.Task[None]) -> None:

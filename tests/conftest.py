@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.app import build_dispatcher
+from bot.charts.worker import ChartWorker
 from storage.sqlite import SqliteRepo
 from telegram_emulator import BotAPIEmulator
 
@@ -26,11 +27,26 @@ async def repo(tmp_path: Path) -> AsyncIterator[SqliteRepo]:
 
 
 @pytest.fixture(scope="session")
-def dispatcher(tmp_path_factory) -> Dispatcher:
+def charts() -> Iterator[ChartWorker]:
+    """The chart worker of the test process, as the app owns one (its process starts with the
+    first chart)."""
+    worker = ChartWorker()
+    yield worker
+    worker.close()
+
+
+@pytest.fixture(scope="session")
+def dispatcher(tmp_path_factory, charts: ChartWorker) -> Dispatcher:
     """The one dispatcher of the test process: aiogram attaches a module-level router to a
     single dispatcher, so handler tests share it and swap in their own dependencies."""
     config = make_config(tmp_path_factory.mktemp("dp"))
-    return build_dispatcher(config, None, lambda: NOW, worker=None)  # type: ignore[arg-type]
+    return build_dispatcher(
+        config,
+        None,  # type: ignore[arg-type]
+        lambda: NOW,
+        worker=None,  # type: ignore[arg-type]
+        charts=charts,
+    )
 
 
 class LocalSession(AiohttpSession):
