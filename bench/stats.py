@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.charts.worker import ChartWorker
 from bot.config import ReportsConfig
 from bot.process.heap import settle_after_startup
 from bot.reports import compose as report
@@ -152,6 +153,7 @@ async def measure(path: Path, docs: Path | None) -> None:
     repo = await SqliteRepo.open(path)
     analytics = Analytics(repo)
     cfg = ReportsConfig()
+    charts = ChartWorker()  # the bench's clock stands still at NOW: every reply gets now=NOW
     try:
         nps90 = parse_selection("90d", NOW)
         csat_by = parse_selection("30d by agent", NOW)
@@ -159,20 +161,31 @@ async def measure(path: Path, docs: Path | None) -> None:
         # Warm-up, as in a bot that has been running: the chart worker's first use of each kind
         # of chart imports matplotlib and loads its fonts; the file's pages come into the cache.
         week = parse_selection("7d", NOW)
-        await report.metric_reply(analytics, Metric.NPS, week, cfg, "en")
-        await report.stats_reply(analytics, week, cfg, "en")
+        await report.metric_reply(analytics, Metric.NPS, week, cfg, "en", charts=charts, now=NOW)
+        await report.stats_reply(analytics, week, cfg, "en", charts=charts, now=NOW)
         settle_after_startup()  # as the bot does once it is up (bot/process/heap.py)
         print("end to end (SQL + maths + PNG):")
         results = [
             await timed(
-                "/nps 90d", lambda: report.metric_reply(analytics, Metric.NPS, nps90, cfg, "en")
+                "/nps 90d",
+                lambda: report.metric_reply(
+                    analytics, Metric.NPS, nps90, cfg, "en", charts=charts, now=NOW
+                ),
             ),
             await timed(
                 "/csat 30d by agent",
-                lambda: report.metric_reply(analytics, Metric.CSAT, csat_by, cfg, "en"),
+                lambda: report.metric_reply(
+                    analytics, Metric.CSAT, csat_by, cfg, "en", charts=charts, now=NOW
+                ),
             ),
-            await timed("weekly report", lambda: report.report_reply(analytics, weekly, cfg, "en")),
-            await timed("/stats 90d", lambda: report.stats_reply(analytics, nps90, cfg, "en")),
+            await timed(
+                "weekly report",
+                lambda: report.report_reply(analytics, weekly, cfg, "en", charts=charts, now=NOW),
+            ),
+            await timed(
+                "/stats 90d",
+                lambda: report.stats_reply(analytics, nps90, cfg, "en", charts=charts, now=NOW),
+            ),
             await timed(
                 "/nps 2y product=…",
                 lambda: report.metric_reply(
@@ -181,6 +194,8 @@ async def measure(path: Path, docs: Path | None) -> None:
                     parse_selection("2024-03-02..2026-03-01 product=product-03", NOW),
                     cfg,
                     "en",
+                    charts=charts,
+                    now=NOW,
                 ),
             ),
         ]
@@ -198,40 +213,50 @@ async def measure(path: Path, docs: Path | None) -> None:
         )
         print(f"slowest: {max(results) * 1000:.0f} ms (target < 1000 ms)")
         if docs is not None:
-            await write_docs(analytics, docs, cfg)
+            await write_docs(analytics, docs, cfg, charts)
     finally:
+        charts.close()
         await repo.close()
 
 
-async def write_docs(analytics: Analytics, folder: Path, cfg: ReportsConfig) -> None:
+async def write_docs(
+    analytics: Analytics, folder: Path, cfg: ReportsConfig, charts: ChartWorker
+) -> None:
     """One example of each chart kind, as managers get them (`now` inside the last bucket, so
     the unfinished one shows as such), and the trend once more for a Chinese reader."""
     nps = parse_selection("30d", NOW)
     shots = {
         "chart-trend.png": await report.metric_reply(
-            analytics, Metric.NPS, nps, cfg, "en", now=NOW
+            analytics, Metric.NPS, nps, cfg, "en", charts=charts, now=NOW
         ),
         "chart-trend-zh.png": await report.metric_reply(
-            analytics, Metric.NPS, nps, cfg, "zh", now=NOW
+            analytics, Metric.NPS, nps, cfg, "zh", charts=charts, now=NOW
         ),
         "chart-day.png": await report.metric_reply(
-            analytics, Metric.CSAT, parse_selection("today", NOW), cfg, "en", now=NOW
+            analytics, Metric.CSAT, parse_selection("today", NOW), cfg, "en", charts=charts, now=NOW
         ),
         "chart-segments.png": await report.metric_reply(
-            analytics, Metric.CSAT, parse_selection("30d by agent", NOW), cfg, "en", now=NOW
+            analytics,
+            Metric.CSAT,
+            parse_selection("30d by agent", NOW),
+            cfg,
+            "en",
+            charts=charts,
+            now=NOW,
         ),
         "chart-overview.png": await report.stats_reply(
-            analytics, parse_selection("90d", NOW), cfg, "en", now=NOW
+            analytics, parse_selection("90d", NOW), cfg, "en", charts=charts, now=NOW
         ),
     }
     for name, out in shots.items():
         assert out[0].photo is not None, f"{name}: no chart"
         (folder / name).write_bytes(out[0].photo)
-    from bot import charts  # matplotlib, here only: the figures above draw in the chart worker
+    # matplotlib, here only: the figures above draw in the chart worker
+    from bot.charts import figures
 
     labels = report.chart_labels("en")
     (folder / "chart-empty.png").write_bytes(
-        charts.render_trend(Metric.NPS, "NPS · today", [], "", labels)
+        figures.render_trend(Metric.NPS, "NPS · today", [], "", labels)
     )
     print(f"wrote {', '.join([*shots, 'chart-empty.png'])} to {folder}")
 

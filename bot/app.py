@@ -19,7 +19,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import ErrorEvent
 from aiohttp import web
 
-from bot.charts import worker as chart_worker
+from bot.charts.worker import ChartWorker
 from bot.config import Config
 from bot.conversation import Conversation, Signals
 from bot.intake.api import IntakeApi
@@ -79,6 +79,8 @@ def build_dispatcher(
     clock: Clock,
     conversation: Conversation,
     alerts: AlertWorker | None = None,
+    *,
+    charts: ChartWorker,
 ) -> Dispatcher:
     dp = Dispatcher(
         events_isolation=SimpleEventIsolation(),
@@ -88,6 +90,7 @@ def build_dispatcher(
         conversation=conversation,
         signals=conversation.signals,
         alerts=alerts,
+        charts=charts,
     )
     # aiogram's i18n: each update's language by audience, given to handlers as `lang` and
     # current for aiogram's gettext; workers name theirs explicitly: t(lang, key).
@@ -184,9 +187,11 @@ async def _serve(
         )
     else:
         logger.info("alerts disabled: no alerts")
+    charts = ChartWorker()  # its process starts with the first chart
+    stack.callback(charts.close)  # after the scheduler has stopped (the stack unwinds in reverse)
     signals = Signals(worker.wake, alerts.wake if alerts is not None else Signals().alerts)
     conversation = Conversation(bot, repo, config, clock, signals)
-    dp = build_dispatcher(config, repo, clock, conversation, alerts)
+    dp = build_dispatcher(config, repo, clock, conversation, alerts, charts=charts)
 
     def erased() -> None:  # open surveys lose their buttons, alert cards are re-rendered
         signals.prompts()
@@ -207,7 +212,7 @@ async def _serve(
     if alerts is not None:
         alerts_task = asyncio.create_task(alerts.run(), name="alerts")
         stack.push_async_callback(_stop_alerts, alerts, alerts_task)
-    reports = ReportScheduler(bot, repo, config.reports, clock)
+    reports = ReportScheduler(bot, repo, config.reports, clock, charts)
     stack.push_async_callback(reports.stop)
     await reports.start()  # sends a report missed while down (within the grace time) first
     campaigns = Campaigns(
@@ -247,7 +252,6 @@ async def _until_signalled(
         await serve(stop)
     finally:
         await dp.emit_shutdown(bot=bot, **data)
-        chart_worker.shutdown()
 
 
 async def _stop_delivery(worker: DeliveryWorker, task: asyncio.Task[None]) -> None:

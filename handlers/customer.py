@@ -77,13 +77,15 @@ async def on_score(
     query: CallbackQuery, callback_data: ScoreCb, bot: Bot, conversation: Conversation, lang: str
 ) -> None:
     cb = callback_data
-    outcome = await conversation.score(query.from_user.id, cb.i, cb.q, cb.v)
+    outcome = await conversation.score(query.from_user.id, cb.invitation, cb.question, cb.score)
     if isinstance(outcome, Refused):
         await query.answer(t(lang, _NOTICE_KEYS[outcome.notice]))
         return
     await query.answer(t(lang, "notice.saved"))
     if query.message is not None:  # None for an inline-mode button: the answer is stored
-        text = answered_text(outcome.survey, cb.q, cb.v, lang, outcome.invitation.context)
+        text = answered_text(
+            outcome.survey, cb.question, cb.score, lang, outcome.invitation.context
+        )
         await edit_message(bot, query.from_user.id, query.message.message_id, text)
 
 
@@ -91,7 +93,8 @@ async def on_score(
 async def on_skip(
     query: CallbackQuery, callback_data: SkipCb, conversation: Conversation, lang: str
 ) -> None:
-    outcome = await conversation.skip(query.from_user.id, callback_data.i, callback_data.q, lang)
+    cb = callback_data
+    outcome = await conversation.skip(query.from_user.id, cb.invitation, cb.question, lang)
     refused = outcome.notice if isinstance(outcome, Refused) else None
     await query.answer(t(lang, _NOTICE_KEYS[refused]) if refused else None)
 
@@ -135,8 +138,8 @@ async def on_message(message: Message, conversation: Conversation, lang: str) ->
 async def on_recheck(
     query: CallbackQuery, callback_data: RecheckCb, bot: Bot, conversation: Conversation, lang: str
 ) -> None:
-    solved = bool(callback_data.v)
-    if not await conversation.recheck(callback_data.i, query.from_user.id, solved):
+    solved = callback_data.solved
+    if not await conversation.recheck(callback_data.alert, query.from_user.id, solved):
         await query.answer(t(lang, "notice.invalid"))
         return
     await query.answer(t(lang, "notice.saved"))

@@ -16,6 +16,7 @@ from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
+from bot.charts.worker import ChartWorker
 from bot.config import Config
 from bot.reports import compose, reasons, sender
 from bot.reports.themes_reply import themes_reply
@@ -70,13 +71,16 @@ async def on_metric(
     repo: SqliteRepo,
     config: Config,
     clock: Clock,
+    charts: ChartWorker,
     lang: str,
 ) -> None:
     selection = await _selection(message, command, config, clock, lang, "mgr.usage.metric")
     if selection is None:
         return
     metric = Metric(command.command.lower())
-    replies = await compose.metric_reply(Analytics(repo), metric, selection, config.reports, lang)
+    replies = await compose.metric_reply(
+        Analytics(repo), metric, selection, config.reports, lang, charts=charts, now=clock()
+    )
     await sender.send(bot, message.chat.id, replies)
 
 
@@ -88,6 +92,7 @@ async def on_stats(
     repo: SqliteRepo,
     config: Config,
     clock: Clock,
+    charts: ChartWorker,
     lang: str,
 ) -> None:
     selection = await _selection(message, command, config, clock, lang, "mgr.usage.stats")
@@ -96,7 +101,7 @@ async def on_stats(
     if selection.by == "reason":
         rules = config.alerts
         replies = await reasons.reasons_reply(
-            repo, selection, config.reports, lang, rules.reasons, rules.reason_labels
+            repo, selection, config.reports, lang, rules.reasons, rules.reason_labels, charts=charts
         )
         await sender.send(bot, message.chat.id, replies)
         return
@@ -105,7 +110,13 @@ async def on_stats(
         await message.answer(t(lang, "mgr.usage.stats", error=error, command="stats"))
         return
     replies = await compose.stats_reply(
-        Analytics(repo), selection, config.reports, lang, reason_labels=config.alerts.reason_labels
+        Analytics(repo),
+        selection,
+        config.reports,
+        lang,
+        charts=charts,
+        now=clock(),
+        reason_labels=config.alerts.reason_labels,
     )
     await sender.send(bot, message.chat.id, replies)
 
@@ -157,6 +168,7 @@ async def on_report(
     repo: SqliteRepo,
     config: Config,
     clock: Clock,
+    charts: ChartWorker,
     lang: str,
 ) -> None:
     analytics = Analytics(repo)
@@ -176,9 +188,10 @@ async def on_report(
         period = selection.period
     else:
         period = await on_demand_period(analytics, config.reports, clock())
-    await sender.send(
-        bot, message.chat.id, await compose.report_reply(analytics, period, config.reports, lang)
+    replies = await compose.report_reply(
+        analytics, period, config.reports, lang, charts=charts, now=clock()
     )
+    await sender.send(bot, message.chat.id, replies)
 
 
 @refusal.message(Command(*COMMANDS))

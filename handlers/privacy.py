@@ -44,7 +44,7 @@ async def on_opt_out_button(
 ) -> None:
     """ "Don't ask me again": opt out, close the open survey, take the buttons off."""
     user = query.from_user
-    inv = await repo.get_invitation(callback_data.i)
+    inv = await repo.get_invitation(callback_data.invitation)
     if inv is None or inv.customer_id != user.id:
         if inv is not None:
             logger.warning("user %s pressed opt-out of invitation %s", user.id, inv.id)

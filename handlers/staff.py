@@ -7,7 +7,8 @@ when set, else for every member of the chat.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from datetime import datetime
+from typing import Any, assert_never
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -16,10 +17,11 @@ from aiogram.types import CallbackQuery, Message
 from bot.config import Config
 from bot.telegram.send import Blocked, Delivered, edit_message, react, send
 from bot.views.alert_card import list_text, reasons_keyboard
-from bot.views.callbacks import AlertCb, ReasonCb
+from bot.views.callbacks import AlertAction, AlertCb, ReasonCb
 from bot.views.texts import language_of, t
 from storage.alerts import AlertView
 from storage.base import SurveyRepo
+from survey_flows.alerts import AlertRules
 from survey_flows.clock import Clock
 
 from .filters import InStaffChat, may_act_on_alerts
@@ -54,45 +56,66 @@ async def on_alert_button(
         logger.info("alert button pressed by %s, who is not in staff_ids", query.from_user.id)
         await query.answer(t(lang, "alert.not_staff"), show_alert=True)
         return
-    alert = await repo.get_alert(callback_data.i)
+    alert = await repo.get_alert(callback_data.alert)
     if alert is None:
         await query.answer(t(lang, "alert.gone"))
         return
-    user, now = query.from_user, clock()
-    if callback_data.a == "t":
-        if await repo.take_alert(alert.id, user.id, _name(user), now):
-            await query.answer(t(lang, "alert.taken_ok"))
-        elif alert.status == "resolved":
-            await query.answer(t(lang, "alert.already_resolved"))
-        else:
-            await query.answer(
-                t(lang, "alert.taken_by_other", name=alert.owner_name or "?"), show_alert=True
-            )
-    elif callback_data.a == "r" and config.alerts.reasons and alert.is_open:
-        # Resolved asks why first: the card's buttons become the reasons (one tap resolves).
-        keyboard = reasons_keyboard(
-            alert.id, config.alerts.reasons, lang, config.alerts.reason_labels
+    now = clock()
+    match callback_data.action:
+        case AlertAction.TAKE:
+            await _take(query, repo, alert, now, lang)
+        case AlertAction.RESOLVE:
+            await _resolve(query, bot, repo, config.alerts, alert, now, lang)
+        case AlertAction.BACK:
+            await repo.mark_dirty(alert.id)  # the card is drawn again with its usual buttons
+            await query.answer()
+        case AlertAction.OPEN:
+            await repo.request_alert_card(alert.id)
+            await query.answer(t(lang, "alert.opened", id=alert.id))
+        case AlertAction.CONTACT:
+            await query.answer(t(lang, "alert.contact_hint"), show_alert=True)
+        case unknown:
+            assert_never(unknown)
+    logger.info("alert %s: %s by staff %s", alert.id, callback_data.action, query.from_user.id)
+    if alerts is not None:
+        alerts.wake()
+
+
+async def _take(
+    query: CallbackQuery, repo: SurveyRepo, alert: AlertView, now: datetime, lang: str
+) -> None:
+    user = query.from_user
+    if await repo.take_alert(alert.id, user.id, _name(user), now):
+        await query.answer(t(lang, "alert.taken_ok"))
+    elif alert.status == "resolved":
+        await query.answer(t(lang, "alert.already_resolved"))
+    else:
+        await query.answer(
+            t(lang, "alert.taken_by_other", name=alert.owner_name or "?"), show_alert=True
         )
+
+
+async def _resolve(
+    query: CallbackQuery,
+    bot: Bot,
+    repo: SurveyRepo,
+    rules: AlertRules,
+    alert: AlertView,
+    now: datetime,
+    lang: str,
+) -> None:
+    if rules.reasons and alert.is_open:
+        # Resolved asks why first: the card's buttons become the reasons (one tap resolves).
+        keyboard = reasons_keyboard(alert.id, rules.reasons, lang, rules.reason_labels)
         if isinstance(query.message, Message):
             await edit_message(bot, query.message.chat.id, query.message.message_id, None, keyboard)
         await query.answer(t(lang, "alert.reason_prompt"))
-    elif callback_data.a == "r":
-        recheck_at = now + config.alerts.recheck_after
-        if await repo.resolve_alert(alert.id, user.id, _name(user), now, recheck_at):
-            await query.answer(t(lang, "alert.resolved_ok"))
-        else:
-            await query.answer(t(lang, "alert.already_resolved"))
-    elif callback_data.a == "b":
-        await repo.mark_dirty(alert.id)  # the card is drawn again with its usual buttons
-        await query.answer()
-    elif callback_data.a == "o":
-        await repo.request_alert_card(alert.id)
-        await query.answer(t(lang, "alert.opened", id=alert.id))
+        return
+    user, recheck_at = query.from_user, now + rules.recheck_after
+    if await repo.resolve_alert(alert.id, user.id, _name(user), now, recheck_at):
+        await query.answer(t(lang, "alert.resolved_ok"))
     else:
-        await query.answer(t(lang, "alert.contact_hint"), show_alert=True)
-    logger.info("alert %s: %s by staff %s", alert.id, callback_data.a, user.id)
-    if alerts is not None:
-        alerts.wake()
+        await query.answer(t(lang, "alert.already_resolved"))
 
 
 @router.callback_query(ReasonCb.filter())
@@ -110,15 +133,15 @@ async def on_reason(
         await query.answer(t(lang, "alert.not_staff"), show_alert=True)
         return
     reasons = config.alerts.reasons
-    if not 0 <= callback_data.r < len(reasons):  # an old card, or forged data
+    if not 0 <= callback_data.reason < len(reasons):  # an old card, or forged data
         await query.answer(t(lang, "alert.gone"))
         return
     user, now = query.from_user, clock()
     recheck_at = now + config.alerts.recheck_after
-    reason = reasons[callback_data.r]
-    if await repo.resolve_alert(callback_data.i, user.id, _name(user), now, recheck_at, reason):
+    reason = reasons[callback_data.reason]
+    if await repo.resolve_alert(callback_data.alert, user.id, _name(user), now, recheck_at, reason):
         await query.answer(t(lang, "alert.resolved_ok"))
-        logger.info("alert %s resolved by staff %s: %s", callback_data.i, user.id, reason)
+        logger.info("alert %s resolved by staff %s: %s", callback_data.alert, user.id, reason)
     else:
         await query.answer(t(lang, "alert.already_resolved"))
     if alerts is not None:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .models import Category, Metric
-from .scoring import SCALES, category, check_score
+from .scoring import SCALES, Thresholds, category, check_score
 
 Z95 = 1.959964  # two-sided 95% normal quantile
 
@@ -104,15 +104,22 @@ def nps(counts: Mapping[int, int]) -> MetricResult:
     return MetricResult(Metric.NPS, value, n, breakdown, margin, interval)
 
 
-def csat(counts: Mapping[int, int]) -> MetricResult:
-    """CSAT = % of answers scoring 4 or 5; Wilson score interval."""
+def csat(
+    counts: Mapping[int, int], thresholds: dict[Metric, Thresholds] | None = None
+) -> MetricResult:
+    """CSAT = % of satisfied answers (above the CSAT thresholds' passive band: 4 or 5 by
+    default); Wilson score interval."""
     for score in counts:
         check_score(Metric.CSAT, score)
     n = sum(counts.values())
     breakdown = {str(s): float(counts.get(s, 0)) for s in SCALES[Metric.CSAT].points}
     if n == 0:
         return MetricResult(Metric.CSAT, None, 0, breakdown)
-    satisfied = sum(c for s, c in counts.items() if s >= 4)
+    satisfied = sum(
+        c
+        for s, c in counts.items()
+        if category(Metric.CSAT, s, thresholds) is Category.PROMOTER  # "satisfied"
+    )
     value = 100.0 * satisfied / n
     low, high = wilson(satisfied, n)
     margin, interval = _widened(value, 100.0 * low, 100.0 * high)

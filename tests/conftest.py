@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.app import build_dispatcher
+from bot.charts.worker import ChartWorker
 from bot.conversation import Conversation, Signals
 from storage.sqlite import SqliteRepo
 from telegram_emulator import BotAPIEmulator
@@ -27,13 +28,22 @@ async def repo(tmp_path: Path) -> AsyncIterator[SqliteRepo]:
 
 
 @pytest.fixture(scope="session")
-def dispatcher(tmp_path_factory) -> Dispatcher:
+def charts() -> Iterator[ChartWorker]:
+    """The chart worker of the test process, as the app owns one (its process starts with the
+    first chart)."""
+    worker = ChartWorker()
+    yield worker
+    worker.close()
+
+
+@pytest.fixture(scope="session")
+def dispatcher(tmp_path_factory, charts: ChartWorker) -> Dispatcher:
     """The one dispatcher of the test process: aiogram attaches a module-level router to a
     single dispatcher, so handler tests share it and swap in their own dependencies."""
     config = make_config(tmp_path_factory.mktemp("dp"))
     # Each test wires its own (tests/wiring.py); these placeholders are never called.
     conversation = Conversation(Bot("1:placeholder"), None, config, lambda: NOW, Signals())  # type: ignore[arg-type]
-    return build_dispatcher(config, None, lambda: NOW, conversation)  # type: ignore[arg-type]
+    return build_dispatcher(config, None, lambda: NOW, conversation, charts=charts)  # type: ignore[arg-type]
 
 
 class LocalSession(AiohttpSession):

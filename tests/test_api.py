@@ -333,6 +333,37 @@ async def test_malformed_batch_envelope_is_400(api: Api, body: Any, message: str
     assert (await api.rows())["invitations"] == 0
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", URL),
+        ("POST", "/api/v1/events:batch"),
+        ("GET", "/api/v1/invitations/1"),
+        ("GET", "/api/v1/customers/shop-7/link"),
+        ("DELETE", "/api/v1/customers/424242"),
+    ],
+)
+async def test_every_route_but_health_needs_the_token(api: Api, method: str, path: str) -> None:
+    resp = await api.client.request(method, path, data=b"{not json")
+    assert resp.status == 401, f"{method} {path} answered {resp.status} without a token"
+    assert resp.headers["WWW-Authenticate"] == "Bearer"
+    assert await resp.read() == b'{"error": "missing or wrong bearer token"}'
+    health = await api.client.get("/api/v1/health")
+    assert health.status == 200, "the health probe needs no token"
+    unknown = await api.client.get("/api/v1/nothing-here", headers=AUTH)
+    assert unknown.status == 404
+
+
+@pytest.mark.parametrize("path", [URL, "/api/v1/events:batch"])
+async def test_a_body_that_is_not_json_is_named_so(api: Api, path: str) -> None:
+    resp = await api.client.post(path, data=b"{not json", headers=AUTH)
+    assert resp.status == 400
+    assert await resp.read() == (
+        b'{"error": "body is not valid JSON: Expecting property name enclosed in double quotes:'
+        b' line 1 column 2 (char 1)"}'
+    )
+
+
 async def test_batch_needs_the_token(api: Api) -> None:
     resp = await api.client.post(BATCH_URL, json={"events": [event()]})
     assert resp.status == 401

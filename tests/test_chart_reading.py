@@ -104,9 +104,9 @@ def test_chinese_labels_use_a_font_that_has_their_glyphs() -> None:
 
 
 def test_without_a_cjk_font_chinese_charts_are_in_english_and_the_log_says_so_once(
-    caplog, monkeypatch
+    caplog,
 ) -> None:
-    monkeypatch.setattr(chart_types, "_warned", False)
+    chart_types._warn_no_cjk_font.cache_clear()  # as in a fresh process
     with caplog.at_level(logging.WARNING, logger="bot.charts.models"):
         first = chart_labels("zh", Metric.CSAT, cjk=None)
         second = chart_labels("zh", Metric.CSAT, cjk=None)

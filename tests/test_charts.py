@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from bot.charts import figures as charts
-from bot.charts import worker as chart_worker
+from bot.charts.models import TrendChart
+from bot.charts.worker import ChartWorker
 from survey_flows.models import Metric
 from survey_flows.periods import Bucket, Period, bucket_edges
 from survey_flows.reports import segments, trend
@@ -92,10 +93,10 @@ def test_a_chinese_group_name_does_not_fail_the_chart() -> None:
     assert size(charts.render_segments(Metric.NPS, "NPS", segs, LABELS))
 
 
-async def test_charts_are_drawn_in_the_chart_worker_process() -> None:
-    png = await chart_worker.trend_png(Metric.NPS, "t", points(7, Bucket.DAY, 12), "h", LABELS)
+async def test_charts_are_drawn_in_the_chart_worker_process(charts: ChartWorker) -> None:
+    png = await charts.draw(TrendChart(Metric.NPS, "t", points(7, Bucket.DAY, 12), "h", LABELS))
     assert size(png)
-    assert await chart_worker.cjk_family() is not None, "the worker found no CJK font"
+    assert await charts.cjk_family() is not None, "the worker found no CJK font"
 
 
 def test_the_bots_own_process_does_not_load_matplotlib() -> None:

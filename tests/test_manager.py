@@ -16,6 +16,8 @@ from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
 from aiogram.types import BufferedInputFile, Chat, FSInputFile, Message, Update, User
 
+from bot.charts.models import ChartJob, OverviewChart, TrendChart
+from bot.charts.worker import ChartWorker
 from bot.config import parse_config
 from bot.reports.compose import chart_labels
 from storage.sqlite import SqliteRepo
@@ -159,6 +161,35 @@ async def test_csat_and_ces_name_their_own_categories(harness: Harness) -> None:
     (ces,) = await harness.say(MANAGER, "/ces 30d", lang="ru")
     assert "Легко 67% · Нейтрально 0% · Сложно 33%" in ces[1]["caption"]
     assert "ромоутер" not in csat[1]["caption"] + ces[1]["caption"]
+
+
+class DrawnJobs(ChartWorker):
+    """Keeps the chart jobs asked for and answers each with a bare PNG signature."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.jobs: list[ChartJob] = []
+
+    async def draw(self, job: ChartJob) -> bytes:
+        self.jobs.append(job)
+        return b"\x89PNG\r\n\x1a\n"
+
+    async def cjk_family(self) -> str | None:
+        return None
+
+
+@pytest.mark.parametrize("command", ["/nps 30d", "/stats 30d", "/report 30d"])
+async def test_the_bucket_still_filling_is_the_one_holding_the_clocks_now(
+    harness: Harness, monkeypatch, command: str
+) -> None:
+    await seed(harness.repo)
+    drawn = DrawnJobs()
+    monkeypatch.setitem(harness.dp.workflow_data, "charts", drawn)
+    calls = await harness.say(MANAGER, command)
+    assert [c[0] for c in calls] == ["sendPhoto"]
+    (job,) = drawn.jobs
+    assert isinstance(job, TrendChart | OverviewChart) and job.frame is not None
+    assert job.frame.now == NOW, "the chart's 'so far' bucket was read off another clock"
 
 
 def test_chart_legends_use_the_metrics_own_words() -> None:

@@ -6,7 +6,8 @@ import pytest
 
 from survey_flows.errors import InvalidAnswer
 from survey_flows.metrics import ces, change, compute, csat, distribution, nps, t95
-from survey_flows.models import Metric
+from survey_flows.models import Category, Metric
+from survey_flows.scoring import Thresholds, category
 
 Z = 1.96
 
@@ -95,6 +96,20 @@ def test_csat_is_share_of_four_and_five(counts: dict[int, int], value: float) ->
     result = csat(counts)
     assert result.value == pytest.approx(value), f"CSAT of {counts} shown as {result.value}%"
     assert result.n == sum(counts.values())
+
+
+@pytest.mark.parametrize(
+    ("score", "default", "strict"),
+    [(1, 0.0, 0.0), (2, 0.0, 0.0), (3, 0.0, 0.0), (4, 100.0, 0.0), (5, 100.0, 100.0)],
+)
+def test_csat_counts_as_satisfied_what_the_thresholds_call_satisfied(
+    score: int, default: float, strict: float
+) -> None:
+    strict_bounds = {Metric.CSAT: Thresholds(detractor_max=3, passive_max=4)}
+    assert csat({score: 1}).value == default, f"a CSAT {score} counted wrongly as satisfied"
+    assert csat({score: 1}, strict_bounds).value == strict, "CSAT ignored its thresholds"
+    satisfied = category(Metric.CSAT, score) is Category.PROMOTER
+    assert (default == 100.0) is satisfied, "CSAT and the answer's category disagree"
 
 
 def test_csat_interval_is_wilson_by_hand() -> None:

@@ -9,6 +9,7 @@ import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramForbiddenError
 
+from bot.charts.worker import ChartWorker
 from bot.config import ReportsConfig
 from bot.workers.scheduler import (
     ReportScheduler,
@@ -58,45 +59,65 @@ def test_numeric_weekday_means_what_cron_means() -> None:
 
 
 async def test_a_run_is_sent_once_per_chat_even_after_a_restart(
-    repo: SqliteRepo, tmp_path: Path
+    repo: SqliteRepo, tmp_path: Path, charts: ChartWorker
 ) -> None:
     await add_answers(repo, MONDAY_9 - timedelta(days=2), Metric.NPS, [10] * 12)
     session = RecordingSession()
     clock = Clock(MONDAY_9 + timedelta(seconds=1))
-    assert await run_report(bot_with(session), repo, CFG, clock, lookback=timedelta(hours=6)) == 2
+    assert (
+        await run_report(
+            bot_with(session), repo, CFG, clock, charts=charts, lookback=timedelta(hours=6)
+        )
+        == 2
+    )
     for chat in (10, 20):
         text = session.texts(chat)
         assert "<b>Report</b>" in text and "NPS <b>+100</b>" in text and "n=12" in text
-    assert await run_report(bot_with(session), repo, CFG, clock, lookback=timedelta(hours=6)) == 0
+    assert (
+        await run_report(
+            bot_with(session), repo, CFG, clock, charts=charts, lookback=timedelta(hours=6)
+        )
+        == 0
+    )
     reopened = await SqliteRepo.open(tmp_path / "r.sqlite3")  # the bot restarted
     try:
         clock.now = MONDAY_9 + timedelta(hours=1)
-        sent = await run_report(bot_with(session), reopened, CFG, clock, lookback=CFG.grace)
+        sent = await run_report(
+            bot_with(session), reopened, CFG, clock, charts=charts, lookback=CFG.grace
+        )
         assert sent == 0, "a restart must not send the same week's report again"
     finally:
         await reopened.close()
     assert len([c for c in session.calls if c[0] == "sendPhoto"]) == 2
 
 
-async def test_missed_run_is_caught_up_within_grace_only(repo: SqliteRepo) -> None:
+async def test_missed_run_is_caught_up_within_grace_only(
+    repo: SqliteRepo, charts: ChartWorker
+) -> None:
     await add_answers(repo, MONDAY_9 - timedelta(days=3), Metric.CSAT, [5, 4, 1])
     session = RecordingSession()
     late = Clock(MONDAY_9 + timedelta(hours=7))  # the bot was down at 9:00, grace is 6 h
-    scheduler = ReportScheduler(bot_with(session), repo, CFG, late)
+    scheduler = ReportScheduler(bot_with(session), repo, CFG, late, charts)
     assert await scheduler.fire(CFG.grace) == 0
     assert session.calls == []
     in_time = Clock(MONDAY_9 + timedelta(hours=5))
-    scheduler = ReportScheduler(bot_with(session), repo, CFG, in_time)
+    scheduler = ReportScheduler(bot_with(session), repo, CFG, in_time, charts)
     assert await scheduler.fire(CFG.grace) == 2
     assert await scheduler.fire(CFG.grace) == 0
 
 
-async def test_next_report_covers_everything_since_the_last_one_sent(repo: SqliteRepo) -> None:
+async def test_next_report_covers_everything_since_the_last_one_sent(
+    repo: SqliteRepo, charts: ChartWorker
+) -> None:
     analytics = Analytics(repo)
     session = RecordingSession()
-    await run_report(bot_with(session), repo, CFG, Clock(MONDAY_9), lookback=timedelta(minutes=5))
+    await run_report(
+        bot_with(session), repo, CFG, Clock(MONDAY_9), charts=charts, lookback=timedelta(minutes=5)
+    )
     week3 = MONDAY_9 + timedelta(days=14)  # the run of week 2 was missed beyond grace
-    await run_report(bot_with(session), repo, CFG, Clock(week3), lookback=timedelta(minutes=5))
+    await run_report(
+        bot_with(session), repo, CFG, Clock(week3), charts=charts, lookback=timedelta(minutes=5)
+    )
     async with repo.reading() as db:
         cursor = await db.execute(
             "SELECT period_start FROM report_runs WHERE fire_time = ?", (to_db(week3),)
@@ -106,9 +127,11 @@ async def test_next_report_covers_everything_since_the_last_one_sent(repo: Sqlit
     assert await analytics.last_report_end("0 9 * * mon @ UTC", week3) == week3
 
 
-async def test_a_period_without_answers_is_one_line(repo: SqliteRepo) -> None:
+async def test_a_period_without_answers_is_one_line(repo: SqliteRepo, charts: ChartWorker) -> None:
     session = RecordingSession()
-    await run_report(bot_with(session), repo, CFG, Clock(MONDAY_9), lookback=timedelta(minutes=5))
+    await run_report(
+        bot_with(session), repo, CFG, Clock(MONDAY_9), charts=charts, lookback=timedelta(minutes=5)
+    )
     assert [c[0] for c in session.sent(10)] == ["sendMessage"]
     assert session.texts(10) == "No answers between 2026-03-09 09:00 and 2026-03-16 09:00."
 
@@ -125,19 +148,29 @@ class FailingFor(RecordingSession):
 
 
 async def test_a_failed_chat_is_retried_later_and_the_others_not_repeated(
-    repo: SqliteRepo, caplog
+    repo: SqliteRepo, caplog, charts: ChartWorker
 ) -> None:
     first = FailingFor(20)
     clock = Clock(MONDAY_9)
-    assert await run_report(bot_with(first), repo, CFG, clock, lookback=timedelta(hours=1)) == 1
+    assert (
+        await run_report(
+            bot_with(first), repo, CFG, clock, charts=charts, lookback=timedelta(hours=1)
+        )
+        == 1
+    )
     again = RecordingSession()
-    assert await run_report(bot_with(again), repo, CFG, clock, lookback=timedelta(hours=1)) == 1
+    assert (
+        await run_report(
+            bot_with(again), repo, CFG, clock, charts=charts, lookback=timedelta(hours=1)
+        )
+        == 1
+    )
     assert {c[1]["chat_id"] for c in again.calls} == {20}
     caplog.clear()
 
 
-async def test_scheduler_registers_the_cron_job(repo: SqliteRepo) -> None:
-    scheduler = ReportScheduler(bot_with(RecordingSession()), repo, CFG, Clock(MONDAY_9))
+async def test_scheduler_registers_the_cron_job(repo: SqliteRepo, charts: ChartWorker) -> None:
+    scheduler = ReportScheduler(bot_with(RecordingSession()), repo, CFG, Clock(MONDAY_9), charts)
     await scheduler.start()
     try:
         job = scheduler.scheduler.get_job("report")
@@ -148,19 +181,26 @@ async def test_scheduler_registers_the_cron_job(repo: SqliteRepo) -> None:
         await scheduler.stop()
 
 
-async def test_no_cron_no_job(repo: SqliteRepo) -> None:
+async def test_no_cron_no_job(repo: SqliteRepo, charts: ChartWorker) -> None:
     scheduler = ReportScheduler(
-        bot_with(RecordingSession()), repo, ReportsConfig(), Clock(MONDAY_9)
+        bot_with(RecordingSession()), repo, ReportsConfig(), Clock(MONDAY_9), charts
     )
     await scheduler.start()
     assert scheduler.scheduler.get_jobs() == [] and not scheduler.scheduler.running
 
 
-async def test_report_on_demand_starts_where_the_last_report_ended(repo: SqliteRepo) -> None:
+async def test_report_on_demand_starts_where_the_last_report_ended(
+    repo: SqliteRepo, charts: ChartWorker
+) -> None:
     analytics = Analytics(repo)
     later = MONDAY_9 + timedelta(days=2)
     assert (await on_demand_period(analytics, CFG, later)).start == later - timedelta(days=7)
     await run_report(
-        bot_with(RecordingSession()), repo, CFG, Clock(MONDAY_9), lookback=timedelta(minutes=1)
+        bot_with(RecordingSession()),
+        repo,
+        CFG,
+        Clock(MONDAY_9),
+        charts=charts,
+        lookback=timedelta(minutes=1),
     )
     assert (await on_demand_period(analytics, CFG, later)).start == MONDAY_9

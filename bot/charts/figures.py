@@ -2,7 +2,7 @@
 
 Drawn for a phone screen: large fonts, labelled axes, the value and the number of answers on the
 chart, and the same colours everywhere (promoters green, passives grey-yellow, detractors red).
-Rendering is CPU work: the async `*_png` functions run it in a thread, off the event loop.
+Rendering is CPU work: `ChartWorker` (bot/charts/worker.py) runs it in its own process.
 Every chart copes with zero, one or thousands of points.
 """
 

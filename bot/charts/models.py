@@ -1,16 +1,19 @@
-"""What a chart is asked to show, without matplotlib: its words, its place in time, and how
-values are written. The bot's own process imports only this; the charts themselves are drawn in
-the chart worker (bot/charts/worker.py), which imports matplotlib.
+"""What a chart is asked to show, without matplotlib: its words, its place in time, how values
+are written, and the chart jobs themselves (one dataclass per kind). The bot's own process
+imports only this; the charts are drawn in the chart worker (bot/charts/worker.py), which imports
+matplotlib, so a job crosses a process boundary: it holds plain, picklable data.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from survey_flows.models import Metric
-from survey_flows.reports import TrendPoint
+from survey_flows.reports import Segment, TrendPoint
 
 logger = logging.getLogger(__name__)
 
@@ -67,18 +70,68 @@ def format_margin(metric: Metric, margin: float | None) -> str:
     return f" ±{margin:.0f}"
 
 
-_warned = False
-
-
 def chart_language(lang: str, cjk: str | None) -> str:
     """The language to draw a chart's words in: Chinese only with a CJK font, else English."""
-    global _warned
     if lang != "zh" or cjk is not None:
         return lang
-    if not _warned:
-        _warned = True
-        logger.warning(
-            "no font with Chinese glyphs: charts for Chinese readers use English words"
-            " (install fonts-noto-cjk)"
-        )
+    _warn_no_cjk_font()
     return "en"
+
+
+@functools.cache  # once per process: the fonts do not change while it runs
+def _warn_no_cjk_font() -> None:
+    logger.warning(
+        "no font with Chinese glyphs: charts for Chinese readers use English words"
+        " (install fonts-noto-cjk)"
+    )
+
+
+# --- chart jobs: what the worker is asked to draw ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TrendChart:
+    """One metric over time (/nps, /csat, /ces): its value per bucket and the answers."""
+
+    metric: Metric
+    title: str
+    points: Sequence[TrendPoint]
+    total: str  # the headline: "NPS +32 ±8 · n=412"
+    labels: ChartLabels
+    frame: Frame | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OverviewChart:
+    """Every metric over time, one panel each (/stats and the report)."""
+
+    title: str
+    series: Sequence[tuple[Metric, str, Sequence[TrendPoint]]]  # metric, headline, points
+    labels: ChartLabels
+    frame: Frame | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentsChart:
+    """One bar per group of a context field (/csat by product)."""
+
+    metric: Metric
+    title: str
+    segments: Sequence[Segment]
+    labels: ChartLabels
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonsChart:
+    """Alerts resolved per week, stacked by reason (/stats by reason)."""
+
+    title: str
+    edges: Sequence[datetime]
+    counts: Sequence[dict[str, int]]  # per bucket: reason id -> alerts
+    names: Sequence[tuple[str, str]]  # (reason id, label) in the configured order
+    labels: ChartLabels
+    tz: tzinfo
+    ylabel: str = "alerts"
+
+
+ChartJob = TrendChart | OverviewChart | SegmentsChart | ReasonsChart

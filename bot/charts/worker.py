@@ -9,86 +9,91 @@ after 100 charts so its memory does not creep, and started again if it dies.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import TypeVar, TypeVarTuple, assert_never
+
+from bot.charts.models import ChartJob, OverviewChart, ReasonsChart, SegmentsChart, TrendChart
 
 logger = logging.getLogger(__name__)
 
 CHARTS_PER_WORKER = 100
 
-_pool: ProcessPoolExecutor | None = None
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
-def _executor() -> ProcessPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("spawn"),
-            max_tasks_per_child=CHARTS_PER_WORKER,
-        )
-    return _pool
-
-
-def _render(kind: str, args: tuple[Any, ...]) -> bytes:
+def _render(job: ChartJob) -> bytes:
     """In the worker: draw one chart."""
-    from bot.charts import figures as charts
-    from bot.charts import reasons as chart_reasons
+    from bot.charts import figures
+    from bot.charts import reasons as reasons_chart
 
-    renderers: dict[str, Callable[..., bytes]] = {
-        "trend": charts.render_trend,
-        "overview": charts.render_overview,
-        "segments": charts.render_segments,
-        "reasons": chart_reasons.render_reasons,
-    }
-    return renderers[kind](*args)
+    match job:
+        case TrendChart():
+            return figures.render_trend(
+                job.metric, job.title, job.points, job.total, job.labels, job.frame
+            )
+        case OverviewChart():
+            return figures.render_overview(job.title, job.series, job.labels, job.frame)
+        case SegmentsChart():
+            return figures.render_segments(job.metric, job.title, job.segments, job.labels)
+        case ReasonsChart():
+            return reasons_chart.render_reasons(
+                job.title, job.edges, job.counts, job.names, job.labels, job.tz, job.ylabel
+            )
+        case _:
+            assert_never(job)
 
 
 def _cjk_family() -> str | None:
+    """In the worker: the CJK font it draws Chinese with."""
     from bot.charts.fonts import cjk_family
 
     return cjk_family()
 
 
-async def _run(func: Any, *args: Any) -> Any:
-    global _pool
-    loop = asyncio.get_running_loop()
-    try:
-        return await loop.run_in_executor(_executor(), func, *args)
-    except BrokenProcessPool:
-        logger.warning("the chart worker died; starting a new one")
-        _pool = None
-        return await loop.run_in_executor(_executor(), func, *args)
+class ChartWorker:
+    """The chart worker process, owned by the app (which closes it on the way out) and given to
+    whatever draws charts. The process starts on first use."""
 
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._cjk_asked = False
+        self._cjk: str | None = None
 
-async def draw(kind: str, *args: Any) -> bytes:
-    """A chart's PNG, drawn in the worker: kind is trend, overview, segments or reasons."""
-    png: bytes = await _run(_render, kind, args)
-    return png
+    async def draw(self, job: ChartJob) -> bytes:
+        """The chart's PNG, drawn in the worker."""
+        return await self._run(_render, job)
 
+    async def cjk_family(self) -> str | None:
+        """The CJK font the worker found (asked once: fonts do not change while it runs)."""
+        if not self._cjk_asked:
+            self._cjk = await self._run(_cjk_family)
+            self._cjk_asked = True
+        return self._cjk
 
-trend_png = functools.partial(draw, "trend")
-overview_png = functools.partial(draw, "overview")
-segments_png = functools.partial(draw, "segments")
-reasons_png = functools.partial(draw, "reasons")
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
-_cjk: list[str | None] = []
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                max_tasks_per_child=CHARTS_PER_WORKER,
+            )
+        return self._pool
 
-
-async def cjk_family() -> str | None:
-    """The CJK font the worker found (asked once per process)."""
-    if not _cjk:
-        _cjk.append(await _run(_cjk_family))
-    return _cjk[0]
-
-
-def shutdown() -> None:
-    global _pool
-    if _pool is not None:
-        _pool.shutdown(wait=False, cancel_futures=True)
-        _pool = None
+    async def _run(self, func: Callable[[*Ts], T], *args: *Ts) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor(), func, *args)
+        except BrokenProcessPool:
+            logger.warning("the chart worker died; starting a new one")
+            self._pool = None
+            return await loop.run_in_executor(self._executor(), func, *args)

@@ -9,10 +9,11 @@ from collections import Counter
 from collections.abc import Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from bot.config import Config
 from bot.intake.events import Accepted, Intake
-from bot.intake.links import external_id_problem
+from bot.intake.links import EXTERNAL_ID_MAX, external_id_problem
 from storage.base import SurveyRepo
 from survey_flows.clock import Clock
 from survey_flows.flow import stop_reason
@@ -21,10 +22,14 @@ from survey_flows.scoring import category_name
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
-EXTERNAL_ID_MAX = 128  # the shop's customer id, as the intake API accepts it (issue 9)
 
 MAX_BATCH = 1000  # events per POST /api/v1/events:batch
 MAX_BATCH_BODY = 8 * 1024 * 1024  # about 8 KiB per event of a full batch
+
+# The routes behind the bearer token, each with the most bytes of JSON body it reads (None: it
+# takes no body). Other routes on the app (health, the webhook) pass the middleware untouched.
+GUARDED = web.AppKey[dict[web.AbstractRoute, int | None]]("guarded")
+BODY = web.RequestKey("body", object)  # a guarded route's body, parsed by the middleware
 
 
 def _error(status: int, message: str, **headers: str) -> web.Response:
@@ -78,17 +83,28 @@ class IntakeApi:
             token.strip().encode(), self._token
         )
 
-    async def post_event(self, request: web.Request) -> web.Response:
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """A guarded route's token, then its JSON body (into `request[BODY]`), before it runs."""
+        guarded = request.app[GUARDED]
+        route = request.match_info.route
+        if route not in guarded:
+            return await handler(request)
         if not self._authorised(request):
             return _error(401, "missing or wrong bearer token", **{"WWW-Authenticate": "Bearer"})
-        body = await _read_body(request)
-        if body is None:
-            return _error(413, f"body larger than {MAX_BODY} bytes")
-        try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return _error(400, f"body is not valid JSON: {exc}")
-        result = await self._intake.accept(data)
+        limit = guarded[route]
+        if limit is not None:
+            body = await _read_body(request, limit)
+            if body is None:
+                return _error(413, f"body larger than {limit} bytes")
+            try:
+                request[BODY] = json.loads(body)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                return _error(400, f"body is not valid JSON: {exc}")
+        return await handler(request)
+
+    async def post_event(self, request: web.Request) -> web.Response:
+        result = await self._intake.accept(request[BODY])
         if result.created:
             self._on_scheduled()
         return web.json_response(result.body, status=result.status)
@@ -96,15 +112,7 @@ class IntakeApi:
     async def post_batch(self, request: web.Request) -> web.Response:
         """Up to MAX_BATCH events, each handled exactly as POST /api/v1/events would; the
         answer lists each one's status and body in order. Committed before it answers."""
-        if not self._authorised(request):
-            return _error(401, "missing or wrong bearer token", **{"WWW-Authenticate": "Bearer"})
-        body = await _read_body(request, MAX_BATCH_BODY)
-        if body is None:
-            return _error(413, f"body larger than {MAX_BATCH_BODY} bytes")
-        try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return _error(400, f"body is not valid JSON: {exc}")
+        data = request[BODY]
         if not isinstance(data, dict) or set(data) != {"events"}:
             return _error(400, 'body must be an object {"events": [...]} and nothing else')
         events = data["events"]
@@ -126,8 +134,6 @@ class IntakeApi:
         )
 
     async def get_invitation(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return _error(401, "missing or wrong bearer token", **{"WWW-Authenticate": "Bearer"})
         try:
             invitation_id = int(request.match_info["id"])
         except ValueError:
@@ -166,8 +172,6 @@ class IntakeApi:
         The key is a Telegram user id when it is all digits, else the shop's external_id.
         Answers 200 with what was removed, committed before the answer; 404 when unknown.
         """
-        if not self._authorised(request):
-            return _error(401, "missing or wrong bearer token", **{"WWW-Authenticate": "Bearer"})
         key = request.match_info["key"]
         if not 1 <= len(key) <= EXTERNAL_ID_MAX or not key.isprintable():
             return _error(400, f"customer key must be 1-{EXTERNAL_ID_MAX} printable characters")
@@ -191,8 +195,6 @@ class IntakeApi:
     async def get_link(self, request: web.Request) -> web.Response:
         """A fresh deep link for a customer known by the shop's id (one an event named). Every
         call makes a new link; earlier ones stay valid until they expire or are used."""
-        if not self._authorised(request):
-            return _error(401, "missing or wrong bearer token", **{"WWW-Authenticate": "Bearer"})
         external_id = request.match_info["external_id"]
         problem = external_id_problem(external_id)
         if problem is not None:
@@ -222,11 +224,15 @@ class IntakeApi:
         return web.json_response({"status": "ok", "staff_chat": staff_chat})
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY + 1)
-        app.router.add_post("/api/v1/events", self.post_event)
-        app.router.add_post("/api/v1/events:batch", self.post_batch)
-        app.router.add_get("/api/v1/invitations/{id}", self.get_invitation)
-        app.router.add_get("/api/v1/customers/{external_id:.+}/link", self.get_link)
-        app.router.add_get("/api/v1/health", self.health)
-        app.router.add_delete("/api/v1/customers/{key}", self.delete_customer)
+        app = web.Application(client_max_size=MAX_BODY + 1, middlewares=[self._guard])
+        routes = app.router
+        guarded: dict[web.AbstractRoute, int | None] = {
+            routes.add_post("/api/v1/events", self.post_event): MAX_BODY,
+            routes.add_post("/api/v1/events:batch", self.post_batch): MAX_BATCH_BODY,
+            routes.add_get("/api/v1/invitations/{id}", self.get_invitation): None,
+            routes.add_get("/api/v1/customers/{external_id:.+}/link", self.get_link): None,
+        }
+        routes.add_get("/api/v1/health", self.health)  # no token: for probes
+        guarded[routes.add_delete("/api/v1/customers/{key}", self.delete_customer)] = None
+        app[GUARDED] = guarded
         return app

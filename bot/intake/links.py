@@ -20,7 +20,7 @@ from storage.base import SurveyRepo
 from survey_flows.clock import Clock
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-EXTERNAL_ID_MAX = 128
+EXTERNAL_ID_MAX = 128  # the shop's customer id, as the intake API accepts it (issue 9)
 
 
 def new_token() -> str:

@@ -12,12 +12,12 @@ import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.charts import models as chart_types
-from bot.charts import worker as chart_worker
+from bot.charts.worker import ChartWorker
 from bot.config import ReportsConfig
 from bot.reports.themes import top_themes
 from bot.reports.top_reasons import Labels, top_reasons
@@ -199,7 +199,7 @@ def chart_labels(
     lang: str, metric: Metric = Metric.NPS, cjk: str | None = None
 ) -> chart_types.ChartLabels:
     """The chart's words from the catalogues. Chinese only with a CJK font (`cjk`: the one the
-    chart worker found, `await chart_worker.cjk_family()`), else English: boxes are unreadable."""
+    chart worker found, `await charts.cjk_family()`), else English: boxes are unreadable."""
     lang = chart_types.chart_language(lang, cjk)
     return chart_types.ChartLabels(
         answers=raw_t(lang, "chart.answers"),
@@ -213,11 +213,9 @@ def chart_labels(
     )
 
 
-def chart_frame(
-    cfg: ReportsConfig, bucket: Bucket, now: datetime | None = None
-) -> chart_types.Frame:
-    # The bucket holding the present (wall-clock now, unless given) is the one still filling.
-    return chart_types.Frame(tz_of(cfg), bucket.step, now or datetime.now(UTC))
+def chart_frame(cfg: ReportsConfig, bucket: Bucket, now: datetime) -> chart_types.Frame:
+    # The bucket holding the present (the caller's clock) is the one still filling.
+    return chart_types.Frame(tz_of(cfg), bucket.step, now)
 
 
 def _chart_title(title: str, selection: Selection) -> str:
@@ -244,12 +242,13 @@ async def metric_reply(
     cfg: ReportsConfig,
     lang: str,
     *,
-    now: datetime | None = None,
+    charts: ChartWorker,
+    now: datetime,
 ) -> list[Outgoing]:
     """/nps, /csat, /ces: the figure, its breakdown, the change and a trend chart (or, with
-    `by <field>`, one line and one bar per group)."""
+    `by <field>`, one line and one bar per group). `now` is the clock's time."""
     if selection.by:
-        return await segments_reply(analytics, metric, selection, cfg, lang)
+        return await segments_reply(analytics, metric, selection, cfg, lang, charts=charts)
     p, prev = selection.period, selection.period.previous()
     fig = figure(
         metric,
@@ -281,19 +280,27 @@ async def metric_reply(
     edges = bucket_edges(shown, bucket, tz)
     buckets = await analytics.bucketed([metric], edges, selection.filters)
     points = trend(metric, edges, buckets[metric], cfg.min_answers)
-    png = await chart_worker.trend_png(
-        metric,
-        _chart_title(title, selection),
-        points,
-        headline(metric, fig.result),
-        chart_labels(lang, metric, await chart_worker.cjk_family()),
-        chart_frame(cfg, bucket, now),
+    png = await charts.draw(
+        chart_types.TrendChart(
+            metric,
+            _chart_title(title, selection),
+            points,
+            headline(metric, fig.result),
+            chart_labels(lang, metric, await charts.cjk_family()),
+            chart_frame(cfg, bucket, now),
+        )
     )
     return [Outgoing(text, png, t(lang, "mgr.title", title=title, period=p.label))]
 
 
 async def segments_reply(
-    analytics: Analytics, metric: Metric, selection: Selection, cfg: ReportsConfig, lang: str
+    analytics: Analytics,
+    metric: Metric,
+    selection: Selection,
+    cfg: ReportsConfig,
+    lang: str,
+    *,
+    charts: ChartWorker,
 ) -> list[Outgoing]:
     p = selection.period
     field = selection.by or ""
@@ -323,9 +330,8 @@ async def segments_reply(
     if len(groups) > MAX_SEGMENT_LINES:
         lines.append(t(lang, "mgr.more_groups", count=len(groups) - MAX_SEGMENT_LINES))
     chart_title = _chart_title(f"{metric.value.upper()} by {field}", selection)
-    png = await chart_worker.segments_png(
-        metric, chart_title, groups, chart_labels(lang, metric, await chart_worker.cjk_family())
-    )
+    labels = chart_labels(lang, metric, await charts.cjk_family())
+    png = await charts.draw(chart_types.SegmentsChart(metric, chart_title, groups, labels))
     return [Outgoing("\n".join(lines), png, t(lang, "mgr.title", title=title, period=p.label))]
 
 
@@ -380,13 +386,15 @@ async def stats_reply(
     cfg: ReportsConfig,
     lang: str,
     *,
+    charts: ChartWorker,
+    now: datetime,
     title: str | None = None,
     comments: int = 0,
-    now: datetime | None = None,
     reason_labels: Labels | None = None,
 ) -> list[Outgoing]:
     """/stats and the report: activity, every metric with its change, the overview chart;
-    the report adds recent comments with low scores. No answers: one line, no chart."""
+    the report adds recent comments with low scores. No answers: one line, no chart.
+    `now` is the clock's time."""
     p = selection.period
     title = title or t(lang, "mgr.stats.title")
     head = title_block(lang, title, selection, cfg)
@@ -454,11 +462,13 @@ async def stats_reply(
         (m, headline(m, figs[m].result), trend(m, edges, buckets[m], cfg.min_answers))
         for m in METRIC_ORDER
     ]
-    png = await chart_worker.overview_png(
-        _chart_title(title, selection),
-        series,
-        chart_labels(lang, cjk=await chart_worker.cjk_family()),
-        chart_frame(cfg, bucket, now),
+    png = await charts.draw(
+        chart_types.OverviewChart(
+            _chart_title(title, selection),
+            series,
+            chart_labels(lang, cjk=await charts.cjk_family()),
+            chart_frame(cfg, bucket, now),
+        )
     )
     return [Outgoing("\n".join(lines), png, t(lang, "mgr.title", title=title, period=p.label))]
 
@@ -469,6 +479,9 @@ async def report_reply(
     cfg: ReportsConfig,
     lang: str,
     reason_labels: Labels | None = None,
+    *,
+    charts: ChartWorker,
+    now: datetime,
 ) -> list[Outgoing]:
     """The scheduled (or /report) report: stats plus a few recent comments with low scores."""
     return await stats_reply(
@@ -476,6 +489,8 @@ async def report_reply(
         Selection(period),
         cfg,
         lang,
+        charts=charts,
+        now=now,
         title=t(lang, "report.title"),
         comments=5,
         reason_labels=reason_labels,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.charts import models as chart_types
-from bot.charts import worker as chart_worker
+from bot.charts.worker import ChartWorker
 from bot.config import ReportsConfig
 from bot.reports.compose import Outgoing, chart_labels, title_block, tz_of
 from bot.reports.top_reasons import Labels
@@ -22,6 +22,8 @@ async def reasons_reply(
     lang: str,
     reasons: tuple[str, ...],
     custom: Labels | None = None,
+    *,
+    charts: ChartWorker,
 ) -> list[Outgoing]:
     """Alerts resolved in the period by reason: count, share, change against the previous
     period of the same length, and a chart of reasons per week."""
@@ -54,16 +56,18 @@ async def reasons_reply(
     tz = tz_of(cfg)
     edges = bucket_edges(p, Bucket.WEEK, tz)
     counts = await repo.reasons_bucketed(edges)
-    cjk = await chart_worker.cjk_family()
+    cjk = await charts.cjk_family()
     chart_lang = chart_types.chart_language(lang, cjk)
     names = [(r, _label(r, chart_lang, custom)) for r in order]
-    png = await chart_worker.reasons_png(
-        f"{title} · {p.label}",
-        edges,
-        counts,
-        names,
-        chart_labels(lang, cjk=cjk),
-        tz,
-        raw_t(chart_lang, "chart.alerts"),
+    png = await charts.draw(
+        chart_types.ReasonsChart(
+            f"{title} · {p.label}",
+            edges,
+            counts,
+            names,
+            chart_labels(lang, cjk=cjk),
+            tz,
+            raw_t(chart_lang, "chart.alerts"),
+        )
     )
     return [Outgoing("\n".join(lines), png, t(lang, "mgr.title", title=title, period=p.label))]

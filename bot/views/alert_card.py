@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.views.callbacks import AlertCb, ReasonCb, RecheckCb
+from bot.views.callbacks import AlertAction, AlertCb, ReasonCb, RecheckCb
 from bot.views.texts import keys, raw_t, t
 from storage.alerts import AlertView
 from survey_flows.durations import format_duration
@@ -84,12 +84,12 @@ def reasons_keyboard(
     buttons = [
         InlineKeyboardButton(
             text=reason_label(reason, lang, custom),
-            callback_data=ReasonCb(i=alert_id, r=index).pack(),
+            callback_data=ReasonCb(alert=alert_id, reason=index).pack(),
         )
         for index, reason in enumerate(reasons)
     ]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    back = AlertCb(a="b", i=alert_id).pack()
+    back = AlertCb(action=AlertAction.BACK, alert=alert_id).pack()
     rows.append([InlineKeyboardButton(text=t(lang, "alert.button.back"), callback_data=back)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -226,11 +226,18 @@ def card_keyboard(alert: AlertView, lang: str) -> InlineKeyboardMarkup | None:
         return None
     builder = InlineKeyboardBuilder()
     if alert.status == "open":
-        builder.button(text=t(lang, "alert.button.take"), callback_data=AlertCb(a="t", i=alert.id))
-    builder.button(text=t(lang, "alert.button.resolve"), callback_data=AlertCb(a="r", i=alert.id))
+        builder.button(
+            text=t(lang, "alert.button.take"),
+            callback_data=AlertCb(action=AlertAction.TAKE, alert=alert.id),
+        )
+    builder.button(
+        text=t(lang, "alert.button.resolve"),
+        callback_data=AlertCb(action=AlertAction.RESOLVE, alert=alert.id),
+    )
     if not alert.erased:  # nobody left to contact
         builder.button(
-            text=t(lang, "alert.button.contact"), callback_data=AlertCb(a="c", i=alert.id)
+            text=t(lang, "alert.button.contact"),
+            callback_data=AlertCb(action=AlertAction.CONTACT, alert=alert.id),
         )
     return builder.as_markup()
 
@@ -258,6 +265,10 @@ def list_text(alerts: list[AlertView], lang: str, now: datetime) -> str:
 
 def recheck_keyboard(alert_id: int, lang: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=t(lang, "recheck.yes"), callback_data=RecheckCb(i=alert_id, v=1))
-    builder.button(text=t(lang, "recheck.no"), callback_data=RecheckCb(i=alert_id, v=0))
+    builder.button(
+        text=t(lang, "recheck.yes"), callback_data=RecheckCb(alert=alert_id, solved=True)
+    )
+    builder.button(
+        text=t(lang, "recheck.no"), callback_data=RecheckCb(alert=alert_id, solved=False)
+    )
     return builder.as_markup()

@@ -12,7 +12,7 @@ import html
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.views.callbacks import AlertCb
+from bot.views.callbacks import AlertAction, AlertCb
 from bot.views.texts import raw_t, t
 from storage.alerts import AlertView
 
@@ -70,7 +70,7 @@ def digest(alerts: list[AlertView], waiting: int, lang: str) -> tuple[str, Inlin
     buttons = [
         InlineKeyboardButton(
             text=t(lang, "alert.button.open", id=alert.id),
-            callback_data=AlertCb(a="o", i=alert.id).pack(),
+            callback_data=AlertCb(action=AlertAction.OPEN, alert=alert.id).pack(),
         )
         for alert in alerts
         if alert.is_open

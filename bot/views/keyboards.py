@@ -27,7 +27,10 @@ def score_keyboard(
 ) -> InlineKeyboardMarkup:
     """The scale's buttons; under a survey's first question also "Don't ask me again"."""
     buttons = [
-        _button(score_label(metric, score), ScoreCb(i=invitation_id, q=question_index, v=score))
+        _button(
+            score_label(metric, score),
+            ScoreCb(invitation=invitation_id, question=question_index, score=score),
+        )
         for score in SCALES[metric].points
     ]
     rows: list[list[InlineKeyboardButton]] = []
@@ -35,7 +38,7 @@ def score_keyboard(
         rows.append(buttons[:size])
         buttons = buttons[size:]
     if question_index == 0:
-        rows.append([_button(t(lang, "button.optout"), OptOutCb(i=invitation_id))])
+        rows.append([_button(t(lang, "button.optout"), OptOutCb(invitation=invitation_id))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -44,4 +47,6 @@ def one_button(text: str, callback_data: OptInCb | ForgetCb | SkipCb) -> InlineK
 
 
 def skip_keyboard(invitation_id: int, question_index: int, lang: str) -> InlineKeyboardMarkup:
-    return one_button(t(lang, "button.skip"), SkipCb(i=invitation_id, q=question_index))
+    return one_button(
+        t(lang, "button.skip"), SkipCb(invitation=invitation_id, question=question_index)
+    )

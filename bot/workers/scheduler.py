@@ -19,6 +19,7 @@ from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 
+from bot.charts.worker import ChartWorker
 from bot.config import ReportsConfig
 from bot.config.crontab import cron_trigger
 from bot.reports import compose, sender
@@ -79,6 +80,7 @@ async def run_report(
     cfg: ReportsConfig,
     clock: Clock,
     *,
+    charts: ChartWorker,
     lookback: timedelta,
 ) -> int:
     """Send the latest run due within `lookback` to every chat that has not had it; returns how
@@ -99,7 +101,9 @@ async def run_report(
         if not await analytics.claim_report(job, fire, chat_id, period.start, period.end, now):
             continue
         if messages is None:  # built once, and only when some chat still needs it
-            messages = await compose.report_reply(analytics, period, cfg, cfg.language)
+            messages = await compose.report_reply(
+                analytics, period, cfg, cfg.language, charts=charts, now=now
+            )
         try:
             await sender.send(bot, chat_id, messages)
         except Exception:
@@ -115,8 +119,11 @@ async def run_report(
 class ReportScheduler:
     """Owns the AsyncIOScheduler; `start()` first catches up a missed run, then schedules."""
 
-    def __init__(self, bot: Bot, repo: SqliteRepo, cfg: ReportsConfig, clock: Clock) -> None:
+    def __init__(
+        self, bot: Bot, repo: SqliteRepo, cfg: ReportsConfig, clock: Clock, charts: ChartWorker
+    ) -> None:
         self._bot, self._repo, self._cfg, self._clock = bot, repo, cfg, clock
+        self._charts = charts
         self._lock = asyncio.Lock()
         self.scheduler = AsyncIOScheduler(timezone=cfg.timezone)
 
@@ -129,6 +136,7 @@ class ReportScheduler:
                     self._repo,
                     self._cfg,
                     self._clock,
+                    charts=self._charts,
                     lookback=lookback or max(self._cfg.grace, timedelta(minutes=5)),
                 )
             except Exception:
