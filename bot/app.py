@@ -78,7 +78,6 @@ def build_dispatcher(
     repo: SqliteRepo,
     clock: Clock,
     conversation: Conversation,
-    alerts: AlertWorker | None = None,
     *,
     charts: ChartWorker,
 ) -> Dispatcher:
@@ -89,7 +88,6 @@ def build_dispatcher(
         clock=clock,
         conversation=conversation,
         signals=conversation.signals,
-        alerts=alerts,
         charts=charts,
     )
     # aiogram's i18n: each update's language by audience, given to handlers as `lang` and
@@ -191,7 +189,7 @@ async def _serve(
     stack.callback(charts.close)  # after the scheduler has stopped (the stack unwinds in reverse)
     signals = Signals(worker.wake, alerts.wake if alerts is not None else Signals().alerts)
     conversation = Conversation(bot, repo, config, clock, signals)
-    dp = build_dispatcher(config, repo, clock, conversation, alerts, charts=charts)
+    dp = build_dispatcher(config, repo, clock, conversation, charts=charts)
 
     def erased() -> None:  # open surveys lose their buttons, alert cards are re-rendered
         signals.prompts()

@@ -19,9 +19,9 @@ from aiogram.types import Message
 from bot.charts.worker import ChartWorker
 from bot.config import Config
 from bot.reports import compose, reasons, sender
+from bot.reports.periods import on_demand_period
 from bot.reports.themes_reply import themes_reply
 from bot.views.texts import t
-from bot.workers.scheduler import on_demand_period
 from storage.analytics import Analytics
 from storage.sqlite import SqliteRepo
 from survey_flows.clock import Clock

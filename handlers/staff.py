@@ -15,6 +15,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Config
+from bot.conversation import Signals
 from bot.telegram.send import Blocked, Delivered, edit_message, react, send
 from bot.views.alert_card import list_text, reasons_keyboard
 from bot.views.callbacks import AlertAction, AlertCb, ReasonCb
@@ -49,7 +50,7 @@ async def on_alert_button(
     repo: SurveyRepo,
     config: Config,
     clock: Clock,
-    alerts: Any,
+    signals: Signals,
     lang: str,
 ) -> None:
     if not may_act_on_alerts(query.from_user.id, config):
@@ -77,8 +78,7 @@ async def on_alert_button(
         case unknown:
             assert_never(unknown)
     logger.info("alert %s: %s by staff %s", alert.id, callback_data.action, query.from_user.id)
-    if alerts is not None:
-        alerts.wake()
+    signals.alerts()
 
 
 async def _take(
@@ -125,7 +125,7 @@ async def on_reason(
     repo: SurveyRepo,
     config: Config,
     clock: Clock,
-    alerts: Any,
+    signals: Signals,
     lang: str,
 ) -> None:
     """The reason picked after Resolved: stored with the alert and in its action log."""
@@ -144,8 +144,7 @@ async def on_reason(
         logger.info("alert %s resolved by staff %s: %s", callback_data.alert, user.id, reason)
     else:
         await query.answer(t(lang, "alert.already_resolved"))
-    if alerts is not None:
-        alerts.wake()
+    signals.alerts()
 
 
 @router.message(F.migrate_to_chat_id)
@@ -174,8 +173,8 @@ async def on_reply(
     repo: SurveyRepo,
     config: Config,
     clock: Clock,
+    signals: Signals,
     lang: str,
-    alerts: Any = None,
 ) -> None:
     """A reply to an alert (or to its thread) goes to the customer, signed by the team.
 
@@ -198,7 +197,7 @@ async def on_reply(
         return
     refusal = await _why_not_reachable(alert, repo)
     if refusal is not None:
-        await _not_delivered(bot, repo, message, alert, t(lang, refusal), alerts)
+        await _not_delivered(bot, repo, message, alert, t(lang, refusal), signals)
         return
     await repo.add_alert_message(message.chat.id, message.message_id, alert.id)
     if alert.status == "open" and await repo.take_alert(alert.id, staff.id, _name(staff), clock()):
@@ -209,22 +208,20 @@ async def on_reply(
     await repo.log_alert_action(alert.id, staff.id, _name(staff), "replied", clock())
     if isinstance(sent, Delivered):
         await react(bot, message.chat.id, message.message_id, DELIVERED)
-        if alerts is not None:
-            alerts.wake()  # the card shows who took it
+        signals.alerts()  # the card shows who took it
         return
     reason = t(lang, "alert.blocked") if isinstance(sent, Blocked) else sent.error or "?"
     note = t(lang, "alert.reply_not_delivered", reason=reason)
-    await _not_delivered(bot, repo, message, alert, note, alerts)
+    await _not_delivered(bot, repo, message, alert, note, signals)
 
 
 async def _not_delivered(
-    bot: Bot, repo: SurveyRepo, message: Message, alert: AlertView, note: str, alerts: Any
+    bot: Bot, repo: SurveyRepo, message: Message, alert: AlertView, note: str, signals: Signals
 ) -> None:
     """👎 on the staff member's reply; the one-line reason goes on the alert's card."""
     await react(bot, message.chat.id, message.message_id, NOT_DELIVERED)
     await repo.mark_dirty(alert.id, note)
-    if alerts is not None:
-        alerts.wake()
+    signals.alerts()
 
 
 async def _why_not_reachable(alert: AlertView, repo: SurveyRepo) -> str | None:

@@ -66,6 +66,7 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "shared services depend on the routers above them (only bot.app mounts them)",
     ),
     ("handlers", ("telegram_emulator", "demo"), "a router depends on the test emulator or demo"),
+    ("handlers", ("bot.workers",), "a router drives a worker instead of signalling it"),
     ("survey_flows", ("demo",), "the pure core depends on the demo"),
     (
         "locales",

@@ -11,14 +11,9 @@ from aiogram.exceptions import TelegramForbiddenError
 
 from bot.charts.worker import ChartWorker
 from bot.config import ReportsConfig
-from bot.workers.scheduler import (
-    ReportScheduler,
-    cron_trigger,
-    latest_fire,
-    nominal_span,
-    on_demand_period,
-    run_report,
-)
+from bot.config.crontab import cron_trigger
+from bot.reports.periods import latest_fire, nominal_span, on_demand_period
+from bot.workers.scheduler import ReportScheduler, run_report
 from storage.analytics import Analytics
 from storage.sqlite import SqliteRepo
 from storage.timestamps import to_db

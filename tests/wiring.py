@@ -27,6 +27,6 @@ def wire(
         delivery.wake if delivery is not None else quiet.prompts,
         alerts.wake if alerts is not None else quiet.alerts,
     )
-    dp["repo"], dp["config"], dp["clock"], dp["alerts"] = repo, config, clock, alerts
+    dp["repo"], dp["config"], dp["clock"] = repo, config, clock
     dp["signals"] = signals
     dp["conversation"] = Conversation(bot, repo, config, clock, signals)

@@ -23,7 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.config import CampaignConfig, Config
 from bot.config.campaigns import Audience
 from bot.config.crontab import cron_trigger
-from bot.workers.scheduler import latest_fire
+from bot.reports.periods import latest_fire
 from storage.campaigns import AudienceQuery, CampaignRun, CampaignStore, Selection
 from storage.database import Database
 from survey_flows.clock import Clock
