@@ -14,7 +14,7 @@ from bot.telegram.send import edit_message, send
 from bot.views.callbacks import OptInCb, RecheckCb, ScoreCb, SkipCb
 from bot.views.keyboards import one_button
 from bot.views.prompts import answered_text, followup_closed_text, prompt_for
-from bot.views.texts import raw_t, t
+from bot.views.texts import COMMENT_KINDS, N_, raw_t, t
 from bot.workers.alerts import AlertWorker
 from bot.workers.delivery import DeliveryWorker
 from storage.alerts import NewAlert
@@ -35,9 +35,9 @@ router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
 COMMENT_LIMIT = 4000
 
 
-def _display_name(message: Message) -> str:
+def _display_name(message: Message, lang: str) -> str:
     user = message.from_user
-    return user.first_name if user and user.first_name else "there"
+    return user.first_name if user and user.first_name else t(lang, "start.no_name")
 
 
 @router.message(CommandStart())
@@ -54,7 +54,7 @@ async def on_start(message: Message, repo: SurveyRepo, clock: Clock, lang: str) 
     await repo.touch_customer(
         user.id, clock(), name=user.full_name, username=user.username, language=user.language_code
     )
-    await message.answer(t(lang, "start", name=_display_name(message)))
+    await message.answer(t(lang, "start", name=_display_name(message, lang)))
 
 
 @router.message(Command("stop"))
@@ -73,12 +73,12 @@ async def on_stop(message: Message, repo: SurveyRepo, clock: Clock, lang: str) -
 
 def _stale_notice(inv: Invitation, exc: StaleAnswer) -> str:
     if inv.status is InvitationStatus.COMPLETED:
-        return "notice.finished"
+        return N_("notice.finished")
     if inv.status is InvitationStatus.EXPIRED or "expired" in str(exc):
-        return "notice.expired"
+        return N_("notice.expired")
     if inv.status is not InvitationStatus.ACTIVE:
-        return "notice.invalid"
-    return "notice.already"
+        return N_("notice.invalid")
+    return N_("notice.already")
 
 
 async def _own_invitation(
@@ -94,7 +94,7 @@ async def _own_invitation(
     if inv is None or inv.customer_id != query.from_user.id:
         if inv is not None:
             logger.warning("user %s pressed a button of invitation %s", query.from_user.id, inv.id)
-        await query.answer(t(lang, "notice.not_yours" if inv else "notice.invalid"))
+        await query.answer(t(lang, "notice.not_yours") if inv else t(lang, "notice.invalid"))
         return None
     survey = config.surveys.get(inv.survey)
     if survey is None or not 0 <= question_index < len(survey.questions):
@@ -162,7 +162,7 @@ async def _record_score(
         await _expire(inv, repo, clock, exc)
         return _stale_notice(inv, exc)
     except InvalidAnswer:
-        return "notice.invalid"
+        return N_("notice.invalid")
     question = survey.questions[question_index]
     answer = Answer(inv.id, question_index, question.metric, score, outcome.category, now)
     alert = None
@@ -170,7 +170,7 @@ async def _record_score(
     if staff_chat_id is not None and raises_alert(question.metric, score, config.alerts):
         alert = NewAlert(staff_chat_id, now + config.alerts.escalate_after)
     if not await repo.record_score(inv, outcome.position, answer, alert=alert):
-        return "notice.already"
+        return N_("notice.already")
     # Committed: now the customer may see it. The worker shows the follow-up question.
     worker.wake()
     if alert is not None and alerts is not None:
@@ -199,7 +199,7 @@ async def _finish_followup(
         await _expire(inv, repo, clock, exc)
         return _stale_notice(inv, exc)
     if not await repo.record_followup(inv, position, comment, now):
-        return "notice.already"
+        return N_("notice.already")
     worker.wake()
     if alerts is not None:
         alerts.wake()  # an alert card of this answer shows the comment
@@ -374,7 +374,7 @@ async def _relay_to_staff(
         text = t(staff_lang, "alert.relayed", id=alert.id, text=comment.text)
         sent = await send(bot, alert.chat_id, text, reply_to=alert.message_id)
     else:
-        kind = t(staff_lang, f"alert.kind.{comment.kind}")
+        kind = t(staff_lang, COMMENT_KINDS[comment.kind])
         text = t(staff_lang, "alert.relayed_media", id=alert.id, kind=kind)
         sent = await send(bot, alert.chat_id, text, reply_to=alert.message_id)
         if sent.message is not None and comment.file_id is not None:
@@ -411,7 +411,7 @@ async def on_recheck(
         await query.answer(t(lang, "notice.invalid"))
         return
     await query.answer(t(lang, "notice.saved"))
-    key = "recheck.answer_yes" if solved else "recheck.answer_no"
+    key = N_("recheck.answer_yes") if solved else N_("recheck.answer_no")
     question = t(lang, "recheck.question")
     if query.message is not None:  # None for an inline-mode button: nothing to edit
         await edit_message(

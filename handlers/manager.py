@@ -19,7 +19,7 @@ from aiogram.types import Message
 from bot.config import Config
 from bot.reports import compose, reasons, sender
 from bot.reports.themes_reply import themes_reply
-from bot.views.texts import t
+from bot.views.texts import N_, t
 from bot.workers.scheduler import on_demand_period
 from storage.analytics import Analytics
 from storage.sqlite import SqliteRepo
@@ -72,7 +72,7 @@ async def on_metric(
     clock: Clock,
     lang: str,
 ) -> None:
-    selection = await _selection(message, command, config, clock, lang, "mgr.usage.metric")
+    selection = await _selection(message, command, config, clock, lang, N_("mgr.usage.metric"))
     if selection is None:
         return
     metric = Metric(command.command.lower())
@@ -90,7 +90,7 @@ async def on_stats(
     clock: Clock,
     lang: str,
 ) -> None:
-    selection = await _selection(message, command, config, clock, lang, "mgr.usage.stats")
+    selection = await _selection(message, command, config, clock, lang, N_("mgr.usage.stats"))
     if selection is None:
         return
     if selection.by == "reason":
@@ -121,7 +121,7 @@ async def on_themes(
     lang: str,
 ) -> None:
     selection = await _selection(
-        message, command, config, clock, lang, "mgr.usage.themes", allow_by=False
+        message, command, config, clock, lang, N_("mgr.usage.themes"), allow_by=False
     )
     if selection is None:
         return
@@ -140,7 +140,7 @@ async def on_export(
     lang: str,
 ) -> None:
     selection = await _selection(
-        message, command, config, clock, lang, "mgr.usage.export", allow_by=False
+        message, command, config, clock, lang, N_("mgr.usage.export"), allow_by=False
     )
     if selection is None:
         return
@@ -167,7 +167,7 @@ async def on_report(
             config,
             clock,
             lang,
-            "mgr.usage.report",
+            N_("mgr.usage.report"),
             allow_by=False,
             allow_filters=False,
         )

@@ -16,6 +16,7 @@ from aiogram import Bot
 
 from bot.telegram.send import Sent, delete_message, edit_message, send
 from bot.views.alert_card import (
+    REOPEN_LINES,
     card_keyboard,
     card_text,
     owner_mention,
@@ -243,7 +244,7 @@ class AlertWorker:
             alert = post.alert
             text = raw_t(
                 self._lang,
-                f"alert.reopen_line.{post.reason}",
+                REOPEN_LINES[post.reason],
                 id=str(alert.id),
                 owner=owner_mention(alert),
             ).strip()
