@@ -313,21 +313,21 @@ def test_telegram_language_codes_map_to_ours() -> None:
         ("staff", "zh", None, "ru"),  # the staff chat: the team's language, whoever writes
     ],
 )
-async def test_routers_get_aiogram_i18n_in_their_audiences_language(
+async def test_routers_get_their_audiences_language(
     dispatcher, tmp_path, chat: str, telegram_lang: str, stored: str | None, expected: str
 ) -> None:
     from datetime import UTC, datetime
 
     from aiogram.types import Chat, User
-    from aiogram.utils.i18n import gettext
 
     from bot.config import parse_config
-    from bot.views.i18n import AudienceLanguageMiddleware, CatalogueI18n
+    from bot.views.i18n import AudienceLanguageMiddleware
     from storage.sqlite import SqliteRepo
 
     (middleware,) = [
         m for m in dispatcher.message.outer_middleware if isinstance(m, AudienceLanguageMiddleware)
     ]
+    assert middleware in dispatcher.callback_query.outer_middleware, "button presses get no lang"
     config = parse_config(
         {
             "telegram": {"token": "1:abc", "staff_chat_id": -100},
@@ -345,8 +345,7 @@ async def test_routers_get_aiogram_i18n_in_their_audiences_language(
     seen: dict[str, object] = {}
 
     async def handler(event: object, data: dict[str, object]) -> None:
-        seen.update(i18n=data["i18n"], lang=data["lang"], text=gettext("alert.gone"))
-        seen["chart"] = gettext("chart.answers")
+        seen.update(lang=data["lang"])
 
     user = User(id=7, is_bot=False, first_name="X", language_code=telegram_lang)
     where = Chat(id=-100, type="supergroup") if chat == "staff" else Chat(id=7, type="private")
@@ -355,10 +354,7 @@ async def test_routers_get_aiogram_i18n_in_their_audiences_language(
         await middleware(handler, object(), data)
     finally:
         await repo.close()
-    assert isinstance(seen["i18n"], CatalogueI18n)
     assert seen["lang"] == expected, f"a handler would write in {seen['lang']}, not {expected}"
-    assert seen["text"] == t(expected, "alert.gone"), "routers and workers would disagree"
-    assert seen["chart"] == t(expected, "chart.answers"), "aiogram's gettext and ours disagree"
 
 
 def test_balanced_catches_mistakes() -> None:
