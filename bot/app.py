@@ -32,7 +32,7 @@ from bot.telegram.polling import poll
 from bot.telegram.ratelimit import PAID_PER_SECOND, RateLimiter
 from bot.telegram.response_types import KeepResponseTypes
 from bot.telegram.webhook import mount_webhook, set_webhook
-from bot.views.i18n import AudienceLanguageMiddleware, CatalogueI18n
+from bot.views.i18n import AudienceLanguageMiddleware
 from bot.views.texts import language_of, t
 from bot.workers.alerts import AlertWorker
 from bot.workers.campaigns import Campaigns, CampaignScheduler, recontact_window
@@ -90,10 +90,8 @@ def build_dispatcher(
         signals=conversation.signals,
         charts=charts,
     )
-    # aiogram's i18n: each update's language by audience, given to handlers as `lang` and
-    # current for aiogram's gettext; workers name theirs explicitly: t(lang, key).
-    i18n = CatalogueI18n(default_locale=config.delivery.default_language)
-    AudienceLanguageMiddleware(i18n).setup(dp)
+    # Each update's language by audience, given to handlers as `lang` for t(lang, key).
+    AudienceLanguageMiddleware().setup(dp)
     profiles = CustomerProfileMiddleware()
     dp.message.outer_middleware(profiles)
     dp.callback_query.outer_middleware(profiles)

@@ -14,7 +14,7 @@ from bot.telegram.send import edit_message
 from bot.views.callbacks import OptInCb, RecheckCb, ScoreCb, SkipCb
 from bot.views.keyboards import one_button
 from bot.views.prompts import answered_text
-from bot.views.texts import raw_t, t
+from bot.views.texts import N_, raw_t, t
 from storage.base import Comment, SurveyRepo
 from survey_flows.clock import Clock
 
@@ -27,9 +27,9 @@ router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
 COMMENT_LIMIT = 4000
 
 
-def _display_name(message: Message) -> str:
+def _display_name(message: Message, lang: str) -> str:
     user = message.from_user
-    return user.first_name if user and user.first_name else "there"
+    return user.first_name if user and user.first_name else t(lang, "start.no_name")
 
 
 @router.message(CommandStart())
@@ -46,7 +46,7 @@ async def on_start(message: Message, repo: SurveyRepo, clock: Clock, lang: str) 
     await repo.touch_customer(
         user.id, clock(), name=user.full_name, username=user.username, language=user.language_code
     )
-    await message.answer(t(lang, "start", name=_display_name(message)))
+    await message.answer(t(lang, "start", name=_display_name(message, lang)))
 
 
 @router.message(Command("stop"))
@@ -64,11 +64,11 @@ async def on_stop(message: Message, repo: SurveyRepo, clock: Clock, lang: str) -
 
 
 _NOTICE_KEYS = {
-    Notice.ALREADY: "notice.already",
-    Notice.FINISHED: "notice.finished",
-    Notice.EXPIRED: "notice.expired",
-    Notice.INVALID: "notice.invalid",
-    Notice.NOT_YOURS: "notice.not_yours",
+    Notice.ALREADY: N_("notice.already"),
+    Notice.FINISHED: N_("notice.finished"),
+    Notice.EXPIRED: N_("notice.expired"),
+    Notice.INVALID: N_("notice.invalid"),
+    Notice.NOT_YOURS: N_("notice.not_yours"),
 }
 
 
@@ -144,6 +144,6 @@ async def on_recheck(
         return
     await query.answer(t(lang, "notice.saved"))
     if query.message is not None:  # None for an inline-mode button: nothing to edit
-        key = "recheck.answer_yes" if solved else "recheck.answer_no"
+        key = N_("recheck.answer_yes") if solved else N_("recheck.answer_no")
         text = raw_t(lang, key, question=t(lang, "recheck.question"))
         await edit_message(bot, query.message.chat.id, query.message.message_id, text)

@@ -12,7 +12,7 @@ from aiogram.types import Message
 from bot.config import Config
 from bot.conversation import Signals
 from bot.intake.links import looks_like_token, token_hash
-from bot.views.texts import language_of, t
+from bot.views.texts import N_, language_of, t
 from storage.base import LinkOutcome, Redeemed, SurveyRepo
 from survey_flows.clock import Clock
 
@@ -55,11 +55,11 @@ async def on_link(
     if result.language:
         lang = language_of(result.language, config.delivery.default_language)
     if result.outcome is LinkOutcome.INVALID:
-        key = "link.invalid"
+        key = N_("link.invalid")
     elif result.outcome is LinkOutcome.ALREADY:
-        key = "link.already"
+        key = N_("link.already")
     else:
-        key = "link.linked" if result.released else "link.ready"
+        key = N_("link.linked") if result.released else N_("link.ready")
     await message.answer(t(lang, key, name=user.first_name))
     if result.released:
         signals.prompts()  # after the answer, so the survey arrives below it

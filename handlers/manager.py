@@ -21,7 +21,7 @@ from bot.config import Config
 from bot.reports import compose, reasons, sender
 from bot.reports.periods import on_demand_period
 from bot.reports.themes_reply import themes_reply
-from bot.views.texts import t
+from bot.views.texts import N_, t
 from storage.analytics import Analytics
 from storage.sqlite import SqliteRepo
 from survey_flows.clock import Clock
@@ -74,7 +74,7 @@ async def on_metric(
     charts: ChartWorker,
     lang: str,
 ) -> None:
-    selection = await _selection(message, command, config, clock, lang, "mgr.usage.metric")
+    selection = await _selection(message, command, config, clock, lang, N_("mgr.usage.metric"))
     if selection is None:
         return
     metric = Metric(command.command.lower())
@@ -95,7 +95,7 @@ async def on_stats(
     charts: ChartWorker,
     lang: str,
 ) -> None:
-    selection = await _selection(message, command, config, clock, lang, "mgr.usage.stats")
+    selection = await _selection(message, command, config, clock, lang, N_("mgr.usage.stats"))
     if selection is None:
         return
     if selection.by == "reason":
@@ -132,7 +132,7 @@ async def on_themes(
     lang: str,
 ) -> None:
     selection = await _selection(
-        message, command, config, clock, lang, "mgr.usage.themes", allow_by=False
+        message, command, config, clock, lang, N_("mgr.usage.themes"), allow_by=False
     )
     if selection is None:
         return
@@ -151,7 +151,7 @@ async def on_export(
     lang: str,
 ) -> None:
     selection = await _selection(
-        message, command, config, clock, lang, "mgr.usage.export", allow_by=False
+        message, command, config, clock, lang, N_("mgr.usage.export"), allow_by=False
     )
     if selection is None:
         return
@@ -179,7 +179,7 @@ async def on_report(
             config,
             clock,
             lang,
-            "mgr.usage.report",
+            N_("mgr.usage.report"),
             allow_by=False,
             allow_filters=False,
         )

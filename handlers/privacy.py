@@ -48,7 +48,7 @@ async def on_opt_out_button(
     if inv is None or inv.customer_id != user.id:
         if inv is not None:
             logger.warning("user %s pressed opt-out of invitation %s", user.id, inv.id)
-        await query.answer(t(lang, "notice.not_yours" if inv else "notice.invalid"))
+        await query.answer(t(lang, "notice.not_yours") if inv else t(lang, "notice.invalid"))
         return
     cancelled = await repo.opt_out(user.id, clock())  # committed before the press is answered
     logger.info("customer %s opted out by button; %d invitations cancelled", user.id, cancelled)

@@ -19,7 +19,7 @@ from bot.conversation import Signals
 from bot.telegram.send import Blocked, Delivered, edit_message, react, send
 from bot.views.alert_card import list_text, reasons_keyboard
 from bot.views.callbacks import AlertAction, AlertCb, ReasonCb
-from bot.views.texts import language_of, t
+from bot.views.texts import N_, language_of, t
 from storage.alerts import AlertView
 from storage.base import SurveyRepo
 from survey_flows.alerts import AlertRules
@@ -228,9 +228,9 @@ async def _why_not_reachable(alert: AlertView, repo: SurveyRepo) -> str | None:
     """A text key when a reply must not be sent: the customer's data was erased, or they opted
     out and have not written into this thread (they get only replies to their own messages)."""
     if alert.erased:
-        return "alert.reply_erased"
+        return N_("alert.reply_erased")
     if alert.customer_opted_out and not any(
         action == "relayed" for action, _, _ in await repo.actions_of(alert.id)
     ):
-        return "alert.reply_opted_out"
+        return N_("alert.reply_opted_out")
     return None

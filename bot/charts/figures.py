@@ -371,7 +371,7 @@ def _answer_bars(
     ax.text(
         tallest.get_x() + tallest.get_width() / 2,
         floor + most * scale * 0.97,
-        f"{most} {labels.answers}",
+        labels.answers_count.format(most, count=most),
         ha="center",
         va="top",
         fontsize=BASE_FONT - 4,
@@ -434,7 +434,10 @@ def render_segments(
     _category_legend(fig, labels)
     if hidden:
         ax.set_title(
-            labels.more_groups.format(count=hidden), fontsize=BASE_FONT - 3, loc="left", color=WEAK
+            labels.more_groups.format(hidden, count=hidden),
+            fontsize=BASE_FONT - 3,
+            loc="left",
+            color=WEAK,
         )
     return _png(fig)
 

@@ -12,22 +12,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from locales.plurals import PluralText
 from survey_flows.models import Metric
 from survey_flows.reports import Segment, TrendPoint
 
 logger = logging.getLogger(__name__)
 
+ANSWERS = PluralText(("{count} answer", "{count} answers"))
+MORE_GROUPS = PluralText(("+{count} smaller group not shown", "+{count} smaller groups not shown"))
 UNITS = {Metric.NPS: "NPS, −100…+100", Metric.CSAT: "CSAT, % of 4–5", Metric.CES: "CES, mean 1–7"}
 
 
 @dataclass(frozen=True, slots=True)
 class ChartLabels:
-    """The words on the charts, in the reader's language (built by bot/report.py)."""
+    """The words on the charts, in the reader's language (built by bot/reports/compose.py).
+    A PluralText has each plural form and the rule to pick one for the count the chart finds."""
 
     answers: str = "answers"
+    answers_count: PluralText = ANSWERS
     no_answers: str = "No answers in this period"
     too_few: str = "too few to trust"
-    more_groups: str = "+{count} smaller groups not shown"
+    more_groups: PluralText = MORE_GROUPS
     not_set: str = "(not set)"
     categories: tuple[str, str, str] = ("detractors", "passives", "promoters")
     so_far: str = "so far"

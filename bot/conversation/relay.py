@@ -6,7 +6,7 @@ from aiogram import Bot
 
 from bot.config import Config
 from bot.telegram.send import Delivered, send
-from bot.views.texts import t
+from bot.views.texts import COMMENT_KINDS, t
 from storage.alerts import AlertView
 from storage.base import Comment, SurveyRepo
 from survey_flows.clock import Clock
@@ -31,7 +31,7 @@ async def relay_to_staff(
         text = t(staff_lang, "alert.relayed", id=alert.id, text=comment.text)
         sent = await send(bot, alert.chat_id, text, reply_to=alert.message_id)
     else:
-        kind = t(staff_lang, f"alert.kind.{comment.kind}")
+        kind = t(staff_lang, COMMENT_KINDS[comment.kind])
         text = t(staff_lang, "alert.relayed_media", id=alert.id, kind=kind)
         sent = await send(bot, alert.chat_id, text, reply_to=alert.message_id)
         if isinstance(sent, Delivered) and comment.file_id is not None:

@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo
 from bot.charts import models as chart_types
 from bot.charts.worker import ChartWorker
 from bot.config import ReportsConfig
+from bot.reports import words
 from bot.reports.themes import top_themes
 from bot.reports.top_reasons import Labels, top_reasons
-from bot.views.texts import keys, raw_t, t
+from bot.views.texts import nt, plural_text, raw_t, t
 from storage.analytics import Analytics
 from survey_flows.durations import format_duration
 from survey_flows.metrics import Change, MetricResult
@@ -121,14 +122,12 @@ def change_text(lang: str, metric: Metric, fig: Figure) -> str:
     if ch is None:
         return t(lang, "mgr.change.none")
     arrow = "▲" if ch.delta > 0.05 else "▼" if ch.delta < -0.05 else "="
-    return t(
-        lang,
-        "mgr.change" if ch.significant else "mgr.change.noise",
-        arrow=arrow,
-        delta=_delta(metric, ch.delta),
-        previous=chart_types.format_value(metric, fig.previous.value),
-        n=fig.previous.n,
-    )
+    delta = _delta(metric, ch.delta)
+    previous = chart_types.format_value(metric, fig.previous.value)
+    n = fig.previous.n
+    if ch.significant:
+        return t(lang, "mgr.change", arrow=arrow, delta=delta, previous=previous, n=n)
+    return t(lang, "mgr.change.noise", arrow=arrow, delta=delta, previous=previous, n=n)
 
 
 def trust_text(lang: str, result: MetricResult, cfg: ReportsConfig) -> str:
@@ -159,7 +158,7 @@ def breakdown_text(lang: str, metric: Metric, fig: Figure) -> str:
         category_name(metric, cat) + plural: f"{pct:.0f}%"
         for cat, pct in category_shares(metric, fig).items()
     }
-    named = t(lang, f"mgr.breakdown.{metric.value}", **shares)
+    named = t(lang, words.BREAKDOWNS[metric], **shares)
     if metric is Metric.NPS:
         return named
     parts = [
@@ -191,8 +190,8 @@ def title_block(lang: str, title: str, selection: Selection, cfg: ReportsConfig)
 
 def category_labels(lang: str, metric: Metric) -> tuple[str, str, str]:
     """The metric's words for its groups, low to high: NPS detractors … CES difficult … easy."""
-    names = [category_name(metric, cat) for cat in Category]
-    return tuple(raw_t(lang, f"category.{metric.value}.{name}") for name in names)  # type: ignore[return-value]
+    low, middle, high = (raw_t(lang, words.CATEGORIES[metric][cat]) for cat in Category)
+    return low, middle, high
 
 
 def chart_labels(
@@ -205,11 +204,12 @@ def chart_labels(
         answers=raw_t(lang, "chart.answers"),
         no_answers=raw_t(lang, "chart.no_answers"),
         too_few=raw_t(lang, "chart.too_few"),
-        more_groups=raw_t(lang, "chart.more_groups", count="{count}"),
+        answers_count=plural_text(lang, "chart.answers_count"),
+        more_groups=plural_text(lang, "chart.more_groups"),
         not_set=raw_t(lang, "chart.not_set"),
         categories=category_labels(lang, metric),
         so_far=raw_t(lang, "chart.so_far"),
-        units={m: raw_t(lang, f"chart.unit.{m.value}") for m in Metric},
+        units={m: raw_t(lang, words.UNITS[m]) for m in Metric},
     )
 
 
@@ -328,7 +328,8 @@ async def segments_reply(
             + trust_text(lang, seg.result, cfg)
         )
     if len(groups) > MAX_SEGMENT_LINES:
-        lines.append(t(lang, "mgr.more_groups", count=len(groups) - MAX_SEGMENT_LINES))
+        more = len(groups) - MAX_SEGMENT_LINES
+        lines.append(nt(lang, "mgr.more_groups", more, count=more))
     chart_title = _chart_title(f"{metric.value.upper()} by {field}", selection)
     labels = chart_labels(lang, metric, await charts.cjk_family())
     png = await charts.draw(chart_types.SegmentsChart(metric, chart_title, groups, labels))
@@ -359,7 +360,7 @@ async def alert_lines(repo: Any, lang: str, start: datetime, end: datetime) -> l
         return []  # no alert raised and none open: nothing worth a line
     lines = [t(lang, "report.alerts")]
     for key, value in figures.items():
-        label = t(lang, f"report.alert.{key}") if f"report.alert.{key}" in keys() else key
+        label = t(lang, words.ALERT_FIGURES[key]) if key in words.ALERT_FIGURES else key
         lines.append(f"• {label}: <b>{_alert_value(key, value)}</b>")
     return lines
 

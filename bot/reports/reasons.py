@@ -36,7 +36,8 @@ async def reasons_reply(
     head = title_block(lang, title, Selection(p), cfg)
     total = sum(now.values())
     if not total:
-        return [Outgoing(f"{head}\n\n{t(lang, 'mgr.reasons_none')}")]
+        none = t(lang, "mgr.reasons_none")
+        return [Outgoing(f"{head}\n\n{none}")]
     order = [r for r in (*reasons, "") if r in now or r in before]
     order += sorted(r for r in now if r not in order)
     lines = [head, ""]

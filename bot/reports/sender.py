@@ -22,7 +22,7 @@ from bot.reports.compose import (
     unmatched_filters,
 )
 from bot.reports.export import export_csv, export_name
-from bot.views.texts import t
+from bot.views.texts import nt, t
 from storage.analytics import Analytics
 from survey_flows.periods import Selection
 
@@ -89,9 +89,9 @@ async def send_export(
             await send(bot, chat_id, [Outgoing(text)])
             return
         if path.stat().st_size > DOCUMENT_LIMIT:  # noqa: ASYNC240 (a stat, not I/O to wait on)
-            await send(bot, chat_id, [Outgoing(t(lang, "mgr.export.too_big", rows=rows))])
+            await send(bot, chat_id, [Outgoing(nt(lang, "mgr.export.too_big", rows, rows=rows))])
             return
-        caption = f"{head}\n{t(lang, 'mgr.export.rows', rows=rows)}"
+        caption = head + "\n" + nt(lang, "mgr.export.rows", rows, rows=rows)
         await bot.send_document(
             chat_id,
             FSInputFile(path, filename=export_name(selection, cfg)),

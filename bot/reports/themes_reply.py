@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.config import ReportsConfig
 from bot.reports.compose import Outgoing, title_block, unmatched_filters
 from bot.reports.themes import clip, themes_of
-from bot.views.texts import t
+from bot.views.texts import nt, t
 from storage.analytics import Analytics
 from survey_flows.periods import Selection
 
@@ -31,9 +31,10 @@ async def themes_reply(
         if len(ranked) > 1:
             lines.append(f"<b>{LANGUAGE_NAMES.get(section.lang, section.lang)}</b>")
         lines.append(
-            t(
+            nt(
                 lang,
                 "mgr.themes_counts",
+                section.comments,
                 n=section.comments,
                 detractors=section.detractors,
                 promoters=section.promoters,
@@ -47,9 +48,10 @@ async def themes_reply(
             continue
         for number, theme in enumerate(section.themes, 1):
             lines.append(
-                t(
+                nt(
                     lang,
                     "mgr.theme_line",
+                    theme.count,
                     number=number,
                     theme=clip(theme.shown, 40),
                     count=theme.count,

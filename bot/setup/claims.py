@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bot.config import ConfigError
 from bot.setup import config_file
-from bot.views.texts import t
+from bot.views.texts import N_, t
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class Role(StrEnum):
 
 
 class Outcome(StrEnum):
-    """What a /claim did; each is one line to the person who sent it (`claim.<outcome>`)."""
+    """What a /claim did; each is one line to the person who sent it (`reply()`)."""
 
     STAFF_CHAT = "staff_chat"  # this group is now the staff chat
     MANAGER = "manager"  # this person is now a manager
@@ -49,6 +49,17 @@ class Outcome(StrEnum):
     USED = "used"  # this role was claimed with this code already
     PRIVATE_ONLY = "private_only"  # a manager claim in a channel or similar
     FAILED = "failed"  # the config could not be written
+
+
+# The outcomes that change nothing: one line says why.
+REFUSALS = {
+    Outcome.ALREADY_MANAGER: N_("claim.already_manager"),
+    Outcome.WRONG: N_("claim.wrong"),
+    Outcome.EXPIRED: N_("claim.expired"),
+    Outcome.USED: N_("claim.used"),
+    Outcome.PRIVATE_ONLY: N_("claim.private_only"),
+    Outcome.FAILED: N_("claim.failed"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +165,7 @@ def reply(claimed: Claimed, chat_id: int, user_id: int, lang: str, *, running: b
     elif outcome is Outcome.MANAGER:
         text = t(lang, "claim.manager", user_id=user_id)
     else:
-        return t(lang, f"claim.{outcome.value}")
+        return t(lang, REFUSALS[outcome])
     if Role.MANAGER not in claimed.done:
         text += "\n" + t(lang, "claim.next_manager")
     elif Role.STAFF_CHAT not in claimed.done:

@@ -19,7 +19,7 @@ from aiogram.types import (
 )
 
 from bot.config import Config
-from bot.views.texts import LANGUAGES, t
+from bot.views.texts import LANGUAGES, N_, t
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +38,25 @@ MANAGER = (
     "stop",
     "forget",
 )
+# Each command's line in the menu.
+DESCRIPTIONS = {
+    "start": N_("menu.start"),
+    "help": N_("menu.help"),
+    "stop": N_("menu.stop"),
+    "forget": N_("menu.forget"),
+    "alerts": N_("menu.alerts"),
+    "nps": N_("menu.nps"),
+    "csat": N_("menu.csat"),
+    "ces": N_("menu.ces"),
+    "stats": N_("menu.stats"),
+    "themes": N_("menu.themes"),
+    "report": N_("menu.report"),
+    "export": N_("menu.export"),
+}
 
 
 def commands(names: tuple[str, ...], lang: str) -> list[BotCommand]:
-    return [BotCommand(command=name, description=t(lang, f"menu.{name}")) for name in names]
+    return [BotCommand(command=name, description=t(lang, DESCRIPTIONS[name])) for name in names]
 
 
 def menus(config: Config) -> list[tuple[BotCommandScopeUnion, tuple[str, ...]]]:

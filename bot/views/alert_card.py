@@ -10,7 +10,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.views.callbacks import AlertAction, AlertCb, ReasonCb, RecheckCb
-from bot.views.texts import keys, raw_t, t
+from bot.views.texts import COMMENT_KINDS, N_, raw_t, t
 from storage.alerts import AlertView
 from survey_flows.durations import format_duration
 from survey_flows.models import Metric
@@ -21,6 +21,25 @@ CONTEXT_LINES = 12
 CONTEXT_VALUE_LIMIT = 100
 COMMENT_LIMIT = 1000
 LIST_LINES = 40
+
+# Why storage reopened an alert -> its line on the card, and the worker's line in its thread.
+# An unknown reason is a KeyError: a reason without words is a bug to see, not to hide.
+REOPENED = {
+    "not_solved": N_("alert.reopened.not_solved"),
+    "low_again": N_("alert.reopened.low_again"),
+}
+REOPEN_LINES = {
+    "not_solved": N_("alert.reopen_line.not_solved"),
+    "low_again": N_("alert.reopen_line.low_again"),
+}
+# The default [alerts] reasons; a business's own ones are labelled in the config.
+REASONS = {
+    "delivery": N_("reason.delivery"),
+    "quality": N_("reason.quality"),
+    "price": N_("reason.price"),
+    "support": N_("reason.support"),
+    "other": N_("reason.other"),
+}
 
 
 def _e(value: object) -> str:
@@ -69,8 +88,8 @@ def reason_label(
     by_lang = (custom or {}).get(reason, {})
     if lang in by_lang:
         return by_lang[lang]
-    if f"reason.{reason}" in keys():
-        return raw_t(lang, f"reason.{reason}")
+    if reason in REASONS:
+        return raw_t(lang, REASONS[reason])
     return by_lang.get("en", reason)
 
 
@@ -126,7 +145,7 @@ def card_text(
             raw_t(
                 lang,
                 "alert.comment_media",
-                kind=t(lang, f"alert.kind.{alert.comment_kind}"),
+                kind=t(lang, COMMENT_KINDS[alert.comment_kind]),
                 caption=caption,
             )
         )
@@ -156,9 +175,7 @@ def card_text(
                 t(lang, "alert.reason", reason=reason_label(alert.reason, lang, reason_labels))
             )
     if alert.reopened_at and alert.is_open:
-        lines.append(
-            t(lang, f"alert.reopened.{alert.reopen_reason}", time=_time(alert.reopened_at))
-        )
+        lines.append(t(lang, REOPENED[str(alert.reopen_reason)], time=_time(alert.reopened_at)))
     if alert.recheck_solved is True:
         lines.append(t(lang, "alert.recheck_yes"))
     elif alert.recheck_solved is False:

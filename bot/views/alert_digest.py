@@ -13,7 +13,7 @@ import html
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.views.callbacks import AlertAction, AlertCb
-from bot.views.texts import raw_t, t
+from bot.views.texts import nt, raw_t, t
 from storage.alerts import AlertView
 
 VALUE_LIMIT = 32  # characters of a name or a context value on a digest line
@@ -63,10 +63,11 @@ def digest_line(alert: AlertView, lang: str) -> str:
 
 def digest(alerts: list[AlertView], waiting: int, lang: str) -> tuple[str, InlineKeyboardMarkup]:
     """The digest's text and a button per alert still open (it posts that alert's card)."""
-    lines = [raw_t(lang, "alert.digest", count=str(waiting))]
+    lines = [nt(lang, "alert.digest", waiting, count=waiting)]
     lines += [digest_line(alert, lang) for alert in alerts]
     if waiting > len(alerts):
-        lines.append(t(lang, "alert.digest_more", count=waiting - len(alerts)))
+        more = waiting - len(alerts)
+        lines.append(nt(lang, "alert.digest_more", more, count=more))
     buttons = [
         InlineKeyboardButton(
             text=t(lang, "alert.button.open", id=alert.id),

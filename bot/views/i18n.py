@@ -1,56 +1,23 @@
-"""aiogram's I18n over our catalogues, and the middleware that gives routers the user's language.
+"""The middleware that gives routers each update's language, as the `lang` handlers take.
 
-aiogram's `I18n` loads compiled .mo files; ours reads the .po files through `locales.catalogues`
-(compiled in memory), and by default shares the very translations `bot.views.texts.t()` renders
-with, so a router's `gettext` and a worker's `t(lang, key)` can never disagree.
+Handlers render with `t(lang, key)` from `bot.views.texts`, as the workers do (they have no
+update to take a language from): one way to a text. aiogram's own I18n is not installed:
+nothing called its gettext, and `t()` also escapes the values it fills in.
 """
 
 from __future__ import annotations
 
-import gettext
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiogram import BaseMiddleware, Router
 from aiogram.types import Chat, TelegramObject, User
-from aiogram.utils.i18n import I18n, I18nMiddleware
 
-from bot.views.texts import catalogues, language_of
-from locales.catalogues import DOMAIN, Catalogues, locales_dir
+from bot.views.texts import language_of
 
 
-class CatalogueI18n(I18n):
-    """aiogram's I18n reading .po catalogues; English fills any message a language lacks."""
-
-    def __init__(self, *, default_locale: str, loaded: Catalogues | None = None) -> None:
-        self.catalogues = loaded if loaded is not None else catalogues()
-        path = Path(str(locales_dir()))
-        super().__init__(path=path, default_locale=default_locale, domain=DOMAIN)
-
-    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
-        return dict(self.catalogues.translations)
-
-    @contextmanager
-    def context(self) -> Iterator[I18n]:
-        """Current for aiogram's `gettext()` too, which asks `I18n.get_current()`: each subclass
-        of aiogram's context mixin gets a context variable of its own."""
-        token = I18n.set_current(self)
-        try:
-            with super().context():
-                yield self
-        finally:
-            I18n.reset_current(token)
-
-    def reload(self) -> None:
-        """Re-read the .po files (for this instance; `t()` keeps the catalogues it started with)."""
-        self.catalogues = Catalogues.load(self.path)
-        super().reload()
-
-
-class AudienceLanguageMiddleware(I18nMiddleware):
-    """Each update's language by audience, current for aiogram's gettext and given to handlers
-    as `lang`:
+class AudienceLanguageMiddleware(BaseMiddleware):
+    """Each update's language by audience, given to handlers as `lang`:
 
     - in the staff chat, the team's language (`[delivery] default_language`);
     - in a private chat, the customer's stored language (from the shop's event, or an earlier
@@ -59,6 +26,13 @@ class AudienceLanguageMiddleware(I18nMiddleware):
     It reads the `config` and `repo` of the dispatcher's workflow data (one primary-key lookup,
     only for private chats, kept as `customer` for the next middleware; nothing is written).
     """
+
+    def setup(self, router: Router) -> AudienceLanguageMiddleware:
+        """Outer middleware of every event type but the raw update: messages, button presses…"""
+        for event_name, observer in router.observers.items():
+            if event_name != "update":
+                observer.outer_middleware(self)
+        return self
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         if "lang" in data:
@@ -85,4 +59,4 @@ class AudienceLanguageMiddleware(I18nMiddleware):
         data: dict[str, Any],
     ) -> Any:
         data["lang"] = await self.get_locale(event, data)
-        return await super().__call__(handler, event, data)
+        return await handler(event, data)

@@ -69,4 +69,6 @@ def followup_closed_text(
     question = followup_text(
         survey.questions[step], category, lang, with_hint=False, context=context
     )
-    return raw_t(lang, "skipped" if skipped else "commented", question=question)
+    if skipped:
+        return raw_t(lang, "skipped", question=question)
+    return raw_t(lang, "commented", question=question)

@@ -2,9 +2,13 @@
 
 Keys are the catalogues' msgids; English is complete, other languages fall back to it per key.
 Strings are HTML (the bot's parse mode); placeholders are filled by `t()`, which escapes values,
-so anything a customer typed can go in safely. Workers pass the language explicitly (the
-customer's, the staff chat's); routers also get aiogram's I18n context (`bot.views.i18n`), built
-on the same catalogues.
+so anything a customer typed can go in safely. A text with a count is a plural message: `nt()`
+picks its form for the count. Every caller names the language: workers the customer's or the
+staff chat's, routers the `lang` that `bot.views.i18n` gives each update.
+
+Every key is written out where it is used, as the argument of `t`, `raw_t`, `nt`, `plural_text`
+or, for a key kept in a table until later, `N_`: that is what `pybabel extract` finds (README,
+Translations), so a key is never built from data.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import functools
 import html
 from collections.abc import Mapping
 
-from locales.catalogues import FALLBACK, Catalogues, languages
+from locales.catalogues import FALLBACK, Catalogues, PluralText, languages
 from survey_flows.models import Category, Metric, Question, Text
 from survey_flows.placeholders import fill_placeholders
 
@@ -40,10 +44,19 @@ def language_of(code: str | None, default: str = FALLBACK) -> str:
     return default
 
 
+def N_(key: str) -> str:
+    """Marks a key kept in a table and shown later (gettext's `N_`, gettext_noop): returns it
+    unchanged, so `pybabel extract` finds the key where it is written."""
+    return key
+
+
+def _escaped(values: Mapping[str, object]) -> dict[str, str]:
+    return {k: html.escape(str(v), quote=False) for k, v in values.items()}
+
+
 def t(lang: str, key: str, /, **values: object) -> str:
     """The text for `key` in `lang`, with values HTML-escaped into its placeholders."""
-    template = catalogues().gettext(key, lang)
-    return template.format(**{k: html.escape(str(v), quote=False) for k, v in values.items()})
+    return catalogues().gettext(key, lang).format(**_escaped(values))
 
 
 def raw_t(lang: str, key: str, /, **values: str) -> str:
@@ -51,8 +64,44 @@ def raw_t(lang: str, key: str, /, **values: str) -> str:
     return catalogues().gettext(key, lang).format(**values)
 
 
+def nt(lang: str, key: str, n: int, /, **values: object) -> str:
+    """Like t(), for a plural message: the form for the count `n` in `lang` (one answer, two
+    answers; Russian's three forms). `n` only picks the form: the placeholders are `values`."""
+    return catalogues().ngettext(key, n, lang).format(**_escaped(values))
+
+
+def plural_text(lang: str, key: str, /) -> PluralText:
+    """Every form of a plural message in `lang`, for a count known only later (a chart's)."""
+    return catalogues().plural_text(key, lang)
+
+
 def _escape(text: str) -> str:
     return html.escape(text, quote=False)
+
+
+_QUESTION_KEYS: Mapping[Metric, str] = {
+    Metric.CSAT: N_("question.csat"),
+    Metric.NPS: N_("question.nps"),
+    Metric.CES: N_("question.ces"),
+}
+_SCALE_KEYS: Mapping[Metric, str] = {
+    Metric.CSAT: N_("scale.csat"),
+    Metric.NPS: N_("scale.nps"),
+    Metric.CES: N_("scale.ces"),
+}
+_FOLLOWUP_KEYS: Mapping[Category, str] = {
+    Category.DETRACTOR: N_("followup.detractor"),
+    Category.PASSIVE: N_("followup.passive"),
+    Category.PROMOTER: N_("followup.promoter"),
+}
+
+# A comment that is not text, by its Telegram kind (storage's comment_kind): how staff read it.
+COMMENT_KINDS: Mapping[str, str] = {
+    "voice": N_("alert.kind.voice"),
+    "photo": N_("alert.kind.photo"),
+    "video_note": N_("alert.kind.video_note"),
+    "video": N_("alert.kind.video"),
+}
 
 
 def localized(text: Text, lang: str, context: Mapping[str, str] | None = None) -> str | None:
@@ -76,9 +125,9 @@ def question_text(
     context: Mapping[str, str] | None = None,
 ) -> str:
     """The question as shown to the customer (HTML)."""
-    text = localized(question.text, lang, context) or t(lang, f"question.{question.metric.value}")
+    text = localized(question.text, lang, context) or t(lang, _QUESTION_KEYS[question.metric])
     if with_scale:
-        text += f"\n<i>{t(lang, f'scale.{question.metric.value}')}</i>"
+        text += f"\n<i>{t(lang, _SCALE_KEYS[question.metric])}</i>"
     return text
 
 
@@ -91,8 +140,11 @@ def followup_text(
     context: Mapping[str, str] | None = None,
 ) -> str:
     configured = localized(question.followup.get(category), lang, context)
-    text = configured or t(lang, f"followup.{category}")
-    return f"{text}\n<i>{t(lang, 'followup.hint')}</i>" if with_hint else text
+    text = configured or t(lang, _FOLLOWUP_KEYS[category])
+    if not with_hint:
+        return text
+    hint = t(lang, "followup.hint")
+    return f"{text}\n<i>{hint}</i>"
 
 
 SCORE_FACES: Mapping[Metric, Mapping[int, str]] = {

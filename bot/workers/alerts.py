@@ -28,6 +28,7 @@ from bot.telegram.send import (
     send,
 )
 from bot.views.alert_card import (
+    REOPEN_LINES,
     card_keyboard,
     card_text,
     owner_mention,
@@ -265,7 +266,7 @@ class AlertWorker:
             alert = post.alert
             text = raw_t(
                 self._lang,
-                f"alert.reopen_line.{post.reason}",
+                REOPEN_LINES[post.reason],
                 id=str(alert.id),
                 owner=owner_mention(alert),
             ).strip()
