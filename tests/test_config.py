@@ -477,3 +477,23 @@ def test_a_secret_from_the_environment_stands_for_the_files_value(tmp_path: Path
     assert load_config(write(tmp_path, render()), empty).telegram.token == "111:file-token", (
         "an empty variable hid the file's token"
     )
+
+
+def test_the_log_level_default_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import ENV_LOG_LEVEL, log_level
+
+    monkeypatch.delenv(ENV_LOG_LEVEL, raising=False)
+    assert log_level("WARNING") == "WARNING"
+    monkeypatch.setenv(ENV_LOG_LEVEL, "DEBUG")
+    assert log_level("INFO") == "DEBUG", f"{ENV_LOG_LEVEL} did not set the log level"
+
+
+def test_only_bot_config_reads_the_environment() -> None:
+    readers = [
+        str(path.relative_to(ROOT))
+        for package in ("bot", "handlers", "storage", "survey_flows", "locales")
+        for path in (ROOT / package).rglob("*.py")
+        if ("os.environ" in (text := path.read_text(encoding="utf-8")) or "getenv" in text)
+        and (ROOT / "bot" / "config") not in path.parents
+    ]
+    assert readers == [], f"settings read from the environment outside bot/config: {readers}"
