@@ -486,14 +486,3 @@ def test_the_log_level_default_comes_from_the_environment(monkeypatch: pytest.Mo
     assert log_level("WARNING") == "WARNING"
     monkeypatch.setenv(ENV_LOG_LEVEL, "DEBUG")
     assert log_level("INFO") == "DEBUG", f"{ENV_LOG_LEVEL} did not set the log level"
-
-
-def test_only_bot_config_reads_the_environment() -> None:
-    readers = [
-        str(path.relative_to(ROOT))
-        for package in ("bot", "handlers", "storage", "survey_flows", "locales")
-        for path in (ROOT / package).rglob("*.py")
-        if ("os.environ" in (text := path.read_text(encoding="utf-8")) or "getenv" in text)
-        and (ROOT / "bot" / "config") not in path.parents
-    ]
-    assert readers == [], f"settings read from the environment outside bot/config: {readers}"
