@@ -7,11 +7,10 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import sys
 from pathlib import Path
 
-from bot.config import ENV_TOKEN, Config, ConfigError, load_config
+from bot.config import ENV_TOKEN, Config, ConfigError, environment, load_config, log_level
 from bot.process.startup import StartupError, check_telegram
 
 
@@ -20,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the bot, its intake API and its workers")
     run.add_argument("--config", default="config.toml", help="path to the TOML config")
-    run.add_argument("--log-level", default=os.environ.get("SURVEY_BOT_LOG_LEVEL", "INFO"))
+    run.add_argument("--log-level", default=log_level("INFO"))
     check = sub.add_parser("check-config", help="validate a config file and exit")
     check.add_argument("--config", default="config.toml")
     check.add_argument(
@@ -62,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     demo.add_argument("--no-browser", action="store_true", help="do not open a browser")
     demo.add_argument("--seed", type=int, help="the same seed gives the same shop")
-    demo.add_argument("--log-level", default=os.environ.get("SURVEY_BOT_LOG_LEVEL", "WARNING"))
+    demo.add_argument("--log-level", default=log_level("WARNING"))
     init = sub.add_parser(
         "init",
         help="write config.toml, then make a group the staff chat and you a manager (/claim)",
@@ -90,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         return init_config(args)
 
     try:
-        config = load_config(args.config, os.environ)
+        config = load_config(args.config, environment())
     except ConfigError as exc:
         print(f"survey-bot: config error: {exc}", file=sys.stderr)
         return 2
@@ -217,7 +216,7 @@ def init_config(args: argparse.Namespace) -> int:
         wait=not args.no_wait,
     )
     try:
-        return asyncio.run(init(options, os.environ, sys.stdout))
+        return asyncio.run(init(options, environment(), sys.stdout))
     except SetupError as exc:
         print(f"survey-bot: init: {exc}", file=sys.stderr)
         return 2

@@ -286,14 +286,6 @@ def test_throttle_and_remind_after(tmp_path: Path) -> None:
     assert example.throttle.recontact == timedelta(days=30)
 
 
-def test_min_gap_is_the_deprecated_name_of_recontact(tmp_path: Path) -> None:
-    old = load_config(write(tmp_path, render(extra='[delivery]\nmin_gap = "7d"\n')), {})
-    assert old.throttle.recontact == timedelta(days=7), "an old config's min_gap was ignored"
-    both = '[delivery]\nmin_gap = "7d"\n[throttle]\nrecontact = "30d"\n'
-    with pytest.raises(ConfigError, match=r"^delivery\.min_gap: replaced by throttle\.recontact"):
-        load_config(write(tmp_path, render(extra=both)), {})
-
-
 @pytest.mark.parametrize(
     ("extra", "error"),
     [
@@ -446,3 +438,51 @@ def test_min_comments_defaults_to_30_and_must_be_positive(tmp_path: Path) -> Non
     assert config.reports.min_comments == 5
     with pytest.raises(ConfigError, match=r"^reports\.min_comments"):
         load_config(write(tmp_path, render(extra="[reports]\nmin_comments = 0\n")), {})
+
+
+GAP, RECONTACT = 'min_gap = "7d"\n', "(replaced by throttle.recontact: use that)"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (render({("telegram", "token"): None, ("telegram", "tokn"): '"1"'}), "telegram.tokn:"),
+        (render({("api", "port"): '"x"'}, "[database]\n"), "database: unknown section"),
+        # min_gap, once the name of recontact, is refused with the name to use instead.
+        (render(extra=f"[delivery]\n{GAP}"), f"delivery.min_gap: unknown key {RECONTACT}"),
+        (render(extra=f'[delivery]\n{GAP}[throttle]\nrecontact = "30d"\n'), "delivery.min_gap"),
+        ("telegram = 5\n", "telegram: must be a table [telegram]"),
+        (render(extra="[alerts]\nnps = 11\n"), "alerts.nps: must be between -1 and 10"),
+        (render(extra="[alerts]\nenabled = 0\n"), "alerts.enabled: must be true or false"),
+        (render(extra='[campaigns.q]\nsurvey = "nps"\nname = "x"\n'), "campaigns.q.name: unknown"),
+        (render(extra='[campaigns."q 1"]\nsurvey = "nps"\n'), "campaigns.q 1: a campaign's name"),
+        (render(extra="[campaigns.q]\nper_second = 5\n"), "campaigns.q.survey: missing"),
+        (render(extra=f'[reports]\ntimezone = "{"a" * 300}"\n'), "reports.timezone: unknown time"),
+    ],
+)
+def test_the_line_names_the_key_to_fix_first(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text), {ENV_API_TOKEN: ENV[ENV_API_TOKEN]})
+    assert str(info.value).startswith(message), f"the operator would read {info.value}"
+    assert "\n" not in str(info.value)
+
+
+def test_a_secret_from_the_environment_stands_for_the_files_value(tmp_path: Path) -> None:
+    text = render({("telegram", "token"): "123", ("api", "token"): "[1]"})
+    config = load_config(write(tmp_path, text), ENV)
+    assert (config.telegram.token, config.api.token) == (ENV[ENV_TOKEN], ENV[ENV_API_TOKEN]), (
+        "a value the environment replaces would still stop start-up"
+    )
+    empty = {ENV_TOKEN: "", ENV_API_TOKEN: ""}
+    assert load_config(write(tmp_path, render()), empty).telegram.token == "111:file-token", (
+        "an empty variable hid the file's token"
+    )
+
+
+def test_the_log_level_default_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import ENV_LOG_LEVEL, log_level
+
+    monkeypatch.delenv(ENV_LOG_LEVEL, raising=False)
+    assert log_level("WARNING") == "WARNING"
+    monkeypatch.setenv(ENV_LOG_LEVEL, "DEBUG")
+    assert log_level("INFO") == "DEBUG", f"{ENV_LOG_LEVEL} did not set the log level"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Annotated
 
-from bot.config.section import ConfigError, Section
+from bot.config.values import Duration, check
 
-DEFAULT_LINK_TTL = timedelta(days=30)
 MAX_LINK_TTL = timedelta(days=366)
 
 
@@ -16,14 +15,11 @@ MAX_LINK_TTL = timedelta(days=366)
 class LinksConfig:
     """[links]: how long a deep link stays valid after it was made."""
 
-    ttl: timedelta = DEFAULT_LINK_TTL
-
-
-def parse_links(raw: Any) -> LinksConfig:
-    section = Section(raw, "links", {"ttl"})
-    ttl = section.duration("ttl", DEFAULT_LINK_TTL)
-    if ttl <= timedelta(0):
-        raise ConfigError('links.ttl: must be longer than 0s (e.g. "30d")')
-    if ttl > MAX_LINK_TTL:
-        raise ConfigError("links.ttl: must be at most 366d (a link is a key to a chat: renew it)")
-    return LinksConfig(ttl=ttl)
+    ttl: Annotated[
+        Duration,
+        check(lambda ttl: ttl > timedelta(0), 'must be longer than 0s (e.g. "30d")'),
+        check(
+            lambda ttl: ttl <= MAX_LINK_TTL,
+            "must be at most 366d (a link is a key to a chat: renew it)",
+        ),
+    ] = timedelta(days=30)
