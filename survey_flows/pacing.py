@@ -49,7 +49,7 @@ def zone(name: str) -> ZoneInfo:
     """An IANA time zone by name; raises InvalidDefinition for an unknown one."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise InvalidDefinition(
             f"unknown time zone {name!r} (use an IANA name like Europe/Berlin)"
         ) from None
