@@ -31,8 +31,8 @@ from bot.config import ReportsConfig
 from bot.process.heap import settle_after_startup
 from bot.reports import compose as report
 from bot.reports import export
-from storage.analytics import Analytics
-from storage.sqlite import SqliteRepo
+from storage.base import AnalyticsRepo
+from storage.sqlite import open_sqlite
 from survey_flows.models import Metric
 from survey_flows.periods import Period, parse_selection
 from survey_flows.scoring import category
@@ -149,8 +149,8 @@ async def timed(label: str, make, repeat: int = 5) -> float:
 
 
 async def measure(path: Path, docs: Path | None) -> None:
-    repo = await SqliteRepo.open(path)
-    analytics = Analytics(repo)
+    repo = await open_sqlite(path)
+    analytics = repo.analytics
     cfg = ReportsConfig()
     try:
         nps90 = parse_selection("90d", NOW)
@@ -203,7 +203,7 @@ async def measure(path: Path, docs: Path | None) -> None:
         await repo.close()
 
 
-async def write_docs(analytics: Analytics, folder: Path, cfg: ReportsConfig) -> None:
+async def write_docs(analytics: AnalyticsRepo, folder: Path, cfg: ReportsConfig) -> None:
     """One example of each chart kind, as managers get them (`now` inside the last bucket, so
     the unfinished one shows as such), and the trend once more for a Chinese reader."""
     nps = parse_selection("30d", NOW)
@@ -254,7 +254,7 @@ def main() -> None:
         path = args.db or Path(tmp) / "bench.sqlite3"
 
         async def create() -> None:
-            await (await SqliteRepo.open(path)).close()
+            await (await open_sqlite(path)).close()
 
         asyncio.run(create())
         started = time.perf_counter()

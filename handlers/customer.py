@@ -17,8 +17,8 @@ from bot.views.prompts import answered_text, followup_closed_text, prompt_for
 from bot.views.texts import raw_t, t
 from bot.workers.alerts import AlertWorker
 from bot.workers.delivery import DeliveryWorker
-from storage.alerts import NewAlert
-from storage.base import Comment, SurveyRepo
+from storage.base import SurveyRepo
+from storage.records import Comment, NewAlert
 from survey_flows import flow
 from survey_flows.alerts import raises_alert
 from survey_flows.clock import Clock
@@ -45,13 +45,13 @@ async def on_start(message: Message, repo: SurveyRepo, clock: Clock, lang: str) 
     user = message.from_user
     if user is None:
         return  # no sender (a channel post): there is nobody to answer
-    customer = await repo.get_customer(user.id)
+    customer = await repo.customers.get_customer(user.id)
     if customer is not None and customer.opted_out_at is not None:
         # They said stop: ask before opting them in again (handlers/privacy.py).
         button = one_button(t(lang, "button.optin"), OptInCb())
         await message.answer(t(lang, "start.optin_ask"), reply_markup=button)
         return
-    await repo.touch_customer(
+    await repo.customers.touch_customer(
         user.id, clock(), name=user.full_name, username=user.username, language=user.language_code
     )
     await message.answer(t(lang, "start", name=_display_name(message)))
@@ -62,11 +62,11 @@ async def on_stop(message: Message, repo: SurveyRepo, clock: Clock, lang: str) -
     user = message.from_user
     if user is None:
         return  # no sender (a channel post): there is nobody to answer
-    customer = await repo.get_customer(user.id)
+    customer = await repo.customers.get_customer(user.id)
     if customer is not None and customer.opted_out_at is not None:
         await message.answer(t(lang, "stop.already"))
         return
-    cancelled = await repo.opt_out(user.id, clock())
+    cancelled = await repo.customers.opt_out(user.id, clock())
     logger.info("customer %s opted out; %d invitations cancelled", user.id, cancelled)
     await message.answer(t(lang, "stop"))
 
@@ -90,7 +90,7 @@ async def _own_invitation(
     lang: str,
 ) -> Invitation | None:
     """The invitation a button refers to, or None after telling the presser why not."""
-    inv = await repo.get_invitation(invitation_id)
+    inv = await repo.invitations.get_invitation(invitation_id)
     if inv is None or inv.customer_id != query.from_user.id:
         if inv is not None:
             logger.warning("user %s pressed a button of invitation %s", query.from_user.id, inv.id)
@@ -105,7 +105,7 @@ async def _own_invitation(
 
 async def _expire(inv: Invitation, repo: SurveyRepo, clock: Clock, exc: StaleAnswer) -> None:
     if "expired" in str(exc) and inv.status is InvitationStatus.ACTIVE:
-        await repo.close_invitation(inv.id, InvitationStatus.EXPIRED, "expired", clock())
+        await repo.outbox.close_invitation(inv.id, InvitationStatus.EXPIRED, "expired", clock())
 
 
 @router.callback_query(ScoreCb.filter())
@@ -169,7 +169,7 @@ async def _record_score(
     staff_chat_id = config.telegram.staff_chat_id if config.alerts_enabled else None
     if staff_chat_id is not None and raises_alert(question.metric, score, config.alerts):
         alert = NewAlert(staff_chat_id, now + config.alerts.escalate_after)
-    if not await repo.record_score(inv, outcome.position, answer, alert=alert):
+    if not await repo.conversation.record_score(inv, outcome.position, answer, alert=alert):
         return "notice.already"
     # Committed: now the customer may see it. The worker shows the follow-up question.
     worker.wake()
@@ -198,13 +198,13 @@ async def _finish_followup(
     except StaleAnswer as exc:
         await _expire(inv, repo, clock, exc)
         return _stale_notice(inv, exc)
-    if not await repo.record_followup(inv, position, comment, now):
+    if not await repo.conversation.record_followup(inv, position, comment, now):
         return "notice.already"
     worker.wake()
     if alerts is not None:
         alerts.wake()  # an alert card of this answer shows the comment
     # Take the Skip button off the follow-up prompt: it is answered.
-    answers = await repo.answers_for(inv.id)
+    answers = await repo.conversation.answers_for(inv.id)
     category = next(a.category for a in answers if a.question_index == question_index)
     text = followup_closed_text(
         survey, question_index, category, lang, skipped=comment is None, context=inv.context
@@ -275,7 +275,7 @@ async def on_message(
     user = message.from_user
     if user is None:
         return  # no sender (a channel post): there is nobody to answer
-    await repo.customer_wrote(user.id)  # they are here: a reminder would be pestering
+    await repo.outbox.customer_wrote(user.id)  # they are here: a reminder would be pestering
     if message.text and message.text.startswith("/"):
         await message.answer(t(lang, "help"))
         return
@@ -283,19 +283,21 @@ async def on_message(
     if comment is None:
         await message.answer(t(lang, "no_survey"))
         return
-    inv = await repo.awaiting_followup(user.id)
+    inv = await repo.conversation.awaiting(user.id, Phase.FOLLOWUP)
     if inv is not None and not await _finish_followup(
         inv, inv.position.step, comment, bot, repo, config, clock, worker, alerts, lang
     ):
         return
-    late = await repo.record_late_comment(user.id, message.message_id, comment, clock())
+    late = await repo.conversation.record_late_comment(
+        user.id, message.message_id, comment, clock()
+    )
     if late is not None:
         # Typed before the next prompt appeared: more of the follow-up answer just closed.
         logger.info("invitation %s question %s follow-up: %s typed after it", *late, comment.kind)
         if alerts is not None:
             alerts.wake()  # an alert card of this answer shows the comment
         return
-    asked = await repo.awaiting_score(user.id)
+    asked = await repo.conversation.awaiting(user.id, Phase.SCORE)
     if asked is not None and await _typed_at_question(
         asked, message, comment, bot, repo, config, clock, worker, alerts, lang
     ):
@@ -339,9 +341,9 @@ async def _typed_at_question(
         intro = t(lang, "typed.off_scale", low=scale.low, high=scale.high)
     else:
         # Words at a score question: staff talking with this customer hear them first.
-        if await repo.open_alert_of_customer(inv.customer_id) is not None:
+        if await repo.alerts.open_alert_of_customer(inv.customer_id) is not None:
             return False
-        if not await repo.record_early_comment(inv, comment):
+        if not await repo.conversation.record_early_comment(inv, comment):
             return False
         logger.info("invitation %s question %s: %s before the score", inv.id, step, comment.kind)
         intro = t(lang, "typed.noted")
@@ -357,7 +359,7 @@ async def _ask_again(
     sent = await send(bot, inv.customer_id, f"{intro}\n\n{prompt.text}", prompt.keyboard)
     if sent.message is None:
         return
-    await repo.move_prompt(inv, sent.message.message_id)
+    await repo.conversation.move_prompt(inv, sent.message.message_id)
     if inv.message_id is not None:
         await edit_message(bot, inv.customer_id, inv.message_id, None)  # old buttons off
 
@@ -366,7 +368,7 @@ async def _relay_to_staff(
     customer_id: int, comment: Comment, bot: Bot, repo: SurveyRepo, config: Config, clock: Clock
 ) -> bool:
     """While staff talk with the customer about an open alert, their messages go to its thread."""
-    alert = await repo.open_alert_of_customer(customer_id)
+    alert = await repo.alerts.open_alert_of_customer(customer_id)
     if alert is None:
         return False
     staff_lang = config.delivery.default_language
@@ -385,13 +387,15 @@ async def _relay_to_staff(
                 media=(comment.kind, comment.file_id),
             )
             if media.message is not None:
-                await repo.add_alert_message(alert.chat_id, media.message.message_id, alert.id, 2)
+                await repo.alerts.add_alert_message(
+                    alert.chat_id, media.message.message_id, alert.id, 2
+                )
     if sent.message is None:
         return False
     # The customer's words (1) are blanked in the staff chat if they ask to be forgotten.
     words = 1 if comment.kind == "text" else 0
-    await repo.add_alert_message(alert.chat_id, sent.message.message_id, alert.id, words)
-    await repo.log_alert_action(alert.id, customer_id, None, "relayed", clock())
+    await repo.alerts.add_alert_message(alert.chat_id, sent.message.message_id, alert.id, words)
+    await repo.alerts.log_alert_action(alert.id, customer_id, None, "relayed", clock())
     return True
 
 
@@ -407,7 +411,7 @@ async def on_recheck(
     lang: str,
 ) -> None:
     solved = bool(callback_data.v)
-    if not await repo.record_recheck(callback_data.i, query.from_user.id, solved, clock()):
+    if not await repo.alerts.record_recheck(callback_data.i, query.from_user.id, solved, clock()):
         await query.answer(t(lang, "notice.invalid"))
         return
     await query.answer(t(lang, "notice.saved"))

@@ -21,8 +21,7 @@ from bot.reports import compose, reasons, sender
 from bot.reports.themes_reply import themes_reply
 from bot.views.texts import t
 from bot.workers.scheduler import on_demand_period
-from storage.analytics import Analytics
-from storage.sqlite import SqliteRepo
+from storage.base import SurveyRepo
 from survey_flows.clock import Clock
 from survey_flows.models import Metric
 from survey_flows.periods import BadArguments, Selection, parse_selection
@@ -67,7 +66,7 @@ async def on_metric(
     message: Message,
     command: CommandObject,
     bot: Bot,
-    repo: SqliteRepo,
+    repo: SurveyRepo,
     config: Config,
     clock: Clock,
     lang: str,
@@ -76,7 +75,7 @@ async def on_metric(
     if selection is None:
         return
     metric = Metric(command.command.lower())
-    replies = await compose.metric_reply(Analytics(repo), metric, selection, config.reports, lang)
+    replies = await compose.metric_reply(repo.analytics, metric, selection, config.reports, lang)
     await sender.send(bot, message.chat.id, replies)
 
 
@@ -85,7 +84,7 @@ async def on_stats(
     message: Message,
     command: CommandObject,
     bot: Bot,
-    repo: SqliteRepo,
+    repo: SurveyRepo,
     config: Config,
     clock: Clock,
     lang: str,
@@ -96,7 +95,7 @@ async def on_stats(
     if selection.by == "reason":
         rules = config.alerts
         replies = await reasons.reasons_reply(
-            repo, selection, config.reports, lang, rules.reasons, rules.reason_labels
+            repo.analytics, selection, config.reports, lang, rules.reasons, rules.reason_labels
         )
         await sender.send(bot, message.chat.id, replies)
         return
@@ -105,7 +104,7 @@ async def on_stats(
         await message.answer(t(lang, "mgr.usage.stats", error=error, command="stats"))
         return
     replies = await compose.stats_reply(
-        Analytics(repo), selection, config.reports, lang, reason_labels=config.alerts.reason_labels
+        repo.analytics, selection, config.reports, lang, reason_labels=config.alerts.reason_labels
     )
     await sender.send(bot, message.chat.id, replies)
 
@@ -115,7 +114,7 @@ async def on_themes(
     message: Message,
     command: CommandObject,
     bot: Bot,
-    repo: SqliteRepo,
+    repo: SurveyRepo,
     config: Config,
     clock: Clock,
     lang: str,
@@ -125,7 +124,7 @@ async def on_themes(
     )
     if selection is None:
         return
-    replies = await themes_reply(Analytics(repo), selection, config.reports, lang)
+    replies = await themes_reply(repo.analytics, selection, config.reports, lang)
     await sender.send(bot, message.chat.id, replies)
 
 
@@ -134,7 +133,7 @@ async def on_export(
     message: Message,
     command: CommandObject,
     bot: Bot,
-    repo: SqliteRepo,
+    repo: SurveyRepo,
     config: Config,
     clock: Clock,
     lang: str,
@@ -146,7 +145,7 @@ async def on_export(
         return
     manager_id = message.from_user.id if message.from_user else 0
     logger.info("manager %s exports %s", manager_id, selection.period.label)
-    await sender.send_export(bot, message.chat.id, Analytics(repo), selection, config.reports, lang)
+    await sender.send_export(bot, message.chat.id, repo.analytics, selection, config.reports, lang)
 
 
 @managers.message(Command("report"))
@@ -154,12 +153,12 @@ async def on_report(
     message: Message,
     command: CommandObject,
     bot: Bot,
-    repo: SqliteRepo,
+    repo: SurveyRepo,
     config: Config,
     clock: Clock,
     lang: str,
 ) -> None:
-    analytics = Analytics(repo)
+    analytics = repo.analytics
     if command.args:
         selection = await _selection(
             message,
@@ -175,7 +174,7 @@ async def on_report(
             return
         period = selection.period
     else:
-        period = await on_demand_period(analytics, config.reports, clock())
+        period = await on_demand_period(repo.report_runs, config.reports, clock())
     await sender.send(
         bot, message.chat.id, await compose.report_reply(analytics, period, config.reports, lang)
     )

@@ -18,8 +18,8 @@ from bot.telegram.send import edit_message, react, send
 from bot.views.alert_card import list_text, reasons_keyboard
 from bot.views.callbacks import AlertCb, ReasonCb
 from bot.views.texts import language_of, t
-from storage.alerts import AlertView
 from storage.base import SurveyRepo
+from storage.records import AlertState, AlertView
 from survey_flows.clock import Clock
 
 from .filters import InStaffChat, may_act_on_alerts
@@ -54,15 +54,15 @@ async def on_alert_button(
         logger.info("alert button pressed by %s, who is not in staff_ids", query.from_user.id)
         await query.answer(t(lang, "alert.not_staff"), show_alert=True)
         return
-    alert = await repo.get_alert(callback_data.i)
+    alert = await repo.alerts.get_alert(callback_data.i)
     if alert is None:
         await query.answer(t(lang, "alert.gone"))
         return
     user, now = query.from_user, clock()
     if callback_data.a == "t":
-        if await repo.take_alert(alert.id, user.id, _name(user), now):
+        if await repo.alerts.take_alert(alert.id, user.id, _name(user), now):
             await query.answer(t(lang, "alert.taken_ok"))
-        elif alert.status == "resolved":
+        elif alert.status is AlertState.RESOLVED:
             await query.answer(t(lang, "alert.already_resolved"))
         else:
             await query.answer(
@@ -78,15 +78,15 @@ async def on_alert_button(
         await query.answer(t(lang, "alert.reason_prompt"))
     elif callback_data.a == "r":
         recheck_at = now + config.alerts.recheck_after
-        if await repo.resolve_alert(alert.id, user.id, _name(user), now, recheck_at):
+        if await repo.alerts.resolve_alert(alert.id, user.id, _name(user), now, recheck_at):
             await query.answer(t(lang, "alert.resolved_ok"))
         else:
             await query.answer(t(lang, "alert.already_resolved"))
     elif callback_data.a == "b":
-        await repo.mark_dirty(alert.id)  # the card is drawn again with its usual buttons
+        await repo.alerts.mark_dirty(alert.id)  # the card is drawn again with its usual buttons
         await query.answer()
     elif callback_data.a == "o":
-        await repo.request_alert_card(alert.id)
+        await repo.alerts.request_alert_card(alert.id)
         await query.answer(t(lang, "alert.opened", id=alert.id))
     else:
         await query.answer(t(lang, "alert.contact_hint"), show_alert=True)
@@ -116,7 +116,9 @@ async def on_reason(
     user, now = query.from_user, clock()
     recheck_at = now + config.alerts.recheck_after
     reason = reasons[callback_data.r]
-    if await repo.resolve_alert(callback_data.i, user.id, _name(user), now, recheck_at, reason):
+    if await repo.alerts.resolve_alert(
+        callback_data.i, user.id, _name(user), now, recheck_at, reason
+    ):
         await query.answer(t(lang, "alert.resolved_ok"))
         logger.info("alert %s resolved by staff %s: %s", callback_data.i, user.id, reason)
     else:
@@ -131,7 +133,7 @@ async def on_migrated(message: Message, repo: SurveyRepo, clock: Clock) -> None:
     new_id = message.migrate_to_chat_id
     if new_id is None:  # the router's filter already requires it
         return
-    await repo.record_chat_migration(message.chat.id, new_id, clock())
+    await repo.staff_chat.record_chat_migration(message.chat.id, new_id, clock())
     logger.warning(
         "staff chat %s is now supergroup %s: update [telegram] staff_chat_id",
         message.chat.id,
@@ -141,7 +143,7 @@ async def on_migrated(message: Message, repo: SurveyRepo, clock: Clock) -> None:
 
 @router.message(Command("alerts"))
 async def on_alerts(message: Message, repo: SurveyRepo, clock: Clock, lang: str) -> None:
-    await message.answer(list_text(await repo.open_alerts(), lang, clock()))
+    await message.answer(list_text(await repo.alerts.open_alerts(), lang, clock()))
 
 
 @router.message(F.reply_to_message & (F.text | F.caption))
@@ -161,7 +163,7 @@ async def on_reply(
     """
     if message.reply_to_message is None:  # the router's filter already requires a reply
         return
-    alert = await repo.alert_of_message(message.chat.id, message.reply_to_message.message_id)
+    alert = await repo.alerts.alert_of_message(message.chat.id, message.reply_to_message.message_id)
     if alert is None:
         return
     staff = message.from_user
@@ -177,13 +179,15 @@ async def on_reply(
     if refusal is not None:
         await _not_delivered(bot, repo, message, alert, t(lang, refusal), alerts)
         return
-    await repo.add_alert_message(message.chat.id, message.message_id, alert.id)
-    if alert.status == "open" and await repo.take_alert(alert.id, staff.id, _name(staff), clock()):
+    await repo.alerts.add_alert_message(message.chat.id, message.message_id, alert.id)
+    if alert.status is AlertState.OPEN and await repo.alerts.take_alert(
+        alert.id, staff.id, _name(staff), clock()
+    ):
         logger.info("alert %s taken by %s by replying", alert.id, staff.id)
     text = message.text or message.caption
     customer_lang = language_of(alert.customer_language, config.delivery.default_language)
     sent = await send(bot, alert.customer_id, t(customer_lang, "support.message", text=text))
-    await repo.log_alert_action(alert.id, staff.id, _name(staff), "replied", clock())
+    await repo.alerts.log_alert_action(alert.id, staff.id, _name(staff), "replied", clock())
     if sent.message is not None:
         await react(bot, message.chat.id, message.message_id, DELIVERED)
         if alerts is not None:
@@ -199,7 +203,7 @@ async def _not_delivered(
 ) -> None:
     """👎 on the staff member's reply; the one-line reason goes on the alert's card."""
     await react(bot, message.chat.id, message.message_id, NOT_DELIVERED)
-    await repo.mark_dirty(alert.id, note)
+    await repo.alerts.mark_dirty(alert.id, note)
     if alerts is not None:
         alerts.wake()
 
@@ -210,7 +214,7 @@ async def _why_not_reachable(alert: AlertView, repo: SurveyRepo) -> str | None:
     if alert.erased:
         return "alert.reply_erased"
     if alert.customer_opted_out and not any(
-        action == "relayed" for action, _, _ in await repo.actions_of(alert.id)
+        action == "relayed" for action, _, _ in await repo.alerts.actions_of(alert.id)
     ):
         return "alert.reply_opted_out"
     return None

@@ -64,7 +64,9 @@ class LinkMaker:
         """A new link (its token's hash committed first); None for an unknown shop's id."""
         token, now = new_token(), self._clock()
         expires_at = now + self._config.ttl
-        if not await self._repo.add_link_token(external_id, token_hash(token), now, expires_at):
+        if not await self._repo.links.add_link_token(
+            external_id, token_hash(token), now, expires_at
+        ):
             return None
         url = None
         if self._bot_username:

@@ -22,8 +22,7 @@ from apscheduler.triggers.base import BaseTrigger
 from bot.config import ReportsConfig
 from bot.config.crontab import cron_trigger
 from bot.reports import compose, sender
-from storage.analytics import Analytics
-from storage.sqlite import SqliteRepo
+from storage.base import ReportRunRepo, SurveyRepo
 from survey_flows.clock import Clock
 from survey_flows.periods import Period
 
@@ -54,20 +53,20 @@ def nominal_span(trigger: BaseTrigger, fire: datetime) -> timedelta:
 
 
 async def report_period(
-    analytics: Analytics, job: str, fire: datetime, nominal: timedelta
+    runs: ReportRunRepo, job: str, fire: datetime, nominal: timedelta
 ) -> Period:
     """Since the end of the last sent report (so a skipped run loses nothing), else one nominal
     span back; never longer than MAX_REPORT_SPAN."""
-    last_end = await analytics.last_report_end(job, fire)
+    last_end = await runs.last_report_end(job, fire)
     start = last_end if last_end is not None and last_end < fire else fire - nominal
     start = max(start, fire - MAX_REPORT_SPAN)
     return Period(start, fire, "since the last report")
 
 
-async def on_demand_period(analytics: Analytics, cfg: ReportsConfig, now: datetime) -> Period:
+async def on_demand_period(runs: ReportRunRepo, cfg: ReportsConfig, now: datetime) -> Period:
     """/report without arguments: everything since the last scheduled report (else 7 days)."""
     if cfg.cron:
-        last_end = await analytics.last_report_end(job_id(cfg), now)
+        last_end = await runs.last_report_end(job_id(cfg), now)
         if last_end is not None and now - last_end <= MAX_REPORT_SPAN:
             return Period(last_end, now, "since the last report")
     return Period(now - DEFAULT_ON_DEMAND, now, "7d")
@@ -75,7 +74,7 @@ async def on_demand_period(analytics: Analytics, cfg: ReportsConfig, now: dateti
 
 async def run_report(
     bot: Bot,
-    repo: SqliteRepo,
+    repo: SurveyRepo,
     cfg: ReportsConfig,
     clock: Clock,
     *,
@@ -91,22 +90,22 @@ async def run_report(
     if fire is None:
         return 0
     job = job_id(cfg)
-    analytics = Analytics(repo)
-    period = await report_period(analytics, job, fire, nominal_span(trigger, fire))
+    runs = repo.report_runs
+    period = await report_period(runs, job, fire, nominal_span(trigger, fire))
     messages: list[compose.Outgoing] | None = None
     sent = 0
     for chat_id in cfg.chat_ids:
-        if not await analytics.claim_report(job, fire, chat_id, period.start, period.end, now):
+        if not await runs.claim_report(job, fire, chat_id, period.start, period.end, now):
             continue
         if messages is None:  # built once, and only when some chat still needs it
-            messages = await compose.report_reply(analytics, period, cfg, cfg.language)
+            messages = await compose.report_reply(repo.analytics, period, cfg, cfg.language)
         try:
             await sender.send(bot, chat_id, messages)
         except Exception:
             # Left unsent: the next start-up within the grace time tries this chat again.
             logger.exception("report %s of %s to chat %s failed", job, fire.isoformat(), chat_id)
             continue
-        await analytics.mark_report_sent(job, fire, chat_id, clock())
+        await runs.mark_report_sent(job, fire, chat_id, clock())
         sent += 1
         logger.info("report %s of %s sent to chat %s", job, fire.isoformat(), chat_id)
     return sent
@@ -115,7 +114,7 @@ async def run_report(
 class ReportScheduler:
     """Owns the AsyncIOScheduler; `start()` first catches up a missed run, then schedules."""
 
-    def __init__(self, bot: Bot, repo: SqliteRepo, cfg: ReportsConfig, clock: Clock) -> None:
+    def __init__(self, bot: Bot, repo: SurveyRepo, cfg: ReportsConfig, clock: Clock) -> None:
         self._bot, self._repo, self._cfg, self._clock = bot, repo, cfg, clock
         self._lock = asyncio.Lock()
         self.scheduler = AsyncIOScheduler(timezone=cfg.timezone)

@@ -1,4 +1,4 @@
-"""The customers' outbox: which prompt is due, claimed, shown or released, and expiry.
+"""The customers' outbox: which prompt is due, claimed, shown or released; reminders; expiry.
 
 Each invitation's current prompt (question, follow-up or thank-you) is a row state here, so the
 delivery worker alone turns it into a message and a restart loses nothing (at-least-once).
@@ -8,21 +8,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
-
-import aiosqlite
 
 from survey_flows.models import Category, Invitation, InvitationStatus
 
+from ..records import DueBatch
+from .database import Database
 from .invitation_rows import INVITATION_COLUMNS, invitation_of
 from .rows import fetch_all, fetch_first
 from .timestamps import from_db, to_db
-
-if TYPE_CHECKING:
-    from contextlib import AbstractAsyncContextManager
-
 
 # The one reminder of an invitation is due: its first question is on screen, unanswered, and the
 # customer has not written since (writing clears remind_at). Both queries below must agree, or
@@ -33,23 +27,11 @@ _REMINDER_DUE = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class DueBatch:
-    """One look at the outbox: due prompts (with the category of the score a follow-up is
-    about, by invitation id) and due reminders."""
+class Outbox:
+    """What the delivery worker sends each customer next: prompts and the one reminder."""
 
-    prompts: list[Invitation] = field(default_factory=list)
-    categories: dict[int, Category] = field(default_factory=dict)
-    reminders: list[Invitation] = field(default_factory=list)
-
-
-class OutboxStorage:
-    if TYPE_CHECKING:
-
-        def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
-        def reading(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
-
-    # --- delivery outbox ------------------------------------------------------------------
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     async def due_prompts(
         self, now: datetime, limit: int, busy: Collection[int] = ()
@@ -63,7 +45,7 @@ class OutboxStorage:
         statement, each follow-up with its score's category: the delivery worker's pass costs
         one read."""
         cols = INVITATION_COLUMNS
-        async with self.reading() as db:
+        async with self._db.reading() as db:
             rows = await fetch_all(
                 db,
                 "WITH busy(customer) AS (SELECT value FROM json_each(?))"
@@ -92,7 +74,7 @@ class OutboxStorage:
     async def next_due_at(self, busy: Collection[int] = ()) -> datetime | None:
         """The earliest due time of a prompt to a customer not in `busy`: those are due once
         their send in flight finishes, which wakes the worker."""
-        async with self.reading() as db:
+        async with self._db.reading() as db:
             busy_json = json.dumps(sorted(busy))
             row = await fetch_first(
                 db,
@@ -111,7 +93,7 @@ class OutboxStorage:
         Active before the message exists, so that a press arriving before the send is recorded
         finds the invitation open.
         """
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             cursor = await db.execute(
                 "UPDATE invitations SET prompt_sent = 2,"
                 " status = CASE status WHEN 'scheduled' THEN 'active' ELSE status END,"
@@ -135,7 +117,7 @@ class OutboxStorage:
         """The prompt for `inv.position` is shown. If the customer already moved on (a fast
         press), the newer prompt stays due. `remind_at`: when the one reminder is due, for a
         first question (none if one was already sent)."""
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE invitations SET prompt_sent = 1, message_id = ?, attempts = 0,"
                 " remind_at = CASE WHEN reminder_sent = 0 THEN ? ELSE remind_at END"
@@ -145,7 +127,7 @@ class OutboxStorage:
 
     async def postpone_prompt(self, inv: Invitation, due_at: datetime, note: str) -> None:
         """Not now (quiet hours): the prompt is due again at `due_at`; not an attempt."""
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE invitations SET due_at = ?, note = ? WHERE id = ? AND prompt_sent = 0",
                 (to_db(due_at), note, inv.id),
@@ -155,7 +137,7 @@ class OutboxStorage:
 
     async def claim_reminder(self, invitation_id: int) -> bool:
         """Mark the reminder as being sent, if it is still wanted."""
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             cursor = await db.execute(
                 f"UPDATE invitations SET reminder_sent = 2 WHERE id = ? AND {_REMINDER_DUE}",
                 (invitation_id,),
@@ -164,7 +146,7 @@ class OutboxStorage:
 
     async def finish_reminder(self, invitation_id: int, sent: bool) -> None:
         """The reminder went out (sent), or was refused for good: either way, never again."""
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE invitations SET reminder_sent = ?, remind_at = NULL WHERE id = ?",
                 (1 if sent else 3, invitation_id),
@@ -172,16 +154,25 @@ class OutboxStorage:
 
     async def reschedule_reminder(self, invitation_id: int, remind_at: datetime | None) -> None:
         """Due again at `remind_at` (quiet hours, a network error), or dropped with None."""
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE invitations SET reminder_sent = 0, remind_at = ?"
                 " WHERE id = ? AND reminder_sent IN (0, 2)",
                 (to_db(remind_at), invitation_id),
             )
 
+    async def customer_wrote(self, telegram_id: int) -> None:
+        """The customer wrote to the bot: no reminder of a question they have seen is wanted."""
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE invitations SET remind_at = NULL WHERE customer_id = ?"
+                " AND remind_at IS NOT NULL AND reminder_sent = 0",
+                (telegram_id,),
+            )
+
     async def release_prompt(self, inv: Invitation, due_at: datetime, error: str) -> None:
         """The send failed for now: try again at `due_at`."""
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE invitations SET prompt_sent = 0, due_at = ?, attempts = attempts + 1,"
                 " note = ?,"
@@ -199,7 +190,7 @@ class OutboxStorage:
         The send may or may not have reached Telegram. At-least-once: sending again risks one
         duplicate message the customer sees; not sending risks a question that never arrives.
         """
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             cursor = await db.execute(
                 "UPDATE invitations SET prompt_sent = 0, note = 'resent after restart'"
                 " WHERE prompt_sent = 2 RETURNING id"
@@ -211,7 +202,7 @@ class OutboxStorage:
             return settled + [row["id"] for row in await cursor.fetchall()]
 
     async def attempts(self, invitation_id: int) -> int:
-        async with self.reading() as db:
+        async with self._db.reading() as db:
             cursor = await db.execute(
                 "SELECT attempts FROM invitations WHERE id = ?", (invitation_id,)
             )
@@ -221,14 +212,19 @@ class OutboxStorage:
     async def close_invitation(
         self, invitation_id: int, status: InvitationStatus, note: str, now: datetime
     ) -> None:
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE invitations SET status = ?, note = ?, prompt_sent = 1,"
                 " finished_at = coalesce(finished_at, ?) WHERE id = ?",
                 (status.value, note, to_db(now), invitation_id),
             )
 
-    # --- expiry ----------------------------------------------------------------------------
+
+class Expiry:
+    """Surveys nobody answered in time: closed, and their buttons taken off."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     async def expire_invitations(self, sent_before: datetime, now: datetime, limit: int) -> int:
         """Close as expired the open invitations first sent before `sent_before` (no answer in
@@ -236,7 +232,7 @@ class OutboxStorage:
 
         A prompt being sent right now is left for the next sweep, so its message is known.
         """
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             cursor = await db.execute(
                 "UPDATE invitations SET status = 'expired', note = 'expired: no answer in time',"
                 " prompt_sent = 1, finished_at = coalesce(finished_at, ?),"
@@ -249,7 +245,7 @@ class OutboxStorage:
 
     async def stale_keyboards(self, limit: int) -> list[tuple[int, int, int]]:
         """(invitation id, customer chat, message id) of expired prompts still showing buttons."""
-        async with self.reading() as db:
+        async with self._db.reading() as db:
             cursor = await db.execute(
                 "SELECT id, customer_id, message_id FROM invitations WHERE keyboard_stale = 1"
                 " ORDER BY id LIMIT ?",
@@ -258,7 +254,7 @@ class OutboxStorage:
             return [(r["id"], r["customer_id"], r["message_id"]) for r in await cursor.fetchall()]
 
     async def clear_stale_keyboard(self, invitation_id: int) -> None:
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE invitations SET keyboard_stale = 0 WHERE id = ?", (invitation_id,)
             )
