@@ -1,7 +1,8 @@
-"""SqliteRepo on a real temp file: migrations, the outbox, conditional answers, opt-out, reopen."""
+"""The repositories on a real SQLite file: migrations, the outbox, answers, opt-out, reopen."""
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from storage.records import Comment, NewEvent
 from storage.sqlite import SqliteRepo, open_sqlite
 from storage.sqlite.database import _migrations
+from survey_flows.errors import EventConflict
 from survey_flows.models import (
     Answer,
     Category,
@@ -129,6 +131,21 @@ async def test_create_invitation_is_idempotent_on_event_id(repo: SqliteRepo) -> 
     assert again == first
     assert await count(repo, "invitations") == 1
     assert await count(repo, "invitation_context") == 2
+
+
+async def test_a_reused_event_id_is_a_replay_only_with_the_same_digest(repo: SqliteRepo) -> None:
+    signed = replace(event(), fingerprint="digest-1")
+    first, _ = await repo.invitations.create_invitation(signed, NOW)
+    again, created = await repo.invitations.create_invitation(signed, NOW + timedelta(minutes=1))
+    assert not created and again == first, "a retried webhook was not taken for a retry"
+    with pytest.raises(EventConflict):
+        await repo.invitations.create_invitation(replace(event(), fingerprint="digest-2"), NOW)
+    # A stored row without a digest matches none: the same type and customer are not enough.
+    plain, _ = await repo.invitations.create_invitation(event("ev-2"), NOW)
+    with pytest.raises(EventConflict) as raised:
+        await repo.invitations.create_invitation(replace(event("ev-2"), fingerprint="d-3"), NOW)
+    assert raised.value.invitation_id == plain.id
+    assert await count(repo, "invitations") == 2
 
 
 async def test_context_rows_and_customer_are_stored(repo: SqliteRepo) -> None:

@@ -16,25 +16,24 @@ from survey_flows.models import Invitation
 from survey_flows.pacing import Recontact
 
 from ..records import NewEvent
-from .invitation_rows import invitation_by_event, invitation_by_id
+from .invitation_rows import INVITATION_COLUMNS, invitation_by_id, invitation_of
 from .rows import fetch_first, inserted_id
 from .states import Prompt
 from .timestamps import to_db
 
 
 async def replayed_invitation(db: aiosqlite.Connection, event: NewEvent) -> Invitation | None:
-    """The invitation this event_id made before, if the body matches; EventConflict if not."""
-    existing = await invitation_by_event(db, event.event_id)
-    if existing is None:
-        return None
-    row = await fetch_first(db, "SELECT fingerprint FROM invitations WHERE id = ?", (existing.id,))
-    stored = row[0] if row else None
-    same = (
-        stored == event.fingerprint
-        if stored is not None and event.fingerprint is not None
-        else (existing.event_type, existing.customer_id) == (event.event_type, event.customer_id)
+    """The invitation this event_id made before, if its body's digest is the same (a retry);
+    EventConflict if not."""
+    row = await fetch_first(
+        db,
+        f"SELECT {INVITATION_COLUMNS}, fingerprint FROM invitations WHERE event_id = ?",
+        (event.event_id,),
     )
-    if not same:
+    if row is None:
+        return None
+    existing = invitation_of(row)
+    if row["fingerprint"] != event.fingerprint:
         raise EventConflict(event.event_id, existing.id)
     return existing
 

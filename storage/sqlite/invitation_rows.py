@@ -42,10 +42,3 @@ async def invitation_by_id(db: aiosqlite.Connection, invitation_id: int) -> Invi
         db, f"SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = ?", (invitation_id,)
     )
     return invitation_of(row) if row else None
-
-
-async def invitation_by_event(db: aiosqlite.Connection, event_id: str) -> Invitation | None:
-    row = await fetch_first(
-        db, f"SELECT {INVITATION_COLUMNS} FROM invitations WHERE event_id = ?", (event_id,)
-    )
-    return invitation_of(row) if row else None

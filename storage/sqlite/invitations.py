@@ -27,8 +27,8 @@ class Invitations:
     async def create_invitation(self, event: NewEvent, now: datetime) -> tuple[Invitation, bool]:
         """Store an event's invitation once; the same event_id again returns the stored one.
 
-        The same event_id with another body raises EventConflict (rows stored before digests
-        existed are compared by type and customer), also when it waits for a link. An event that
+        The same event_id with another body (another digest) raises EventConflict, also when
+        it waits for a link. An event that
         names the shop's id too links that id to this chat (and releases what waited for it). A
         new event that would survey the customer again within `recontact` is stored as
         suppressed (never sent, kept for statistics).
