@@ -25,6 +25,7 @@ from .alert_cases import insert_alert
 from .database import Database
 from .invitation_rows import INVITATION_COLUMNS, invitation_of
 from .rows import fetch_all, fetch_first, inserted_id
+from .states import Prompt
 from .timestamps import from_db, to_db
 
 
@@ -51,8 +52,8 @@ class Conversation:
             # without another statement (most presses have none to attach).
             moved = await fetch_all(
                 db,
-                "UPDATE invitations SET step = ?, phase = ?, prompt_sent = 0, due_at = ?"
-                " WHERE id = ? AND status = 'active' AND step = ? AND phase = ?"
+                f"UPDATE invitations SET step = ?, phase = ?, prompt_sent = {Prompt.DUE},"
+                " due_at = ? WHERE id = ? AND status = 'active' AND step = ? AND phase = ?"
                 " RETURNING early_comment_step",
                 (
                     new_position.step,
@@ -93,8 +94,8 @@ class Conversation:
         done = new_position.phase is Phase.DONE
         async with self._db.transaction() as db:
             cursor = await db.execute(
-                "UPDATE invitations SET step = ?, phase = ?, prompt_sent = 0, due_at = ?,"
-                " status = ?, finished_at = CASE WHEN ? THEN ? ELSE finished_at END"
+                f"UPDATE invitations SET step = ?, phase = ?, prompt_sent = {Prompt.DUE},"
+                " due_at = ?, status = ?, finished_at = CASE WHEN ? THEN ? ELSE finished_at END"
                 " WHERE id = ? AND status = 'active' AND step = ? AND phase = ?",
                 (
                     new_position.step,
@@ -151,7 +152,8 @@ class Conversation:
     async def awaiting(self, customer_id: int, phase: Phase) -> Invitation | None:
         """The customer's newest open survey standing at `phase`: a score question on their
         screen (SCORE), or a follow-up waiting for their words (FOLLOWUP)."""
-        shown = " AND prompt_sent = 1 AND message_id IS NOT NULL" if phase is Phase.SCORE else ""
+        on_screen = f" AND prompt_sent = {Prompt.SHOWN} AND message_id IS NOT NULL"
+        shown = on_screen if phase is Phase.SCORE else ""
         async with self._db.reading() as db:
             row = await fetch_first(
                 db,
@@ -209,7 +211,7 @@ class Conversation:
             row = await cursor.fetchone()
             if row is None or row["phase"] == Phase.FOLLOWUP.value:
                 return None
-            if row["prompt_sent"] == 1 and (row["message_id"] or 0) <= typed_message_id:
+            if row["prompt_sent"] == Prompt.SHOWN and (row["message_id"] or 0) <= typed_message_id:
                 return None  # typed at the prompt on screen
             if row["early_comment_step"] == row["step"] and row["early_comment_kind"]:
                 return None  # words at this question were taken already: these may be more
@@ -242,7 +244,7 @@ class Conversation:
         async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE invitations SET message_id = ?"
-                " WHERE id = ? AND prompt_sent = 1 AND step = ? AND phase = ?",
+                f" WHERE id = ? AND prompt_sent = {Prompt.SHOWN} AND step = ? AND phase = ?",
                 (message_id, inv.id, inv.position.step, inv.position.phase.value),
             )
 

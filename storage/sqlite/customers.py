@@ -14,6 +14,7 @@ from ..records import Erased
 from .database import Database
 from .erasure import erase
 from .rows import fetch_all, fetch_first, one_row
+from .states import Prompt
 from .timestamps import from_db, to_db
 
 
@@ -133,14 +134,15 @@ class Customers:
                 (telegram_id, to_db(now), to_db(now)),
             )
             cursor = await db.execute(
-                "UPDATE invitations SET status = 'cancelled', note = 'opted_out', prompt_sent = 1,"
-                " finished_at = ? WHERE customer_id = ? AND status IN ('scheduled', 'active')",
+                "UPDATE invitations SET status = 'cancelled', note = 'opted_out',"
+                f" prompt_sent = {Prompt.SHOWN}, finished_at = ?"
+                " WHERE customer_id = ? AND status IN ('scheduled', 'active')",
                 (to_db(now), telegram_id),
             )
             # Opted out: not even a pending thank-you goes out.
             await db.execute(
-                "UPDATE invitations SET prompt_sent = 1 WHERE customer_id = ?"
-                " AND status = 'completed' AND prompt_sent = 0",
+                f"UPDATE invitations SET prompt_sent = {Prompt.SHOWN} WHERE customer_id = ?"
+                f" AND status = 'completed' AND prompt_sent = {Prompt.DUE}",
                 (telegram_id,),
             )
             return cursor.rowcount
@@ -162,8 +164,9 @@ class Customers:
                 (to_db(now), telegram_id),
             )
             await db.execute(
-                "UPDATE invitations SET status = 'failed', note = 'unreachable', prompt_sent = 1,"
-                " finished_at = ? WHERE customer_id = ? AND status IN ('scheduled', 'active')",
+                "UPDATE invitations SET status = 'failed', note = 'unreachable',"
+                f" prompt_sent = {Prompt.SHOWN}, finished_at = ?"
+                " WHERE customer_id = ? AND status IN ('scheduled', 'active')",
                 (to_db(now), telegram_id),
             )
 

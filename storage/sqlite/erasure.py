@@ -21,6 +21,7 @@ import aiosqlite
 
 from ..records import Erased
 from .rows import one_row
+from .states import Prompt
 from .timestamps import to_db
 
 
@@ -98,14 +99,15 @@ async def _erase_telegram(
     )
     # Nothing more is asked: open surveys close, their buttons come off the last message.
     await db.execute(
-        "UPDATE invitations SET status = 'cancelled', note = 'erased', prompt_sent = 1,"
-        " finished_at = ?, keyboard_stale = CASE WHEN message_id IS NULL THEN 0 ELSE 1 END"
+        "UPDATE invitations SET status = 'cancelled', note = 'erased',"
+        f" prompt_sent = {Prompt.SHOWN}, finished_at = ?,"
+        " keyboard_stale = CASE WHEN message_id IS NULL THEN 0 ELSE 1 END"
         " WHERE customer_id = ? AND status IN ('scheduled', 'active')",
         (at, tid),
     )
     await db.execute(
-        "UPDATE invitations SET prompt_sent = 1 WHERE customer_id = ?"
-        " AND status = 'completed' AND prompt_sent = 0",
+        f"UPDATE invitations SET prompt_sent = {Prompt.SHOWN} WHERE customer_id = ?"
+        f" AND status = 'completed' AND prompt_sent = {Prompt.DUE}",
         (tid,),
     )
     cursor = await db.execute(

@@ -16,14 +16,16 @@ from ..records import DueBatch
 from .database import Database
 from .invitation_rows import INVITATION_COLUMNS, invitation_of
 from .rows import fetch_all, fetch_first
+from .states import Prompt, Reminder
 from .timestamps import from_db, to_db
 
 # The one reminder of an invitation is due: its first question is on screen, unanswered, and the
 # customer has not written since (writing clears remind_at). Both queries below must agree, or
 # the worker would wake for a reminder it then does not find.
 _REMINDER_DUE = (
-    "remind_at IS NOT NULL AND reminder_sent = 0 AND status = 'active' AND step = 0"
-    " AND phase = 'score' AND prompt_sent = 1 AND message_id IS NOT NULL"
+    f"remind_at IS NOT NULL AND reminder_sent = {Reminder.WAITING} AND status = 'active'"
+    f" AND step = 0 AND phase = 'score' AND prompt_sent = {Prompt.SHOWN}"
+    " AND message_id IS NOT NULL"
 )
 
 
@@ -52,7 +54,7 @@ class Outbox:
                 " SELECT * FROM (SELECT 0 AS kind, (SELECT x.category FROM answers x"
                 " WHERE x.invitation_id = i.id AND x.question_index = i.step"
                 f" AND i.phase = 'followup') AS category, {cols} FROM invitations i"
-                " WHERE prompt_sent = 0 AND due_at <= ?"
+                f" WHERE prompt_sent = {Prompt.DUE} AND due_at <= ?"
                 " AND status IN ('scheduled', 'active', 'completed')"
                 " AND customer_id NOT IN busy ORDER BY due_at, id LIMIT ?)"
                 f" UNION ALL SELECT * FROM (SELECT 1, NULL, {cols} FROM invitations"
@@ -79,7 +81,8 @@ class Outbox:
             row = await fetch_first(
                 db,
                 "SELECT min(at) FROM (SELECT min(due_at) AS at FROM invitations"
-                " WHERE prompt_sent = 0 AND status IN ('scheduled', 'active', 'completed')"
+                f" WHERE prompt_sent = {Prompt.DUE}"
+                " AND status IN ('scheduled', 'active', 'completed')"
                 " AND customer_id NOT IN (SELECT value FROM json_each(?))"
                 f" UNION ALL SELECT min(remind_at) FROM invitations WHERE {_REMINDER_DUE}"
                 " AND customer_id NOT IN (SELECT value FROM json_each(?)))",
@@ -95,10 +98,10 @@ class Outbox:
         """
         async with self._db.transaction() as db:
             cursor = await db.execute(
-                "UPDATE invitations SET prompt_sent = 2,"
+                f"UPDATE invitations SET prompt_sent = {Prompt.SENDING},"
                 " status = CASE status WHEN 'scheduled' THEN 'active' ELSE status END,"
                 " sent_at = coalesce(sent_at, ?)"
-                " WHERE id = ? AND prompt_sent = 0 AND step = ? AND phase = ?"
+                f" WHERE id = ? AND prompt_sent = {Prompt.DUE} AND step = ? AND phase = ?"
                 " AND status IN ('scheduled', 'active', 'completed')",
                 (to_db(now), inv.id, inv.position.step, inv.position.phase.value),
             )
@@ -119,9 +122,10 @@ class Outbox:
         first question (none if one was already sent)."""
         async with self._db.transaction() as db:
             await db.execute(
-                "UPDATE invitations SET prompt_sent = 1, message_id = ?, attempts = 0,"
-                " remind_at = CASE WHEN reminder_sent = 0 THEN ? ELSE remind_at END"
-                " WHERE id = ? AND prompt_sent = 2 AND step = ? AND phase = ?",
+                f"UPDATE invitations SET prompt_sent = {Prompt.SHOWN}, message_id = ?,"
+                f" attempts = 0, remind_at = CASE WHEN reminder_sent = {Reminder.WAITING} THEN ?"
+                f" ELSE remind_at END WHERE id = ? AND prompt_sent = {Prompt.SENDING}"
+                " AND step = ? AND phase = ?",
                 (message_id, to_db(remind_at), inv.id, inv.position.step, inv.position.phase.value),
             )
 
@@ -129,7 +133,8 @@ class Outbox:
         """Not now (quiet hours): the prompt is due again at `due_at`; not an attempt."""
         async with self._db.transaction() as db:
             await db.execute(
-                "UPDATE invitations SET due_at = ?, note = ? WHERE id = ? AND prompt_sent = 0",
+                "UPDATE invitations SET due_at = ?, note = ?"
+                f" WHERE id = ? AND prompt_sent = {Prompt.DUE}",
                 (to_db(due_at), note, inv.id),
             )
 
@@ -139,7 +144,8 @@ class Outbox:
         """Mark the reminder as being sent, if it is still wanted."""
         async with self._db.transaction() as db:
             cursor = await db.execute(
-                f"UPDATE invitations SET reminder_sent = 2 WHERE id = ? AND {_REMINDER_DUE}",
+                f"UPDATE invitations SET reminder_sent = {Reminder.SENDING}"
+                f" WHERE id = ? AND {_REMINDER_DUE}",
                 (invitation_id,),
             )
             return cursor.rowcount == 1
@@ -149,15 +155,15 @@ class Outbox:
         async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE invitations SET reminder_sent = ?, remind_at = NULL WHERE id = ?",
-                (1 if sent else 3, invitation_id),
+                (int(Reminder.SENT if sent else Reminder.REFUSED), invitation_id),
             )
 
     async def reschedule_reminder(self, invitation_id: int, remind_at: datetime | None) -> None:
         """Due again at `remind_at` (quiet hours, a network error), or dropped with None."""
         async with self._db.transaction() as db:
             await db.execute(
-                "UPDATE invitations SET reminder_sent = 0, remind_at = ?"
-                " WHERE id = ? AND reminder_sent IN (0, 2)",
+                f"UPDATE invitations SET reminder_sent = {Reminder.WAITING}, remind_at = ?"
+                f" WHERE id = ? AND reminder_sent IN ({Reminder.WAITING}, {Reminder.SENDING})",
                 (to_db(remind_at), invitation_id),
             )
 
@@ -166,7 +172,7 @@ class Outbox:
         async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE invitations SET remind_at = NULL WHERE customer_id = ?"
-                " AND remind_at IS NOT NULL AND reminder_sent = 0",
+                f" AND remind_at IS NOT NULL AND reminder_sent = {Reminder.WAITING}",
                 (telegram_id,),
             )
 
@@ -174,13 +180,13 @@ class Outbox:
         """The send failed for now: try again at `due_at`."""
         async with self._db.transaction() as db:
             await db.execute(
-                "UPDATE invitations SET prompt_sent = 0, due_at = ?, attempts = attempts + 1,"
-                " note = ?,"
+                f"UPDATE invitations SET prompt_sent = {Prompt.DUE}, due_at = ?,"
+                " attempts = attempts + 1, note = ?,"
                 " status = CASE WHEN message_id IS NULL AND step = 0 AND phase = 'score'"
                 " THEN 'scheduled' ELSE status END,"
                 " sent_at = CASE WHEN message_id IS NULL AND step = 0 AND phase = 'score'"
                 " THEN NULL ELSE sent_at END"
-                " WHERE id = ? AND prompt_sent IN (0, 2)",
+                f" WHERE id = ? AND prompt_sent IN ({Prompt.DUE}, {Prompt.SENDING})",
                 (to_db(due_at), error[:500], inv.id),
             )
 
@@ -192,12 +198,13 @@ class Outbox:
         """
         async with self._db.transaction() as db:
             cursor = await db.execute(
-                "UPDATE invitations SET prompt_sent = 0, note = 'resent after restart'"
-                " WHERE prompt_sent = 2 RETURNING id"
+                f"UPDATE invitations SET prompt_sent = {Prompt.DUE}, note = 'resent after restart'"
+                f" WHERE prompt_sent = {Prompt.SENDING} RETURNING id"
             )
             settled = [row["id"] for row in await cursor.fetchall()]
             cursor = await db.execute(
-                "UPDATE invitations SET reminder_sent = 0 WHERE reminder_sent = 2 RETURNING id"
+                f"UPDATE invitations SET reminder_sent = {Reminder.WAITING}"
+                f" WHERE reminder_sent = {Reminder.SENDING} RETURNING id"
             )
             return settled + [row["id"] for row in await cursor.fetchall()]
 
@@ -214,7 +221,7 @@ class Outbox:
     ) -> None:
         async with self._db.transaction() as db:
             await db.execute(
-                "UPDATE invitations SET status = ?, note = ?, prompt_sent = 1,"
+                f"UPDATE invitations SET status = ?, note = ?, prompt_sent = {Prompt.SHOWN},"
                 " finished_at = coalesce(finished_at, ?) WHERE id = ?",
                 (status.value, note, to_db(now), invitation_id),
             )
@@ -235,10 +242,10 @@ class Expiry:
         async with self._db.transaction() as db:
             cursor = await db.execute(
                 "UPDATE invitations SET status = 'expired', note = 'expired: no answer in time',"
-                " prompt_sent = 1, finished_at = coalesce(finished_at, ?),"
+                f" prompt_sent = {Prompt.SHOWN}, finished_at = coalesce(finished_at, ?),"
                 " keyboard_stale = CASE WHEN message_id IS NULL THEN 0 ELSE 1 END"
                 " WHERE id IN (SELECT id FROM invitations WHERE status = 'active'"
-                " AND prompt_sent != 2 AND sent_at <= ? ORDER BY sent_at LIMIT ?)",
+                f" AND prompt_sent != {Prompt.SENDING} AND sent_at <= ? ORDER BY sent_at LIMIT ?)",
                 (to_db(now), to_db(sent_before), limit),
             )
             return cursor.rowcount
