@@ -161,7 +161,7 @@ class Intake:
         self, config: Config, repo: SurveyRepo, clock: Clock, *, bot_username: str | None = None
     ) -> None:
         self._config, self._repo, self._clock = config, repo, clock
-        self.links = LinkMaker(config.links, repo, clock, bot_username)
+        self.links = LinkMaker(config.links, repo.links, clock, bot_username)
 
     async def accept(self, data: Any) -> Accepted:
         """Validate one event (already parsed from JSON or a CSV row) and schedule it."""
