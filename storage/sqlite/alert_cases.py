@@ -37,6 +37,11 @@ async def insert_alert(
     await log_action(db, inserted_id(cursor), None, None, "created", now)
 
 
+async def redraw_case(db: aiosqlite.Connection, invitation_id: int) -> None:
+    """The invitation's alert card, if it has one, must be drawn again (a comment came)."""
+    await db.execute("UPDATE alerts SET dirty = 1 WHERE invitation_id = ?", (invitation_id,))
+
+
 async def reopen(
     db: aiosqlite.Connection, alert_id: int, reason: ReopenReason, now: datetime
 ) -> bool:

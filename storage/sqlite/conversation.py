@@ -21,7 +21,7 @@ from survey_flows.models import (
 )
 
 from ..records import Comment, NewAlert
-from .alert_cases import insert_alert
+from .alert_cases import insert_alert, redraw_case
 from .database import Database
 from .invitation_rows import INVITATION_COLUMNS, invitation_of
 from .rows import fetch_all, fetch_first, inserted_id
@@ -113,8 +113,7 @@ class Conversation:
                 return False
             if comment is not None:
                 comment = await _after_earlier_comment(db, inv, comment)
-                # The survey's alert card, if any, must show the comment.
-                await db.execute("UPDATE alerts SET dirty = 1 WHERE invitation_id = ?", (inv.id,))
+                await redraw_case(db, inv.id)  # the card, if any, must show the comment
                 await db.execute(
                     "UPDATE answers SET comment = ?, comment_kind = ?, comment_file_id = ?,"
                     " commented_at = ? WHERE invitation_id = ? AND question_index = ?",
@@ -232,11 +231,7 @@ class Conversation:
                 " commented_at = ? WHERE id = ?",
                 (comment.text, comment.kind, comment.file_id, to_db(now), answer["id"]),
             )
-            await db.execute(
-                "UPDATE alerts SET dirty = 1 WHERE invitation_id ="
-                " (SELECT invitation_id FROM answers WHERE id = ?)",
-                (answer["id"],),
-            )
+            await redraw_case(db, row["id"])
             return row["id"], answer["question_index"]
 
     async def move_prompt(self, inv: Invitation, message_id: int) -> None:
