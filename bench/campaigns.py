@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config.campaigns import Audience, CampaignConfig
 from bot.workers.campaigns import Campaigns
-from storage.campaigns import Selection
-from storage.sqlite import SqliteRepo
+from storage.records import Selection
+from storage.sqlite import open_sqlite
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SPAN = timedelta(days=730)
@@ -122,7 +122,7 @@ async def timed(label: str, job, repeat: int = 3) -> object:
 async def bench(customers: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.sqlite3"
-        repo = await SqliteRepo.open(path)
+        repo = await open_sqlite(path)
         await repo.close()
         start = time.perf_counter()
         invitations, answers = fill(path, customers)
@@ -130,7 +130,7 @@ async def bench(customers: int) -> None:
             f"filled {customers:,} customers, {invitations:,} invitations, {answers:,} answers"
             f" in {time.perf_counter() - start:.0f} s ({path.stat().st_size / 1e6:.0f} MB)"
         )
-        repo = await SqliteRepo.open(path)
+        repo = await open_sqlite(path)
         everyone = CampaignConfig(name="everyone", survey="nps")
         filtered = CampaignConfig(
             name="filtered",
@@ -140,7 +140,7 @@ async def bench(customers: int) -> None:
             ),
         )
         configs = {c.name: c for c in (everyone, filtered)}
-        campaigns = Campaigns(repo, configs, lambda: NOW, recontact=timedelta(days=30))
+        campaigns = Campaigns(repo.campaigns, configs, lambda: NOW, recontact=timedelta(days=30))
         print("selection (the SQL of a dry run; nothing sent), best of 3:")
         whole = await timed("whole shop, no filters", lambda: campaigns.dry_run("everyone"))
         selection, _ = whole  # type: ignore[misc]

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config import load_config
 from bot.intake.events import Intake
-from storage.sqlite import SqliteRepo
+from storage.sqlite import open_sqlite
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = """\
@@ -77,7 +77,7 @@ def cli(config: Path, kind: str, file: Path) -> tuple[float, str]:
 
 async def one_commit_each(config_path: Path, rows: int) -> float:
     config = load_config(config_path, {})
-    repo = await SqliteRepo.open(config.storage.path.with_name("single.sqlite3"))
+    repo = await open_sqlite(config.storage.path.with_name("single.sqlite3"))
     intake = Intake(config, repo, lambda: datetime.now(UTC))
     began = time.perf_counter()
     for i in range(rows):

@@ -32,8 +32,8 @@ from bot.config import ReportsConfig
 from bot.process.heap import settle_after_startup
 from bot.reports import compose as report
 from bot.reports import export
-from storage.analytics import Analytics
-from storage.sqlite import SqliteRepo
+from storage.base import AnalyticsRepo
+from storage.sqlite import open_sqlite
 from survey_flows.models import Metric
 from survey_flows.periods import Period, parse_selection
 from survey_flows.scoring import category
@@ -150,8 +150,8 @@ async def timed(label: str, make, repeat: int = 5) -> float:
 
 
 async def measure(path: Path, docs: Path | None) -> None:
-    repo = await SqliteRepo.open(path)
-    analytics = Analytics(repo)
+    repo = await open_sqlite(path)
+    analytics = repo.analytics
     cfg = ReportsConfig()
     charts = ChartWorker()  # the bench's clock stands still at NOW: every reply gets now=NOW
     try:
@@ -220,7 +220,7 @@ async def measure(path: Path, docs: Path | None) -> None:
 
 
 async def write_docs(
-    analytics: Analytics, folder: Path, cfg: ReportsConfig, charts: ChartWorker
+    analytics: AnalyticsRepo, folder: Path, cfg: ReportsConfig, charts: ChartWorker
 ) -> None:
     """One example of each chart kind, as managers get them (`now` inside the last bucket, so
     the unfinished one shows as such), and the trend once more for a Chinese reader."""
@@ -279,7 +279,7 @@ def main() -> None:
         path = args.db or Path(tmp) / "bench.sqlite3"
 
         async def create() -> None:
-            await (await SqliteRepo.open(path)).close()
+            await (await open_sqlite(path)).close()
 
         asyncio.run(create())
         started = time.perf_counter()

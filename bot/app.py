@@ -39,7 +39,7 @@ from bot.workers.campaigns import Campaigns, CampaignScheduler, recontact_window
 from bot.workers.delivery import DeliveryWorker
 from bot.workers.scheduler import ReportScheduler
 from handlers import get_routers, links
-from storage.sqlite import SqliteRepo
+from storage.base import SurveyRepo
 from survey_flows.clock import Clock, system_clock
 
 logger = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ async def on_error(event: ErrorEvent, config: Config) -> bool:
 
 def build_dispatcher(
     config: Config,
-    repo: SqliteRepo,
+    repo: SurveyRepo,
     clock: Clock,
     conversation: Conversation,
     *,
@@ -140,7 +140,7 @@ async def run(
     logger.info("stopped")
 
 
-async def _open_storage(config: Config) -> SqliteRepo:
+async def _open_storage(config: Config) -> SurveyRepo:
     try:
         return await open_repo(config)
     except (OSError, sqlite3.Error) as exc:
@@ -153,7 +153,7 @@ async def _open_storage(config: Config) -> SqliteRepo:
 async def _serve(
     config: Config,
     clock: Clock,
-    repo: SqliteRepo,
+    repo: SurveyRepo,
     bot: Bot,
     listening: socket.socket,
     stack: contextlib.AsyncExitStack,
@@ -212,7 +212,11 @@ async def _serve(
     stack.push_async_callback(reports.stop)
     await reports.start()  # sends a report missed while down (within the grace time) first
     campaigns = Campaigns(
-        repo, config.campaigns, clock, recontact=recontact_window(config), wake=worker.wake
+        repo.campaigns,
+        config.campaigns,
+        clock,
+        recontact=recontact_window(config),
+        wake=worker.wake,
     )
     campaign_jobs = CampaignScheduler(campaigns, config.campaigns, clock)
     stack.push_async_callback(campaign_jobs.stop)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from storage.base import Comment, NewEvent
-from storage.sqlite import SqliteRepo
+from storage.base import SurveyRepo
+from storage.records import Comment, NewEvent
 from survey_flows import flow
 from survey_flows.models import Answer, Invitation, InvitationStatus, Phase, Survey
 
@@ -18,7 +18,7 @@ SURVEY_OF = {"purchase": "csat", "delivered": "nps", "ticket_closed": "support"}
 
 
 async def backfill(
-    repo: SqliteRepo,
+    repo: SurveyRepo,
     surveys: dict[str, Survey],
     people: list[Persona],
     now: datetime,
@@ -29,7 +29,7 @@ async def backfill(
 
     Satisfaction improves over the month (the shop fixed its courier), so trends show.
     """
-    if await repo.get_invitation(1) is not None:
+    if await repo.invitations.get_invitation(1) is not None:
         return 0  # a kept --data folder already has its history
     written = 0
     expire = timedelta(days=3)
@@ -49,7 +49,7 @@ async def backfill(
                 context={"product": rng.choice(PRODUCTS), "channel": rng.choice(CHANNELS)},
                 send_at=at,
             )
-            inv, _created = await repo.create_invitation(event, at)
+            inv, _created = await repo.invitations.create_invitation(event, at)
             survey = surveys[SURVEY_OF[kind]]
             answers = persona.responds and rng.random() > 0.15
             await _play(repo, survey, inv, persona, at, expire, rng, lift, answers)
@@ -58,7 +58,7 @@ async def backfill(
 
 
 async def _play(
-    repo: SqliteRepo,
+    repo: SurveyRepo,
     survey: Survey,
     inv: Invitation,
     persona: Persona,
@@ -72,21 +72,21 @@ async def _play(
     message_id = 1
     last_score = 0
     while True:
-        current = await repo.get_invitation(inv.id)
+        current = await repo.invitations.get_invitation(inv.id)
         assert current is not None
         inv = current
         # Each prompt claimed and recorded as shown, with a made-up message id.
-        if inv.prompt_sent is False and await repo.claim_prompt(inv, at):
-            await repo.mark_prompt_sent(inv, message_id)
+        if inv.prompt_sent is False and await repo.outbox.claim_prompt(inv, at):
+            await repo.outbox.mark_prompt_sent(inv, message_id)
             message_id += 1
-            current = await repo.get_invitation(inv.id)
+            current = await repo.invitations.get_invitation(inv.id)
             assert current is not None
             inv = current
         at += timedelta(minutes=rng.uniform(1, 30))
         if inv.position.phase is Phase.DONE or inv.status is not InvitationStatus.ACTIVE:
             return
         if not answers:
-            await repo.close_invitation(
+            await repo.outbox.close_invitation(
                 inv.id, InvitationStatus.EXPIRED, "expired: no answer in time", at + expire
             )
             return
@@ -96,7 +96,7 @@ async def _play(
             score = score_for(persona, question.metric, rng, lift)
             outcome = flow.on_score(survey, inv, step, score, at, expire)
             answer = Answer(inv.id, step, question.metric, score, outcome.category, at)
-            await repo.record_score(inv, outcome.position, answer)
+            await repo.conversation.record_score(inv, outcome.position, answer)
             last_score = score
         else:
             position = flow.on_followup(survey, inv, step, at, expire)
@@ -104,4 +104,4 @@ async def _play(
             if rng.random() < persona.comments:
                 text = comment_for(persona, question.metric, last_score, rng)
                 comment = Comment(text)
-            await repo.record_followup(inv, position, comment, at)
+            await repo.conversation.record_followup(inv, position, comment, at)

@@ -19,8 +19,7 @@ from pathlib import Path
 from bot.app import run as run_bot
 from bot.config import Config
 from bot.process.startup import StartupError
-from storage.analytics import Analytics
-from storage.sqlite import SqliteRepo
+from storage.sqlite import open_sqlite
 from survey_flows import metrics
 from survey_flows.models import Metric
 from telegram_emulator import BotAPIEmulator
@@ -73,7 +72,7 @@ async def run_demo(
         rng = random.Random(options.seed)
         people = crowd(options.customers, rng)
         started = clock()
-        repo = await SqliteRepo.open(config.storage.path)
+        repo = await open_sqlite(config.storage.path)
         try:
             history = await backfill(repo, config.surveys, people, started, rng)
         finally:
@@ -156,11 +155,11 @@ async def summarise(
 ) -> str:
     """What happened, from the database: live events and answers, alerts, and the metrics of
     the whole history included."""
-    repo = await SqliteRepo.open(config.storage.path)
+    repo = await open_sqlite(config.storage.path)
     try:
-        analytics = Analytics(repo)
+        analytics = repo.analytics
         live = await analytics.activity(start, end + timedelta(seconds=1))
-        alerts = await repo.alert_figures(start, end + timedelta(seconds=1))
+        alerts = await analytics.alert_figures(start, end + timedelta(seconds=1))
         since = start - timedelta(days=DAYS + 1)
         counts = await analytics.distributions(since, end + timedelta(seconds=1))
     finally:

@@ -15,7 +15,8 @@ from bot.views.callbacks import OptInCb, RecheckCb, ScoreCb, SkipCb
 from bot.views.keyboards import one_button
 from bot.views.prompts import answered_text
 from bot.views.texts import N_, raw_t, t
-from storage.base import Comment, SurveyRepo
+from storage.base import SurveyRepo
+from storage.records import Comment
 from survey_flows.clock import Clock
 
 logger = logging.getLogger(__name__)
@@ -37,13 +38,13 @@ async def on_start(message: Message, repo: SurveyRepo, clock: Clock, lang: str) 
     user = message.from_user
     if user is None:
         return  # no sender (a channel post): there is nobody to answer
-    customer = await repo.get_customer(user.id)
+    customer = await repo.customers.get_customer(user.id)
     if customer is not None and customer.opted_out_at is not None:
         # They said stop: ask before opting them in again (handlers/privacy.py).
         button = one_button(t(lang, "button.optin"), OptInCb())
         await message.answer(t(lang, "start.optin_ask"), reply_markup=button)
         return
-    await repo.touch_customer(
+    await repo.customers.touch_customer(
         user.id, clock(), name=user.full_name, username=user.username, language=user.language_code
     )
     await message.answer(t(lang, "start", name=_display_name(message, lang)))
@@ -54,11 +55,11 @@ async def on_stop(message: Message, repo: SurveyRepo, clock: Clock, lang: str) -
     user = message.from_user
     if user is None:
         return  # no sender (a channel post): there is nobody to answer
-    customer = await repo.get_customer(user.id)
+    customer = await repo.customers.get_customer(user.id)
     if customer is not None and customer.opted_out_at is not None:
         await message.answer(t(lang, "stop.already"))
         return
-    cancelled = await repo.opt_out(user.id, clock())
+    cancelled = await repo.customers.opt_out(user.id, clock())
     logger.info("customer %s opted out; %d invitations cancelled", user.id, cancelled)
     await message.answer(t(lang, "stop"))
 

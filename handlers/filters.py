@@ -20,7 +20,9 @@ class InStaffChat(BaseFilter):
             chat = event.chat
         else:
             return False
-        return chat is not None and await repo.is_staff_chat(chat.id, config.telegram.staff_chat_id)
+        return chat is not None and await repo.staff_chat.is_staff_chat(
+            chat.id, config.telegram.staff_chat_id
+        )
 
 
 class IsManager(BaseFilter):

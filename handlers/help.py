@@ -34,7 +34,7 @@ async def on_help(message: Message, config: Config, repo: SurveyRepo, lang: str)
     user = message.from_user
     if user is None:
         return  # a channel post: there is nobody to answer
-    if await repo.is_staff_chat(message.chat.id, config.telegram.staff_chat_id):
+    if await repo.staff_chat.is_staff_chat(message.chat.id, config.telegram.staff_chat_id):
         await message.answer(t(lang, "help.staff"))
     elif message.chat.type != ChatType.PRIVATE:
         await message.answer(t(lang, "help.group"))

@@ -13,7 +13,8 @@ from bot.config import Config
 from bot.conversation import Signals
 from bot.intake.links import looks_like_token, token_hash
 from bot.views.texts import N_, language_of, t
-from storage.base import LinkOutcome, Redeemed, SurveyRepo
+from storage.base import SurveyRepo
+from storage.records import LinkOutcome, Redeemed
 from survey_flows.clock import Clock
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ async def on_link(
     result = Redeemed(LinkOutcome.INVALID)
     if looks_like_token(token):
         # Committed before the answer: the survey is due the moment the customer reads it.
-        result = await repo.redeem_link_token(
+        result = await repo.links.redeem_link_token(
             token_hash(token),
             user.id,
             clock(),

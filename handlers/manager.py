@@ -22,8 +22,7 @@ from bot.reports import compose, reasons, sender
 from bot.reports.periods import on_demand_period
 from bot.reports.themes_reply import themes_reply
 from bot.views.texts import N_, t
-from storage.analytics import Analytics
-from storage.sqlite import SqliteRepo
+from storage.base import SurveyRepo
 from survey_flows.clock import Clock
 from survey_flows.models import Metric
 from survey_flows.periods import BadArguments, Selection, parse_selection
@@ -68,7 +67,7 @@ async def on_metric(
     message: Message,
     command: CommandObject,
     bot: Bot,
-    repo: SqliteRepo,
+    repo: SurveyRepo,
     config: Config,
     clock: Clock,
     charts: ChartWorker,
@@ -79,7 +78,7 @@ async def on_metric(
         return
     metric = Metric(command.command.lower())
     replies = await compose.metric_reply(
-        Analytics(repo), metric, selection, config.reports, lang, charts=charts, now=clock()
+        repo.analytics, metric, selection, config.reports, lang, charts=charts, now=clock()
     )
     await sender.send(bot, message.chat.id, replies)
 
@@ -89,7 +88,7 @@ async def on_stats(
     message: Message,
     command: CommandObject,
     bot: Bot,
-    repo: SqliteRepo,
+    repo: SurveyRepo,
     config: Config,
     clock: Clock,
     charts: ChartWorker,
@@ -101,7 +100,13 @@ async def on_stats(
     if selection.by == "reason":
         rules = config.alerts
         replies = await reasons.reasons_reply(
-            repo, selection, config.reports, lang, rules.reasons, rules.reason_labels, charts=charts
+            repo.analytics,
+            selection,
+            config.reports,
+            lang,
+            rules.reasons,
+            rules.reason_labels,
+            charts=charts,
         )
         await sender.send(bot, message.chat.id, replies)
         return
@@ -110,7 +115,7 @@ async def on_stats(
         await message.answer(t(lang, "mgr.usage.stats", error=error, command="stats"))
         return
     replies = await compose.stats_reply(
-        Analytics(repo),
+        repo.analytics,
         selection,
         config.reports,
         lang,
@@ -126,7 +131,7 @@ async def on_themes(
     message: Message,
     command: CommandObject,
     bot: Bot,
-    repo: SqliteRepo,
+    repo: SurveyRepo,
     config: Config,
     clock: Clock,
     lang: str,
@@ -136,7 +141,7 @@ async def on_themes(
     )
     if selection is None:
         return
-    replies = await themes_reply(Analytics(repo), selection, config.reports, lang)
+    replies = await themes_reply(repo.analytics, selection, config.reports, lang)
     await sender.send(bot, message.chat.id, replies)
 
 
@@ -145,7 +150,7 @@ async def on_export(
     message: Message,
     command: CommandObject,
     bot: Bot,
-    repo: SqliteRepo,
+    repo: SurveyRepo,
     config: Config,
     clock: Clock,
     lang: str,
@@ -157,7 +162,7 @@ async def on_export(
         return
     manager_id = message.from_user.id if message.from_user else 0
     logger.info("manager %s exports %s", manager_id, selection.period.label)
-    await sender.send_export(bot, message.chat.id, Analytics(repo), selection, config.reports, lang)
+    await sender.send_export(bot, message.chat.id, repo.analytics, selection, config.reports, lang)
 
 
 @managers.message(Command("report"))
@@ -165,13 +170,13 @@ async def on_report(
     message: Message,
     command: CommandObject,
     bot: Bot,
-    repo: SqliteRepo,
+    repo: SurveyRepo,
     config: Config,
     clock: Clock,
     charts: ChartWorker,
     lang: str,
 ) -> None:
-    analytics = Analytics(repo)
+    analytics = repo.analytics
     if command.args:
         selection = await _selection(
             message,
@@ -187,7 +192,7 @@ async def on_report(
             return
         period = selection.period
     else:
-        period = await on_demand_period(analytics, config.reports, clock())
+        period = await on_demand_period(repo.report_runs, config.reports, clock())
     replies = await compose.report_reply(
         analytics, period, config.reports, lang, charts=charts, now=clock()
     )

@@ -44,13 +44,15 @@ async def on_opt_out_button(
 ) -> None:
     """ "Don't ask me again": opt out, close the open survey, take the buttons off."""
     user = query.from_user
-    inv = await repo.get_invitation(callback_data.invitation)
+    inv = await repo.invitations.get_invitation(callback_data.invitation)
     if inv is None or inv.customer_id != user.id:
         if inv is not None:
             logger.warning("user %s pressed opt-out of invitation %s", user.id, inv.id)
         await query.answer(t(lang, "notice.not_yours") if inv else t(lang, "notice.invalid"))
         return
-    cancelled = await repo.opt_out(user.id, clock())  # committed before the press is answered
+    cancelled = await repo.customers.opt_out(
+        user.id, clock()
+    )  # committed before the press is answered
     logger.info("customer %s opted out by button; %d invitations cancelled", user.id, cancelled)
     await query.answer()
     await _buttons_off(bot, query)
@@ -63,10 +65,10 @@ async def on_opt_in_button(
 ) -> None:
     """ "Yes, you may ask me again" (offered by /start after an opt-out)."""
     user = query.from_user
-    await repo.touch_customer(
+    await repo.customers.touch_customer(
         user.id, clock(), name=user.full_name, username=user.username, language=user.language_code
     )
-    if await repo.opt_in(user.id):
+    if await repo.customers.opt_in(user.id):
         logger.info("customer %s opted in again", user.id)
     await query.answer()
     await _buttons_off(bot, query)
@@ -93,7 +95,7 @@ async def on_forget_confirmed(
     lang: str,
 ) -> None:
     user = query.from_user
-    erased = await repo.erase_customer(clock(), telegram_id=user.id)
+    erased = await repo.customers.erase_customer(clock(), telegram_id=user.id)
     await query.answer()
     await _buttons_off(bot, query)
     if erased is None:

@@ -20,8 +20,8 @@ from bot.telegram.send import Blocked, Delivered, edit_message, react, send
 from bot.views.alert_card import list_text, reasons_keyboard
 from bot.views.callbacks import AlertAction, AlertCb, ReasonCb
 from bot.views.texts import N_, language_of, t
-from storage.alerts import AlertView
 from storage.base import SurveyRepo
+from storage.records import AlertState, AlertView
 from survey_flows.alerts import AlertRules
 from survey_flows.clock import Clock
 
@@ -57,7 +57,7 @@ async def on_alert_button(
         logger.info("alert button pressed by %s, who is not in staff_ids", query.from_user.id)
         await query.answer(t(lang, "alert.not_staff"), show_alert=True)
         return
-    alert = await repo.get_alert(callback_data.alert)
+    alert = await repo.alerts.get_alert(callback_data.alert)
     if alert is None:
         await query.answer(t(lang, "alert.gone"))
         return
@@ -68,10 +68,10 @@ async def on_alert_button(
         case AlertAction.RESOLVE:
             await _resolve(query, bot, repo, config.alerts, alert, now, lang)
         case AlertAction.BACK:
-            await repo.mark_dirty(alert.id)  # the card is drawn again with its usual buttons
+            await repo.alerts.mark_dirty(alert.id)  # the card is drawn again with its usual buttons
             await query.answer()
         case AlertAction.OPEN:
-            await repo.request_alert_card(alert.id)
+            await repo.alerts.request_alert_card(alert.id)
             await query.answer(t(lang, "alert.opened", id=alert.id))
         case AlertAction.CONTACT:
             await query.answer(t(lang, "alert.contact_hint"), show_alert=True)
@@ -85,9 +85,9 @@ async def _take(
     query: CallbackQuery, repo: SurveyRepo, alert: AlertView, now: datetime, lang: str
 ) -> None:
     user = query.from_user
-    if await repo.take_alert(alert.id, user.id, _name(user), now):
+    if await repo.alerts.take_alert(alert.id, user.id, _name(user), now):
         await query.answer(t(lang, "alert.taken_ok"))
-    elif alert.status == "resolved":
+    elif alert.status is AlertState.RESOLVED:
         await query.answer(t(lang, "alert.already_resolved"))
     else:
         await query.answer(
@@ -112,7 +112,7 @@ async def _resolve(
         await query.answer(t(lang, "alert.reason_prompt"))
         return
     user, recheck_at = query.from_user, now + rules.recheck_after
-    if await repo.resolve_alert(alert.id, user.id, _name(user), now, recheck_at):
+    if await repo.alerts.resolve_alert(alert.id, user.id, _name(user), now, recheck_at):
         await query.answer(t(lang, "alert.resolved_ok"))
     else:
         await query.answer(t(lang, "alert.already_resolved"))
@@ -139,7 +139,9 @@ async def on_reason(
     user, now = query.from_user, clock()
     recheck_at = now + config.alerts.recheck_after
     reason = reasons[callback_data.reason]
-    if await repo.resolve_alert(callback_data.alert, user.id, _name(user), now, recheck_at, reason):
+    if await repo.alerts.resolve_alert(
+        callback_data.alert, user.id, _name(user), now, recheck_at, reason
+    ):
         await query.answer(t(lang, "alert.resolved_ok"))
         logger.info("alert %s resolved by staff %s: %s", callback_data.alert, user.id, reason)
     else:
@@ -153,7 +155,7 @@ async def on_migrated(message: Message, repo: SurveyRepo, clock: Clock) -> None:
     new_id = message.migrate_to_chat_id
     if new_id is None:  # the router's filter already requires it
         return
-    await repo.record_chat_migration(message.chat.id, new_id, clock())
+    await repo.staff_chat.record_chat_migration(message.chat.id, new_id, clock())
     logger.warning(
         "staff chat %s is now supergroup %s: update [telegram] staff_chat_id",
         message.chat.id,
@@ -163,7 +165,7 @@ async def on_migrated(message: Message, repo: SurveyRepo, clock: Clock) -> None:
 
 @router.message(Command("alerts"))
 async def on_alerts(message: Message, repo: SurveyRepo, clock: Clock, lang: str) -> None:
-    await message.answer(list_text(await repo.open_alerts(), lang, clock()))
+    await message.answer(list_text(await repo.alerts.open_alerts(), lang, clock()))
 
 
 @router.message(F.reply_to_message & (F.text | F.caption))
@@ -183,7 +185,7 @@ async def on_reply(
     """
     if message.reply_to_message is None:  # the router's filter already requires a reply
         return
-    alert = await repo.alert_of_message(message.chat.id, message.reply_to_message.message_id)
+    alert = await repo.alerts.alert_of_message(message.chat.id, message.reply_to_message.message_id)
     if alert is None:
         return
     staff = message.from_user
@@ -199,13 +201,15 @@ async def on_reply(
     if refusal is not None:
         await _not_delivered(bot, repo, message, alert, t(lang, refusal), signals)
         return
-    await repo.add_alert_message(message.chat.id, message.message_id, alert.id)
-    if alert.status == "open" and await repo.take_alert(alert.id, staff.id, _name(staff), clock()):
+    await repo.alerts.add_alert_message(message.chat.id, message.message_id, alert.id)
+    if alert.status is AlertState.OPEN and await repo.alerts.take_alert(
+        alert.id, staff.id, _name(staff), clock()
+    ):
         logger.info("alert %s taken by %s by replying", alert.id, staff.id)
     text = message.text or message.caption
     customer_lang = language_of(alert.customer_language, config.delivery.default_language)
     sent = await send(bot, alert.customer_id, t(customer_lang, "support.message", text=text))
-    await repo.log_alert_action(alert.id, staff.id, _name(staff), "replied", clock())
+    await repo.alerts.log_alert_action(alert.id, staff.id, _name(staff), "replied", clock())
     if isinstance(sent, Delivered):
         await react(bot, message.chat.id, message.message_id, DELIVERED)
         signals.alerts()  # the card shows who took it
@@ -220,7 +224,7 @@ async def _not_delivered(
 ) -> None:
     """👎 on the staff member's reply; the one-line reason goes on the alert's card."""
     await react(bot, message.chat.id, message.message_id, NOT_DELIVERED)
-    await repo.mark_dirty(alert.id, note)
+    await repo.alerts.mark_dirty(alert.id, note)
     signals.alerts()
 
 
@@ -230,7 +234,7 @@ async def _why_not_reachable(alert: AlertView, repo: SurveyRepo) -> str | None:
     if alert.erased:
         return N_("alert.reply_erased")
     if alert.customer_opted_out and not any(
-        action == "relayed" for action, _, _ in await repo.actions_of(alert.id)
+        action == "relayed" for action, _, _ in await repo.alerts.actions_of(alert.id)
     ):
         return N_("alert.reply_opted_out")
     return None

@@ -1,1 +1,1 @@
-"""The only place with SQL: the async repository over SQLite (aiosqlite, WAL, migrations)."""
+"""The only place with SQL: records, the repository Protocols, and the SQLite backend."""

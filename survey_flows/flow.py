@@ -18,7 +18,16 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from .errors import StaleAnswer, Staleness
-from .models import Category, Customer, Invitation, InvitationStatus, Phase, Position, Survey
+from .models import (
+    Category,
+    Customer,
+    Invitation,
+    InvitationStatus,
+    Metric,
+    Phase,
+    Position,
+    Survey,
+)
 from .scoring import SCALES, Thresholds, category, check_score
 
 START = Position(0, Phase.SCORE)
@@ -47,7 +56,7 @@ def on_score(
     score: int,
     now: datetime,
     expire_after: timedelta,
-    thresholds: dict | None = None,
+    thresholds: dict[Metric, Thresholds] | None = None,
 ) -> ScoreOutcome:
     """A score button was pressed for question `question_index`."""
     _check_open(inv, now, expire_after)

@@ -13,7 +13,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from bot.app import build_dispatcher
 from bot.charts.worker import ChartWorker
 from bot.conversation import Conversation, Signals
-from storage.sqlite import SqliteRepo
+from storage.sqlite import SqliteRepo, open_sqlite
 from telegram_emulator import BotAPIEmulator
 
 from .test_manager import NOW, make_config
@@ -22,7 +22,7 @@ from .test_manager import NOW, make_config
 @pytest.fixture
 async def repo(tmp_path: Path) -> AsyncIterator[SqliteRepo]:
     """A fresh SQLite file with every migration (modules that need more define their own)."""
-    repo = await SqliteRepo.open(tmp_path / "repo.sqlite3")
+    repo = await open_sqlite(tmp_path / "repo.sqlite3")
     yield repo
     await repo.close()
 

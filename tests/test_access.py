@@ -15,7 +15,7 @@ from aiogram import Bot
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
 from bot.workers.alerts import AlertWorker
-from storage.sqlite import SqliteRepo
+from storage.sqlite import SqliteRepo, open_sqlite
 from survey_flows.alerts import AlertRules
 
 from .clocks import MovableClock as Clock
@@ -38,7 +38,7 @@ async def snapshot(repo: SqliteRepo) -> dict[str, list[tuple]]:
     tables = ("invitations", "answers", "alerts", "alert_actions", "alert_messages", "report_runs")
     rows = {}
     for table in tables:
-        cursor = await repo.connection.execute(f"SELECT * FROM {table} ORDER BY 1, 2")
+        cursor = await repo.database.connection.execute(f"SELECT * FROM {table} ORDER BY 1, 2")
         rows[table] = [tuple(r) for r in await cursor.fetchall()]
     return rows
 
@@ -96,7 +96,7 @@ async def env(tmp_path: Path, dispatcher):
         alerts_enabled=True,
         staff_ids=(AGENT,),
     )
-    repo = await SqliteRepo.open(config.storage.path)
+    repo = await open_sqlite(config.storage.path)
     session = RecordingSession()
     bot = Bot("123:abc", session=session)
     clock = Clock(NOW)
@@ -139,7 +139,7 @@ async def test_a_non_manager_gets_no_figures_anywhere(env: Env, command: str, ch
 async def posted_alert(env: Env):
     await raise_alert(env.repo, CUSTOMER, 1, Clock(NOW))
     await env.alerts.run_once()
-    (alert,) = await env.repo.open_alerts()
+    (alert,) = await env.repo.alerts.open_alerts()
     assert alert.message_id is not None
     return alert
 
@@ -173,7 +173,7 @@ async def test_a_forged_alert_button_from_an_outsider_changes_nothing(env: Env):
     assert await snapshot(env.repo) == before, "a forged button changed an alert"
     # The agent's own press still works.
     await env.press(AGENT, STAFF, f"a:t:{alert.id}")
-    taken = await env.repo.get_alert(alert.id)
+    taken = await env.repo.alerts.get_alert(alert.id)
     assert taken is not None and taken.owner_id == AGENT
 
 
@@ -197,7 +197,7 @@ async def test_without_staff_ids_every_member_of_the_staff_chat_acts(env: Env):
     env.dp["config"] = replace(env.dp["config"], staff_ids=())
     alert = await posted_alert(env)
     await env.press(OUTSIDER, STAFF, f"a:t:{alert.id}")
-    taken = await env.repo.get_alert(alert.id)
+    taken = await env.repo.alerts.get_alert(alert.id)
     assert taken is not None and taken.owner_id == OUTSIDER
 
 

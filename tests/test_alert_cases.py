@@ -8,8 +8,7 @@ from datetime import timedelta
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
 from bot.views.alert_card import list_text
-from storage.alerts import NewAlert
-from storage.base import Comment, NewEvent
+from storage.records import Comment, NewAlert, NewEvent
 from survey_flows.models import Answer, Metric, Phase, Position
 from survey_flows.scoring import category
 
@@ -22,18 +21,20 @@ CUSTOMER = 4711
 async def support_answered_low_twice(repo, clock) -> int:
     """A support survey (CES, then CSAT) answered CES 2 "took ages", then CSAT 1 "<b>rude</b>"."""
     event = NewEvent("t-9", "ticket_closed", "support", CUSTOMER, "Olga", "en", {}, clock())
-    inv, _ = await repo.create_invitation(event, clock())
-    assert await repo.claim_prompt(inv, clock())
-    await repo.mark_prompt_sent(inv, 1)
+    inv, _ = await repo.invitations.create_invitation(event, clock())
+    assert await repo.outbox.claim_prompt(inv, clock())
+    await repo.outbox.mark_prompt_sent(inv, 1)
     answers = ((0, Metric.CES, 2, "took ages"), (1, Metric.CSAT, 1, "<b>rude</b>"))
     for step, metric, score, words in answers:
-        inv = await repo.get_invitation(inv.id)
+        inv = await repo.invitations.get_invitation(inv.id)
         answer = Answer(inv.id, step, metric, score, category(metric, score), clock())
         alert = NewAlert(STAFF, clock() + timedelta(minutes=30))
-        assert await repo.record_score(inv, Position(step, Phase.FOLLOWUP), answer, alert=alert)
-        inv = await repo.get_invitation(inv.id)
+        assert await repo.conversation.record_score(
+            inv, Position(step, Phase.FOLLOWUP), answer, alert=alert
+        )
+        inv = await repo.invitations.get_invitation(inv.id)
         after = Position(1, Phase.SCORE) if step == 0 else Position(1, Phase.DONE)
-        assert await repo.record_followup(inv, after, Comment(words), clock())
+        assert await repo.conversation.record_followup(inv, after, Comment(words), clock())
     return inv.id
 
 
@@ -51,14 +52,14 @@ async def test_a_survey_answered_low_twice_is_one_case_showing_both(env):
     await worker.run_once()
     posted = [t for t in staff_texts(session) if "Alert #" in t]
     assert len(posted) == 1, f"one survey raised {len(posted)} alerts"
-    (alert,) = await repo.open_alerts()
+    (alert,) = await repo.alerts.open_alerts()
     card = cards(session)[-1]["text"]
     assert "CES <b>2</b>" in card and "took ages" in card
     assert "Also low in this survey: CSAT 1/5" in card and "&lt;b&gt;rude&lt;/b&gt;" in card
-    assert list_text(await repo.open_alerts(), "en", clock()).count("#") == 1
+    assert list_text(await repo.alerts.open_alerts(), "en", clock()).count("#") == 1
     await dp.feed_update(bot, press(ANNA, "Anna", f"a:r:{alert.id}"))
     await dp.feed_update(bot, press(ANNA, "Anna", f"w:{alert.id}:0"))
-    assert await repo.open_alerts() == [], "resolving the case left part of it open"
+    assert await repo.alerts.open_alerts() == [], "resolving the case left part of it open"
 
 
 def customer_press(data: str) -> Update:
@@ -77,7 +78,7 @@ async def test_not_solved_at_the_recheck_reopens_the_case_for_its_owner(env):
     dp, repo, bot, session, worker, clock = env
     await support_answered_low_twice(repo, clock)
     await worker.run_once()
-    (alert,) = await repo.open_alerts()
+    (alert,) = await repo.alerts.open_alerts()
     await dp.feed_update(bot, press(ANNA, "Anna", f"a:t:{alert.id}"))
     await dp.feed_update(bot, press(ANNA, "Anna", f"a:r:{alert.id}"))
     await dp.feed_update(bot, press(ANNA, "Anna", f"w:{alert.id}:0"))
@@ -86,7 +87,7 @@ async def test_not_solved_at_the_recheck_reopens_the_case_for_its_owner(env):
     await dp.feed_update(bot, customer_press(f"r:{alert.id}:0"))  # "No, not solved"
     await worker.run_once()
 
-    (again,) = await repo.open_alerts()
+    (again,) = await repo.alerts.open_alerts()
     assert again.id == alert.id and again.status == "taken" and again.owner_id == ANNA
     card = [c for c in cards(session) if "reply_markup" in c][-1]
     assert "the customer says it is not solved" in card["text"]
@@ -95,9 +96,9 @@ async def test_not_solved_at_the_recheck_reopens_the_case_for_its_owner(env):
     (line,) = [t for t in staff_texts(session) if "is open again" in t]
     assert f'<a href="tg://user?id={ANNA}">Anna</a>' in line
     assert "reopened" in list_text([again], "en", clock())
-    figures = await repo.alert_figures(NOW - timedelta(days=1), NOW + timedelta(days=3))
+    figures = await repo.analytics.alert_figures(NOW - timedelta(days=1), NOW + timedelta(days=3))
     assert figures["reopened"] == 1 and figures["reopened_share"] == 1.0
     # Resolved again, the customer is asked again later.
     await dp.feed_update(bot, press(ANNA, "Anna", f"a:r:{alert.id}"))
     await dp.feed_update(bot, press(ANNA, "Anna", f"w:{alert.id}:0"))
-    assert await repo.open_alerts() == []
+    assert await repo.alerts.open_alerts() == []

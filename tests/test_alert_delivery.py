@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.config import Config
 from bot.intake.api import IntakeApi
 from bot.workers.alerts import AlertWorker
-from storage.sqlite import SqliteRepo
+from storage.sqlite import SqliteRepo, open_sqlite
 from survey_flows.alerts import AlertRules
 from telegram_emulator import BotAPIEmulator
 
@@ -40,7 +40,7 @@ def config(tmp_path: Path) -> Config:
 
 @pytest.fixture
 async def repo(config: Config) -> AsyncIterator[SqliteRepo]:
-    repo = await SqliteRepo.open(config.storage.path)
+    repo = await open_sqlite(config.storage.path)
     yield repo
     await repo.close()
 

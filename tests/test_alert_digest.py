@@ -7,8 +7,7 @@ import html
 import re
 from datetime import timedelta
 
-from storage.alerts import NewAlert
-from storage.base import NewEvent
+from storage.records import NewAlert, NewEvent
 from survey_flows.models import Answer, Metric, Phase, Position
 from survey_flows.scoring import category
 
@@ -18,13 +17,15 @@ from .test_alerts import env as env  # the fixture, shared
 
 async def low_answer(repo, clock, customer: int, name: str | None, context: dict) -> None:
     event = NewEvent(f"e{customer}", "purchase", "csat", customer, name, "en", context, clock())
-    inv, _ = await repo.create_invitation(event, clock())
-    assert await repo.claim_prompt(inv, clock())
-    await repo.mark_prompt_sent(inv, 1)
-    inv = await repo.get_invitation(inv.id)
+    inv, _ = await repo.invitations.create_invitation(event, clock())
+    assert await repo.outbox.claim_prompt(inv, clock())
+    await repo.outbox.mark_prompt_sent(inv, 1)
+    inv = await repo.invitations.get_invitation(inv.id)
     answer = Answer(inv.id, 0, Metric.CSAT, 1, category(Metric.CSAT, 1), clock())
     alert = NewAlert(STAFF, clock() + timedelta(minutes=30))
-    assert await repo.record_score(inv, Position(0, Phase.FOLLOWUP), answer, alert=alert)
+    assert await repo.conversation.record_score(
+        inv, Position(0, Phase.FOLLOWUP), answer, alert=alert
+    )
 
 
 def staff_calls(session, method: str) -> list[dict]:
@@ -46,10 +47,10 @@ async def test_a_digest_says_who_and_which_order_and_ticks_what_is_taken(env):
     lines = posted["text"].splitlines()
     assert "Olga &lt;b&gt;Big&lt;/b&gt; · A-17 · Kettle" in lines[1], lines[1]
     assert "id 2 · A-18" in lines[2], "a customer without a name is shown by id"
-    alert_one = (await repo.open_alerts())[0]
+    alert_one = (await repo.alerts.open_alerts())[0]
     await dp.feed_update(bot, press(ANNA, "Anna", f"a:t:{alert_one.id}"))
-    await dp.feed_update(bot, press(ANNA, "Anna", f"a:r:{(await repo.open_alerts())[1].id}"))
-    await dp.feed_update(bot, press(ANNA, "Anna", f"w:{(await repo.open_alerts())[1].id}:0"))
+    await dp.feed_update(bot, press(ANNA, "Anna", f"a:r:{(await repo.alerts.open_alerts())[1].id}"))
+    await dp.feed_update(bot, press(ANNA, "Anna", f"w:{(await repo.alerts.open_alerts())[1].id}:0"))
     await worker.run_once()
     digest_id = alert_one.digest_message_id
     assert digest_id is not None

@@ -16,20 +16,20 @@ async def test_resolved_asks_why_with_one_row_of_buttons_and_the_card_shows_it(e
     dp, repo, bot, session, worker, clock = env
     await low_answer(repo, clock, 1, "Olga", {"order_id": "A-17"})
     await worker.run_once()
-    (alert,) = await repo.open_alerts()
+    (alert,) = await repo.alerts.open_alerts()
     mark = len(session.calls)
     await dp.feed_update(bot, press(ANNA, "Anna", f"a:r:{alert.id}"))
-    assert (await repo.get_alert(alert.id)).is_open, "resolved before a reason was picked"
+    assert (await repo.alerts.get_alert(alert.id)).is_open, "resolved before a reason was picked"
     (edit,) = [p for n, p, _ in session.calls[mark:] if n == "editMessageReplyMarkup"]
     labels = [b["text"] for row in edit["reply_markup"]["inline_keyboard"] for b in row]
     assert labels == ["Delivery", "Quality", "Price", "Support", "Other", "↩ Back"]
     await dp.feed_update(bot, press(ANNA, "Anna", f"w:{alert.id}:1"))
     await worker.run_once()
-    resolved = await repo.get_alert(alert.id)
+    resolved = await repo.alerts.get_alert(alert.id)
     assert resolved.status == "resolved" and resolved.reason == "quality"
     card = [p for n, p, _ in session.calls if n == "editMessageText" and p["chat_id"] == STAFF]
     assert "🏷 Reason: Quality" in card[-1]["text"]
-    cursor = await repo.connection.execute(
+    cursor = await repo.database.connection.execute(
         "SELECT action, detail FROM alert_actions WHERE alert_id = ? AND action = 'resolved'",
         (alert.id,),
     )
@@ -39,9 +39,9 @@ async def test_resolved_asks_why_with_one_row_of_buttons_and_the_card_shows_it(e
 async def test_a_forged_reason_changes_nothing(env):
     dp, repo, bot, _session, _worker, clock = env
     await low_answer(repo, clock, 1, "Olga", {})
-    (alert,) = await repo.open_alerts()
+    (alert,) = await repo.alerts.open_alerts()
     await dp.feed_update(bot, press(ANNA, "Anna", f"w:{alert.id}:99"))
-    assert (await repo.get_alert(alert.id)).is_open
+    assert (await repo.alerts.get_alert(alert.id)).is_open
 
 
 async def resolve_with(repo, customer: int, reason: str, at) -> None:
@@ -50,8 +50,8 @@ async def resolve_with(repo, customer: int, reason: str, at) -> None:
 
     clock = MovableClock(at)
     await raise_alert(repo, customer, 1, clock)
-    alert = (await repo.open_alerts())[-1]
-    assert await repo.resolve_alert(alert.id, 1, "Anna", at, at + timedelta(days=1), reason)
+    alert = (await repo.alerts.open_alerts())[-1]
+    assert await repo.alerts.resolve_alert(alert.id, 1, "Anna", at, at + timedelta(days=1), reason)
 
 
 async def test_stats_by_reason_counts_shares_and_the_change(harness: Harness) -> None:

@@ -12,9 +12,8 @@ from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
 from bot.views.alert_card import span
 from bot.workers.alerts import AlertWorker
-from storage.alerts import NewAlert
-from storage.base import NewEvent
-from storage.sqlite import SqliteRepo
+from storage.records import NewAlert, NewEvent
+from storage.sqlite import SqliteRepo, open_sqlite
 from survey_flows.alerts import AlertRules
 from survey_flows.models import Answer, Metric, Phase, Position
 from survey_flows.scoring import category
@@ -40,7 +39,7 @@ async def env(tmp_path: Path, dispatcher):
             "alerts_enabled": True,
         }
     )
-    repo = await SqliteRepo.open(config.storage.path)
+    repo = await open_sqlite(config.storage.path)
     session = RecordingSession()
     bot = Bot("123:abc", session=session)
     clock = Clock(NOW)
@@ -52,16 +51,18 @@ async def env(tmp_path: Path, dispatcher):
 
 
 async def raise_alert(repo: SqliteRepo, customer: int, score: int, clock: Clock) -> None:
-    inv, _ = await repo.create_invitation(
+    inv, _ = await repo.invitations.create_invitation(
         NewEvent(f"e{customer}", "purchase", "csat", customer, f"C{customer}", "en", {}, clock()),
         clock(),
     )
-    assert await repo.claim_prompt(inv, clock())
-    await repo.mark_prompt_sent(inv, 1)
-    inv = await repo.get_invitation(inv.id)
+    assert await repo.outbox.claim_prompt(inv, clock())
+    await repo.outbox.mark_prompt_sent(inv, 1)
+    inv = await repo.invitations.get_invitation(inv.id)
     answer = Answer(inv.id, 0, Metric.CSAT, score, category(Metric.CSAT, score), clock())
     alert = NewAlert(STAFF, clock() + timedelta(minutes=30))
-    assert await repo.record_score(inv, Position(0, Phase.FOLLOWUP), answer, alert=alert)
+    assert await repo.conversation.record_score(
+        inv, Position(0, Phase.FOLLOWUP), answer, alert=alert
+    )
 
 
 def press(user_id: int, name: str, data: str, chat_id: int = STAFF) -> Update:
@@ -86,13 +87,13 @@ async def test_take_on_an_alert_someone_else_owns_says_who(env):
     dp, repo, bot, session, worker, clock = env
     await raise_alert(repo, 1, 1, clock)
     await worker.run_once()
-    (alert,) = await repo.open_alerts()
+    (alert,) = await repo.alerts.open_alerts()
     await dp.feed_update(bot, press(ANNA, "Anna", f"a:t:{alert.id}"))
     await dp.feed_update(bot, press(BORIS, "Boris", f"a:t:{alert.id}"))
     answers = [p for name, p, _ in session.calls if name == "answerCallbackQuery"]
     assert "yours" in answers[0]["text"]
     assert answers[1]["text"] == "Already taken by Anna.", answers[1]
-    assert (await repo.get_alert(alert.id)).owner_id == ANNA
+    assert (await repo.alerts.get_alert(alert.id)).owner_id == ANNA
 
 
 async def test_a_burst_of_alerts_becomes_one_digest(env):
@@ -133,7 +134,7 @@ async def test_recheck_goes_out_once_after_resolution(env):
     dp, repo, bot, session, worker, clock = env
     await raise_alert(repo, 7, 1, clock)
     await worker.run_once()
-    (alert,) = await repo.open_alerts()
+    (alert,) = await repo.alerts.open_alerts()
     await dp.feed_update(bot, press(ANNA, "Anna", f"a:r:{alert.id}"))
     await dp.feed_update(bot, press(ANNA, "Anna", f"w:{alert.id}:0"))
     clock.now = NOW + timedelta(hours=23)
@@ -146,7 +147,7 @@ async def test_recheck_goes_out_once_after_resolution(env):
     to_customer = [p for name, p, _ in session.calls if name == "sendMessage" and p["chat_id"] == 7]
     assert len(to_customer) == 1 and "solved" in to_customer[0]["text"]
 
-    figures = await repo.alert_figures(NOW - timedelta(days=1), NOW + timedelta(days=2))
+    figures = await repo.analytics.alert_figures(NOW - timedelta(days=1), NOW + timedelta(days=2))
     assert figures["raised"] == 1 and figures["open_count"] == 0
     assert figures["median_time_to_resolve"] == timedelta(0)
 
@@ -155,11 +156,11 @@ async def test_staff_keep_working_after_the_group_becomes_a_supergroup(env):
     """Telegram's migration notice moves the staff chat: buttons there work at once."""
     dp, repo, bot, _session, _worker, clock = env
     await raise_alert(repo, 1, 1, clock)
-    (alert,) = await repo.open_alerts()
+    (alert,) = await repo.alerts.open_alerts()
     upgraded = -1009_000_555
     elsewhere = press(ANNA, "Anna", f"a:t:{alert.id}", chat_id=upgraded)
     await dp.feed_update(bot, elsewhere)
-    assert (await repo.get_alert(alert.id)).owner_id is None, "a foreign group took an alert"
+    assert (await repo.alerts.get_alert(alert.id)).owner_id is None, "a foreign group took an alert"
     notice = Message(
         message_id=2,
         date=NOW,
@@ -168,10 +169,10 @@ async def test_staff_keep_working_after_the_group_becomes_a_supergroup(env):
     )
     await dp.feed_update(bot, Update(update_id=next(_ids), message=notice))
     await dp.feed_update(bot, press(ANNA, "Anna", f"a:t:{alert.id}", chat_id=upgraded))
-    assert (await repo.get_alert(alert.id)).owner_id == ANNA, (
+    assert (await repo.alerts.get_alert(alert.id)).owner_id == ANNA, (
         "after the upgrade, Take in the new supergroup was ignored"
     )
-    assert await repo.effective_chat(STAFF) == upgraded
+    assert await repo.staff_chat.effective_chat(STAFF) == upgraded
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,8 @@ import pytest
 
 from bot.config import ReportsConfig
 from bot.reports.export import export_csv
-from storage.analytics import Analytics
 from storage.sqlite import SqliteRepo
-from storage.timestamps import to_db
+from storage.sqlite.timestamps import to_db
 from survey_flows.metrics import category_counts, change, csat, nps, too_few
 from survey_flows.models import Category, Metric
 from survey_flows.periods import Bucket, Period, bucket_edges
@@ -39,7 +38,7 @@ async def add_answers(
 ) -> None:
     """One invitation (delivered a minute before `at`) per score, each answered at `at`."""
     context = context or {}
-    async with repo.transaction() as db:
+    async with repo.database.transaction() as db:
         for score in scores:
             inv = next(_ids)
             customer = 1000 + inv
@@ -91,7 +90,7 @@ async def add_answers(
 async def add_unanswered(
     repo: SqliteRepo, sent: datetime, count: int, status: str = "expired"
 ) -> None:
-    async with repo.transaction() as db:
+    async with repo.database.transaction() as db:
         for _ in range(count):
             inv = next(_ids)
             await db.execute(
@@ -185,7 +184,7 @@ def test_safe_cell(cell: str, safe: str) -> None:
 
 
 async def test_distributions_per_metric_and_period(repo: SqliteRepo) -> None:
-    a = Analytics(repo)
+    a = repo.analytics
     await add_answers(repo, NOW - timedelta(days=1), Metric.NPS, [10, 10, 9, 7, 0])
     await add_answers(repo, NOW - timedelta(days=1), Metric.CSAT, [5, 4, 1])
     await add_answers(repo, NOW - timedelta(days=40), Metric.NPS, [0, 0])  # outside 30 days
@@ -202,14 +201,14 @@ async def test_distributions_per_metric_and_period(repo: SqliteRepo) -> None:
 
 
 async def test_period_is_half_open(repo: SqliteRepo) -> None:
-    a = Analytics(repo)
+    a = repo.analytics
     await add_answers(repo, NOW, Metric.NPS, [10])
     await add_answers(repo, NOW - timedelta(days=1), Metric.NPS, [0])
     assert await a.distribution(Metric.NPS, NOW - timedelta(days=1), NOW) == {0: 1}
 
 
 async def test_filters_on_context(repo: SqliteRepo) -> None:
-    a = Analytics(repo)
+    a = repo.analytics
     at = NOW - timedelta(hours=1)
     await add_answers(repo, at, Metric.CSAT, [5, 5], {"product": "Kettle", "agent": "anna"})
     await add_answers(repo, at, Metric.CSAT, [1], {"product": "Kettle", "agent": "bob"})
@@ -223,7 +222,7 @@ async def test_filters_on_context(repo: SqliteRepo) -> None:
 
 
 async def test_by_segment_includes_answers_without_the_field(repo: SqliteRepo) -> None:
-    a = Analytics(repo)
+    a = repo.analytics
     at = NOW - timedelta(hours=1)
     await add_answers(repo, at, Metric.CSAT, [5, 4], {"agent": "anna", "channel": "web"})
     await add_answers(repo, at, Metric.CSAT, [1], {"agent": "bob", "channel": "app"})
@@ -240,7 +239,7 @@ async def test_by_segment_includes_answers_without_the_field(repo: SqliteRepo) -
 
 
 async def test_bucketed_counts_land_in_their_day(repo: SqliteRepo) -> None:
-    a = Analytics(repo)
+    a = repo.analytics
     period = Period(NOW - timedelta(days=3), NOW, "3d")
     edges = bucket_edges(period, Bucket.DAY)  # 15 Mar 12:00 | 16 | 17 | 18 00:00 - 12:00
     await add_answers(repo, datetime(2026, 3, 16, 0, 0, tzinfo=UTC), Metric.NPS, [10])  # edge
@@ -252,7 +251,7 @@ async def test_bucketed_counts_land_in_their_day(repo: SqliteRepo) -> None:
 
 
 async def test_activity_response_and_comment_rates(repo: SqliteRepo) -> None:
-    a = Analytics(repo)
+    a = repo.analytics
     at = NOW - timedelta(hours=2)
     await add_answers(repo, at, Metric.CSAT, [5, 4, 1])
     await add_answers(repo, at, Metric.CSAT, [1], comment="slow")
@@ -268,7 +267,7 @@ async def test_activity_response_and_comment_rates(repo: SqliteRepo) -> None:
 
 async def test_response_rate_counts_only_delivered_invitations(repo: SqliteRepo) -> None:
     """Customers who blocked the bot (403: never got the question) cannot answer it."""
-    a = Analytics(repo)
+    a = repo.analytics
     at = NOW - timedelta(hours=2)
     await add_answers(repo, at, Metric.CSAT, [5, 4])
     await add_unanswered(repo, at, 2)
@@ -279,7 +278,7 @@ async def test_response_rate_counts_only_delivered_invitations(repo: SqliteRepo)
 
 
 async def test_recent_detractor_comments_newest_first(repo: SqliteRepo) -> None:
-    a = Analytics(repo)
+    a = repo.analytics
     await add_answers(
         repo, NOW - timedelta(hours=3), Metric.NPS, [2], {"agent": "x"}, comment="old"
     )
@@ -291,7 +290,7 @@ async def test_recent_detractor_comments_newest_first(repo: SqliteRepo) -> None:
 
 
 async def test_export_pages_through_every_answer_in_order(repo: SqliteRepo) -> None:
-    a = Analytics(repo)
+    a = repo.analytics
     for i in range(7):
         await add_answers(repo, NOW - timedelta(hours=10 - i), Metric.CSAT, [5, 4])
     pages = [p async for p in a.export_pages(NOW - timedelta(days=1), NOW, page=3)]
@@ -303,7 +302,7 @@ async def test_export_pages_through_every_answer_in_order(repo: SqliteRepo) -> N
 
 
 async def test_export_csv_is_spreadsheet_safe_utf8(repo: SqliteRepo, tmp_path: Path) -> None:
-    a = Analytics(repo)
+    a = repo.analytics
     at = NOW - timedelta(hours=1)
     await add_answers(
         repo, at, Metric.CSAT, [1], {"product": "=cmd|' /C calc'!A0"}, comment="-плохо, @all"
@@ -326,7 +325,7 @@ async def test_export_csv_is_spreadsheet_safe_utf8(repo: SqliteRepo, tmp_path: P
 
 
 async def test_report_runs_are_claimed_once(repo: SqliteRepo) -> None:
-    a = Analytics(repo)
+    a = repo.report_runs
     fire = NOW
     start = NOW - timedelta(days=7)
     assert await a.claim_report("job", fire, 1, start, fire, NOW)

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config import parse_config
 from bot.intake.api import MAX_BODY, IntakeApi
-from storage.sqlite import SqliteRepo
+from storage.sqlite import SqliteRepo, open_sqlite
 from survey_flows.models import Answer, Category, Metric, Phase, Position
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -36,7 +36,7 @@ class Api:
     async def rows(self) -> dict[str, int]:
         counts = {}
         for table in ("invitations", "customers", "invitation_context", "answers"):
-            cursor = await self.repo.connection.execute(f"SELECT count(*) FROM {table}")
+            cursor = await self.repo.database.connection.execute(f"SELECT count(*) FROM {table}")
             (counts[table],) = await cursor.fetchone()
         return counts
 
@@ -51,7 +51,7 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
         "alerts": {"enabled": False},
     }
     config = parse_config(raw, {}, tmp_path)
-    repo = await SqliteRepo.open(config.storage.path)
+    repo = await open_sqlite(config.storage.path)
     scheduled: list[None] = []
     app = IntakeApi(config, repo, lambda: NOW, lambda: scheduled.append(None)).app()
     async with TestClient(TestServer(app)) as client:
@@ -92,7 +92,7 @@ async def test_event_is_scheduled(api: Api, body: dict[str, Any], delay: timedel
     send_at = datetime.fromisoformat(data["send_at"])
     assert send_at == NOW + delay, f"the survey would go out at {send_at}, not {NOW + delay}"
     assert send_at.tzinfo is not None, "send_at without a timezone is ambiguous to callers"
-    inv = await api.repo.get_invitation(data["invitation_id"])
+    inv = await api.repo.invitations.get_invitation(data["invitation_id"])
     assert inv is not None and inv.event_id == body["event_id"]
     assert inv.context == body.get("context", {})
     assert len(api.scheduled) == 1, "the delivery worker was not woken for the new invitation"
@@ -133,7 +133,7 @@ async def test_reused_event_id_with_another_body_is_409(api: Api, changed: dict)
 async def test_replay_answers_the_current_status(api: Api) -> None:
     """A shop replaying a webhook days later learns where the survey stands, not "scheduled"."""
     status, first = await api.post(event())
-    await api.repo.opt_out(424242, NOW)
+    await api.repo.customers.opt_out(424242, NOW)
     status, again = await api.post(event())
     assert status == 200
     assert again["status"] == "cancelled", f"the replay still said {again['status']!r}"
@@ -147,7 +147,7 @@ async def test_context_values_may_be_numbers_and_booleans(api: Api) -> None:
     body = event(context={"order_id": 1001, "amount": 12.5, "gift": True, "product": "Tea"})
     status, data = await api.post(body)
     assert status == 202, f"a context with numbers was refused: {data}"
-    inv = await api.repo.get_invitation(data["invitation_id"])
+    inv = await api.repo.invitations.get_invitation(data["invitation_id"])
     assert inv is not None
     assert inv.context == {"order_id": "1001", "amount": "12.5", "gift": "true", "product": "Tea"}
 
@@ -296,7 +296,7 @@ async def test_batch_answers_each_event_as_a_single_post_would(api: Api) -> None
     assert data["results"][2]["event_id"] == "old"
     assert data["results"][5]["invitation_id"] == data["results"][0]["invitation_id"]
     for item in (data["results"][0], data["results"][6]):
-        inv = await api.repo.get_invitation(item["invitation_id"])
+        inv = await api.repo.invitations.get_invitation(item["invitation_id"])
         assert inv is not None and inv.status.value == "scheduled", "an accepted event is missing"
         assert item["invitation_status"] == "scheduled"
     assert (await api.rows())["invitations"] == 3
@@ -394,13 +394,13 @@ async def test_an_invitations_answers_name_the_metrics_own_category(api: Api) ->
     """The shop reading a CSAT 2 sees "unsatisfied", not the NPS word "detractor"."""
     status, data = await api.post(event())
     assert status == 202
-    inv = await api.repo.get_invitation(data["invitation_id"])
-    assert inv is not None and await api.repo.claim_prompt(inv, inv.send_at)
-    await api.repo.mark_prompt_sent(inv, 1)
-    inv = await api.repo.get_invitation(inv.id)
+    inv = await api.repo.invitations.get_invitation(data["invitation_id"])
+    assert inv is not None and await api.repo.outbox.claim_prompt(inv, inv.send_at)
+    await api.repo.outbox.mark_prompt_sent(inv, 1)
+    inv = await api.repo.invitations.get_invitation(inv.id)
     assert inv is not None
     answer = Answer(inv.id, 0, Metric.CSAT, 2, Category.DETRACTOR, inv.send_at)
-    assert await api.repo.record_score(inv, Position(0, Phase.FOLLOWUP), answer)
+    assert await api.repo.conversation.record_score(inv, Position(0, Phase.FOLLOWUP), answer)
     resp = await api.client.get(f"/api/v1/invitations/{inv.id}", headers=AUTH)
     (shown,) = (await resp.json())["answers"]
     assert (shown["metric"], shown["score"], shown["category_name"]) == ("csat", 2, "unsatisfied")

@@ -20,10 +20,9 @@ from bot.config.campaigns import Audience, CampaignConfig
 from bot.telegram.ratelimit import RateLimiter
 from bot.workers.campaigns import Campaigns, CampaignScheduler
 from bot.workers.delivery import DeliveryWorker
-from storage.campaigns import Skip
-from storage.database import Database
-from storage.sqlite import SqliteRepo
-from storage.timestamps import to_db
+from storage.records import Skip
+from storage.sqlite import SqliteRepo, open_sqlite
+from storage.sqlite.timestamps import to_db
 from survey_flows.definitions import BUILTIN_SURVEYS
 from telegram_emulator import BotAPIEmulator
 
@@ -77,10 +76,10 @@ def expected(n: int, recontact: timedelta, now: datetime = NOW) -> tuple[set[int
     return invite, skipped
 
 
-async def seed(repo: Database, n: int, now: datetime = NOW) -> None:
+async def seed(repo: SqliteRepo, n: int, now: datetime = NOW) -> None:
     """n customers, each with one finished survey carrying a segment, plus two customers known
     only by the shop's id (one in the audience)."""
-    async with repo.transaction() as db:
+    async with repo.database.transaction() as db:
         for i in range(1, n + 1):
             p = profile(i, now)
             seen = to_db(p["seen"])  # type: ignore[arg-type]
@@ -120,9 +119,9 @@ async def seed(repo: Database, n: int, now: datetime = NOW) -> None:
             )
 
 
-async def invited(repo: Database, run_id: int | None = None) -> Counter[int]:
+async def invited(repo: SqliteRepo, run_id: int | None = None) -> Counter[int]:
     """How many campaign invitations each customer has (of one run, or of all)."""
-    async with repo.reading() as db:
+    async with repo.database.reading() as db:
         cursor = await db.execute(
             "SELECT customer_id FROM invitations WHERE event_type = 'campaign'"
             " AND (? IS NULL OR event_id LIKE 'campaign:quarterly_nps:' || ? || ':%')",
@@ -133,16 +132,16 @@ async def invited(repo: Database, run_id: int | None = None) -> Counter[int]:
 
 @pytest.fixture
 async def repo(tmp_path: Path) -> AsyncIterator[SqliteRepo]:
-    repo = await SqliteRepo.open(tmp_path / "c.sqlite3")
+    repo = await open_sqlite(tmp_path / "c.sqlite3")
     await seed(repo, 1000)
     yield repo
     await repo.close()
 
 
-def campaigns_for(repo: Database, clock: MovableClock, **kw: object) -> Campaigns:
+def campaigns_for(repo: SqliteRepo, clock: MovableClock, **kw: object) -> Campaigns:
     recontact = kw.pop("recontact", timedelta(days=30))
     assert isinstance(recontact, timedelta)
-    return Campaigns(repo, {CAMPAIGN.name: CAMPAIGN}, clock, recontact=recontact, **kw)  # type: ignore[arg-type]
+    return Campaigns(repo.campaigns, {CAMPAIGN.name: CAMPAIGN}, clock, recontact=recontact, **kw)  # type: ignore[arg-type]
 
 
 async def test_exactly_the_matching_reachable_customers_are_invited_once(repo: SqliteRepo) -> None:
@@ -161,7 +160,7 @@ async def test_exactly_the_matching_reachable_customers_are_invited_once(repo: S
     runs = await campaigns_for(repo, clock).store.runs(CAMPAIGN.name)
     assert [(r.invited, r.finished_at is not None) for r in runs] == [(len(want), True)]
     # They are ordinary invitations in the outbox, due at once or spread at 30 a second.
-    inv = await repo.due_prompts(NOW + timedelta(seconds=10), 1000)
+    inv = await repo.outbox.due_prompts(NOW + timedelta(seconds=10), 1000)
     assert len(inv) == min(len(want), 301) and {i.survey for i in inv} == {"nps"}
 
 
@@ -183,7 +182,7 @@ async def test_a_run_cut_short_resumes_on_restart_without_duplicates(
         await cut.run_scheduled(CAMPAIGN.name, NOW)
     assert sum((await invited(repo)).values()) == 20 < len(want)
     await repo.close()
-    reopened = await SqliteRepo.open(tmp_path / "c.sqlite3")  # the bot restarted
+    reopened = await open_sqlite(tmp_path / "c.sqlite3")  # the bot restarted
     try:
         clock.now = NOW + timedelta(minutes=3)
         scheduler = CampaignScheduler(
@@ -239,9 +238,11 @@ async def test_the_cron_job_runs_once_and_a_missed_run_is_caught_up_within_grace
 async def test_a_thousand_customers_get_their_question_at_telegrams_pace(
     tmp_path: Path, emulator: BotAPIEmulator
 ) -> None:
-    repo = await SqliteRepo.open(tmp_path / "d.sqlite3")
+    repo = await open_sqlite(tmp_path / "d.sqlite3")
     await seed(repo, 1000)
-    async with repo.transaction() as db:  # everyone reachable: the whole shop is the audience
+    async with (
+        repo.database.transaction() as db
+    ):  # everyone reachable: the whole shop is the audience
         await db.execute("UPDATE customers SET opted_out_at = NULL, unreachable_at = NULL")
     session = LocalSession(api=TelegramAPIServer.from_base(emulator.base_url))
     session.middleware(RateLimiter())
@@ -256,7 +257,7 @@ async def test_a_thousand_customers_get_their_question_at_telegrams_pace(
     )
     everyone = CampaignConfig(name="quarterly_nps", survey="nps", per_second=30)
     campaigns = Campaigns(
-        repo,
+        repo.campaigns,
         {"quarterly_nps": everyone},
         lambda: datetime.now(UTC),
         recontact=timedelta(0),
@@ -327,7 +328,7 @@ async def test_dry_run_says_how_many_and_why_not_and_changes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     now = datetime.now(UTC)  # the command line runs on the system clock
-    repo = await SqliteRepo.open(tmp_path / "c.sqlite3")
+    repo = await open_sqlite(tmp_path / "c.sqlite3")
     await seed(repo, 1000, now)
     await repo.close()
     want, why_not = expected(1000, timedelta(days=30), now)
@@ -348,7 +349,7 @@ async def test_dry_run_says_how_many_and_why_not_and_changes_nothing(
     ):
         line = next(line for line in out.splitlines() if line.strip().startswith(label))
         assert line.split()[-1] == str(count), f"dry run said {line!r}, expected {count}"
-    check = await SqliteRepo.open(tmp_path / "c.sqlite3")
+    check = await open_sqlite(tmp_path / "c.sqlite3")
     try:
         assert await invited(check) == Counter(), "a dry run invited someone"
     finally:

@@ -16,8 +16,8 @@ from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
 from bot.workers.alerts import AlertWorker
 from bot.workers.delivery import DeliveryWorker
-from storage.base import NewEvent
-from storage.sqlite import SqliteRepo
+from storage.records import NewEvent
+from storage.sqlite import open_sqlite
 from survey_flows.alerts import AlertRules
 from survey_flows.models import InvitationStatus, Phase, Position
 
@@ -37,7 +37,7 @@ class Chats:
 
     async def survey(self, survey: str = "csat") -> int:
         """An event for Ann; the question is shown to her. Returns the invitation id."""
-        inv, _ = await self.repo.create_invitation(
+        inv, _ = await self.repo.invitations.create_invitation(
             NewEvent(f"e{next(_ids)}", "purchase", survey, ANN, "Ann", "en", {}, self.clock()),
             self.clock(),
         )
@@ -102,7 +102,7 @@ async def chats(tmp_path: Path, dispatcher):
         telegram=replace(config.telegram, staff_chat_id=STAFF),
         alerts_enabled=True,
     )
-    repo = await SqliteRepo.open(config.storage.path)
+    repo = await open_sqlite(config.storage.path)
     session = RecordingSession()
     bot = Bot("123:abc", session=session)
     clock = Clock(NOW)
@@ -119,7 +119,7 @@ async def test_a_message_after_an_abandoned_followup_reaches_the_staff_thread(ch
     await chats.work()
     (card,) = chats.to(STAFF)
     assert "Alert #" in card["text"]
-    (alert,) = await chats.repo.open_alerts()
+    (alert,) = await chats.repo.alerts.open_alerts()
     assert alert.message_id is not None
     await chats.staff_reply(alert.message_id, "We are sorry, a refund is on its way")
     assert "refund is on its way" in chats.to(ANN)[-1]["text"]
@@ -133,9 +133,9 @@ async def test_a_message_after_an_abandoned_followup_reaches_the_staff_thread(ch
     assert "Any news about my refund?" in to_staff[0]["text"]
     assert to_staff[0]["reply_parameters"]["message_id"] == alert.message_id, "not in the thread"
     assert chats.to(ANN, calls) == [], "Ann got the stock reply instead of reaching staff"
-    inv = await chats.repo.get_invitation(inv_id)
+    inv = await chats.repo.invitations.get_invitation(inv_id)
     assert inv is not None and inv.status is InvitationStatus.EXPIRED
-    answers = await chats.repo.answers_for(inv_id)
+    answers = await chats.repo.conversation.answers_for(inv_id)
     assert answers[0].comment is None, "a message four days late was taken as the follow-up"
 
 
@@ -149,14 +149,14 @@ async def test_a_message_after_an_abandoned_followup_without_alert_gets_a_polite
     calls = await chats.say("hello?")
     (reply,) = chats.to(ANN, calls)
     assert "I only collect feedback here" in reply["text"]
-    assert (await chats.repo.answers_for(inv_id))[0].comment is None
+    assert (await chats.repo.conversation.answers_for(inv_id))[0].comment is None
 
 
 async def test_a_typed_number_on_the_scale_counts_as_that_score(chats: Chats):
     inv_id = await chats.survey()
-    question = (await chats.repo.get_invitation(inv_id)).message_id
+    question = (await chats.repo.invitations.get_invitation(inv_id)).message_id
     calls = await chats.say("2")
-    answers = await chats.repo.answers_for(inv_id)
+    answers = await chats.repo.conversation.answers_for(inv_id)
     assert [(a.score, a.category.value) for a in answers] == [(2, "detractor")], (
         "a typed 2 was not taken as the score"
     )
@@ -174,7 +174,7 @@ async def test_a_typed_number_on_the_scale_counts_as_that_score(chats: Chats):
 
 async def test_typed_words_are_kept_as_the_comment_and_the_buttons_shown_again(chats: Chats):
     inv_id = await chats.survey()
-    first = (await chats.repo.get_invitation(inv_id)).message_id
+    first = (await chats.repo.invitations.get_invitation(inv_id)).message_id
     calls = await chats.say("it was awful, took 3 days")
 
     (reply,) = chats.to(ANN, calls)
@@ -184,11 +184,13 @@ async def test_typed_words_are_kept_as_the_comment_and_the_buttons_shown_again(c
     assert buttons == expected, "the buttons were not shown"
     cleared = [p for name, p, _ in calls if name == "editMessageReplyMarkup"]
     assert [p["message_id"] for p in cleared] == [first], "the old keyboard stayed"
-    assert await chats.repo.answers_for(inv_id) == []
+    assert await chats.repo.conversation.answers_for(inv_id) == []
 
     # The score comes later, from the new keyboard: the words are that answer's comment.
-    await chats.press(buttons[0], message_id=(await chats.repo.get_invitation(inv_id)).message_id)
-    (answer,) = await chats.repo.answers_for(inv_id)
+    await chats.press(
+        buttons[0], message_id=(await chats.repo.invitations.get_invitation(inv_id)).message_id
+    )
+    (answer,) = await chats.repo.conversation.answers_for(inv_id)
     assert (answer.score, answer.comment) == (1, "it was awful, took 3 days")
     await chats.work()
     (card,) = chats.to(STAFF)
@@ -196,7 +198,7 @@ async def test_typed_words_are_kept_as_the_comment_and_the_buttons_shown_again(c
 
     # The follow-up answer is added to it, not put in its place.
     await chats.say("and the courier was rude")
-    (answer,) = await chats.repo.answers_for(inv_id)
+    (answer,) = await chats.repo.conversation.answers_for(inv_id)
     assert answer.comment == "it was awful, took 3 days\nand the courier was rude"
 
 
@@ -216,9 +218,9 @@ async def test_a_comment_repeated_before_the_next_question_stays_with_its_follow
     assert chats.to(ANN, calls) == [], (
         "Ann's repeated comment was taken as words at the next question: she saw it asked again"
     )
-    answers = await chats.repo.answers_for(inv_id)
+    answers = await chats.repo.conversation.answers_for(inv_id)
     assert [a.comment for a in answers] == ["the form kept timing out\nthe form kept timing out!"]
-    inv = await chats.repo.get_invitation(inv_id)
+    inv = await chats.repo.invitations.get_invitation(inv_id)
     assert inv is not None and inv.position == Position(1, Phase.SCORE) and inv.prompt_sent
 
     # Words typed at the question on screen are still that question's.
@@ -237,7 +239,7 @@ async def test_a_comment_repeated_before_the_thank_you_gets_no_stock_reply(chats
     calls = await chats.say("fine, really", message_id=again)
 
     assert chats.to(ANN, calls) == [], "Ann's second message got 'I only collect feedback here'"
-    (answer,) = await chats.repo.answers_for(inv_id)
+    (answer,) = await chats.repo.conversation.answers_for(inv_id)
     assert answer.comment == "fine\nfine, really"
     # Once the thank-you is on screen, a new message gets the polite answer as before.
     calls = await chats.say("bye", message_id=chats.session.next_message_id())
@@ -251,10 +253,10 @@ async def test_a_typed_number_off_the_scale_names_the_range(chats: Chats):
     (reply,) = chats.to(ANN, calls)
     assert reply["text"].startswith("Please choose a score from 1 to 5:")
     assert "inline_keyboard" in reply["reply_markup"]
-    assert await chats.repo.answers_for(inv_id) == []
+    assert await chats.repo.conversation.answers_for(inv_id) == []
     # Nothing was kept as a comment: a later press stores a bare score.
     await chats.say("5")
-    (answer,) = await chats.repo.answers_for(inv_id)
+    (answer,) = await chats.repo.conversation.answers_for(inv_id)
     assert (answer.score, answer.comment) == (5, None)
 
 
@@ -264,6 +266,8 @@ async def test_words_at_an_expired_question_are_not_kept(chats: Chats):
     calls = await chats.say("3")
     (reply,) = chats.to(ANN, calls)
     assert "I only collect feedback here" in reply["text"]
-    assert await chats.repo.answers_for(inv_id) == [], "a score was taken four days late"
-    inv = await chats.repo.get_invitation(inv_id)
+    assert await chats.repo.conversation.answers_for(inv_id) == [], (
+        "a score was taken four days late"
+    )
+    inv = await chats.repo.invitations.get_invitation(inv_id)
     assert inv is not None and inv.status is InvitationStatus.EXPIRED

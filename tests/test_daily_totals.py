@@ -7,9 +7,8 @@ import itertools
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from storage.analytics import Analytics
 from storage.sqlite import SqliteRepo
-from storage.timestamps import to_db
+from storage.sqlite.timestamps import to_db
 from survey_flows.models import Metric
 from survey_flows.periods import Bucket, Period, bucket_edges
 
@@ -20,7 +19,7 @@ async def raw_activity(
     repo: SqliteRepo, start: datetime, end: datetime
 ) -> tuple[int, int, int, int]:
     """Sent and answered invitations, answers and comments, counted row by row."""
-    async with repo.reading() as db:
+    async with repo.database.reading() as db:
         cursor = await db.execute(
             "SELECT count(*), coalesce(sum(EXISTS (SELECT 1 FROM answers x"
             " WHERE x.invitation_id = i.id)), 0) FROM invitations i"
@@ -45,7 +44,7 @@ async def test_activity_from_daily_totals_matches_the_invitations_after_every_ch
     """Unfiltered activity adds whole days from invitation_days and counts the partial days
     at both ends; it stays exact when an invitation is sent, fails, moves to another day, is
     deleted, or loses or gains its answers, and when a comment is added or erased."""
-    a = Analytics(repo)
+    a = repo.analytics
     for hours in range(0, 24 * 9, 5):  # every 5 hours over nine days, around midnights
         at = NOW - timedelta(hours=hours, minutes=7)
         await add_answers(repo, at, Metric.NPS, [hours % 11, 10])
@@ -69,7 +68,7 @@ async def test_activity_from_daily_totals_matches_the_invitations_after_every_ch
             assert raw[0] > 0 and raw[3] > 0, when
 
     await check("as inserted")
-    async with repo.transaction() as db:
+    async with repo.database.transaction() as db:
         ids = [r[0] for r in await (await db.execute("SELECT id FROM invitations")).fetchall()]
         answered = {
             r[0] for r in await (await db.execute("SELECT invitation_id FROM answers")).fetchall()
@@ -109,7 +108,7 @@ async def test_activity_from_daily_totals_matches_the_invitations_after_every_ch
 
 async def raw_counts(repo: SqliteRepo, start: datetime, end: datetime) -> dict[Metric, dict]:
     out: dict[Metric, dict] = {m: {} for m in Metric}
-    cursor = await repo.connection.execute(
+    cursor = await repo.database.connection.execute(
         "SELECT metric, score, count(*) FROM answers WHERE answered_at >= ? AND answered_at < ?"
         " GROUP BY metric, score",
         (to_db(start), to_db(end)),
@@ -123,7 +122,7 @@ async def test_figures_from_daily_totals_match_the_answers_at_every_edge(repo: S
     """Unfiltered figures add whole days from answer_days and count the partial days at both
     ends; every window, aligned or not, shows exactly what the answers say, also after an
     answer is moved to another day or deleted."""
-    a = Analytics(repo)
+    a = repo.analytics
     for hours in range(0, 24 * 9, 5):  # every 5 hours over nine days, around midnights
         at = NOW - timedelta(hours=hours, minutes=7)
         await add_answers(repo, at, Metric.NPS, [hours % 11, 10])
@@ -141,7 +140,7 @@ async def test_figures_from_daily_totals_match_the_answers_at_every_edge(repo: S
             await a.distribution(Metric.CSAT, start, end)
             == (await raw_counts(repo, start, end))[Metric.CSAT]
         )
-    async with repo.transaction() as db:
+    async with repo.database.transaction() as db:
         await db.execute(
             "UPDATE answers SET answered_at = ?, score = 0"
             " WHERE id = (SELECT min(id) FROM answers)",
@@ -153,7 +152,7 @@ async def test_figures_from_daily_totals_match_the_answers_at_every_edge(repo: S
 
 
 async def test_buckets_from_daily_totals_match_the_answers(repo: SqliteRepo) -> None:
-    a = Analytics(repo)
+    a = repo.analytics
     for hours in range(0, 24 * 20, 7):
         await add_answers(
             repo, NOW - timedelta(hours=hours, minutes=3), Metric.CES, [hours % 7 + 1]

@@ -14,7 +14,7 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from bot.telegram.ratelimit import RateLimiter
 from bot.workers.delivery import DeliveryWorker
-from storage.base import NewEvent
+from storage.records import NewEvent
 from storage.sqlite import SqliteRepo
 from survey_flows.models import InvitationStatus
 from telegram_emulator import BotAPIEmulator
@@ -45,7 +45,7 @@ async def test_an_unexpected_send_error_reschedules_the_prompt(
 ) -> None:
     clock = Clock(NOW)
     worker = make_worker(tmp_path, bot, repo, clock)
-    inv, _ = await repo.create_invitation(
+    inv, _ = await repo.invitations.create_invitation(
         NewEvent("e1", "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
     )
     # An answer send() turns into no result: aiogram raises, the worker's guard catches it.
@@ -54,13 +54,13 @@ async def test_an_unexpected_send_error_reschedules_the_prompt(
     await worker.drain()
 
     assert emulator.last_bot_message(CUSTOMER) is None
-    after = await repo.get_invitation(inv.id)
+    after = await repo.invitations.get_invitation(inv.id)
     assert after is not None
     assert not after.prompt_sent, "the prompt stayed claimed: the customer would never be asked"
     assert after.status is InvitationStatus.SCHEDULED
     assert after.note == f"internal error: {raised}"
-    assert await repo.next_due_at() == NOW + timedelta(minutes=1)
-    assert await repo.due_prompts(NOW + timedelta(seconds=59), 10) == []
+    assert await repo.outbox.next_due_at() == NOW + timedelta(minutes=1)
+    assert await repo.outbox.due_prompts(NOW + timedelta(seconds=59), 10) == []
 
     clock.now = NOW + timedelta(minutes=1)
     assert await worker.run_once() == 1
@@ -68,20 +68,22 @@ async def test_an_unexpected_send_error_reschedules_the_prompt(
     shown = emulator.last_bot_message(CUSTOMER)
     assert shown is not None, "the failure is gone but the customer never got the question"
     assert "reply_markup" in shown, "the question came without its score buttons"
-    after = await repo.get_invitation(inv.id)
+    after = await repo.invitations.get_invitation(inv.id)
     assert after is not None and after.prompt_sent and after.status is InvitationStatus.ACTIVE
     assert after.message_id == shown["message_id"]
 
 
 class CountingRepo:
-    """The real repository, counting how often each method is called."""
+    """The real repository, counting how often each method of its repositories is called."""
 
-    def __init__(self, repo: SqliteRepo) -> None:
+    def __init__(self, repo: object, calls: Counter[str] | None = None) -> None:
         self._repo = repo
-        self.calls: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter() if calls is None else calls
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._repo, name)
+        if not callable(method):  # one of the facade's repositories: count its methods too
+            return CountingRepo(method, self.calls)
 
         async def counted(*args: Any, **kwargs: Any) -> Any:
             self.calls[name] += 1
@@ -107,7 +109,7 @@ async def test_a_customer_with_two_due_prompts_does_not_spin_the_worker(
         expire_after=timedelta(days=3),
     )
     for event_id in ("e1", "e2"):
-        await repo.create_invitation(
+        await repo.invitations.create_invitation(
             NewEvent(event_id, "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
         )
     emulator.fail_next("sendMessage", error_code=429, retry_after=1, chat_id=CUSTOMER)
@@ -135,15 +137,15 @@ async def test_a_chat_that_no_longer_exists_marks_the_customer_unreachable(
 ) -> None:
     clock = Clock(NOW)
     worker = make_worker(tmp_path, bot, repo, clock)
-    inv, _ = await repo.create_invitation(
+    inv, _ = await repo.invitations.create_invitation(
         NewEvent("e1", "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
     )
     emulator.fail_next("sendMessage", error_code=404, description="Not Found", chat_id=CUSTOMER)
     await worker.run_once()
     await worker.drain()
-    after = await repo.get_invitation(inv.id)
+    after = await repo.invitations.get_invitation(inv.id)
     assert after is not None and after.status is InvitationStatus.FAILED, after
-    customer = await repo.get_customer(CUSTOMER)
+    customer = await repo.customers.get_customer(CUSTOMER)
     assert customer is not None and customer.unreachable_at is not None, (
         "a customer whose chat is gone would be asked again and again"
     )
@@ -156,20 +158,20 @@ async def test_a_revoked_token_backs_off_instead_of_failing_or_spinning(
 ) -> None:
     clock = Clock(NOW)
     worker = make_worker(tmp_path, bot, repo, clock)
-    inv, _ = await repo.create_invitation(
+    inv, _ = await repo.invitations.create_invitation(
         NewEvent("e1", "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
     )
     emulator.fail_next("sendMessage", error_code=401, times=2, chat_id=CUSTOMER)
     await worker.run_once()
     await worker.drain()
-    after = await repo.get_invitation(inv.id)
+    after = await repo.invitations.get_invitation(inv.id)
     assert after is not None and after.status is InvitationStatus.SCHEDULED, after
     assert after.note is not None and after.note.startswith("unauthorized")
-    assert await repo.next_due_at() == NOW + timedelta(seconds=30)
+    assert await repo.outbox.next_due_at() == NOW + timedelta(seconds=30)
     clock.now = NOW + timedelta(seconds=30)
     await worker.run_once()
     await worker.drain()
-    assert await repo.next_due_at() == clock.now + timedelta(seconds=60), "no backoff"
+    assert await repo.outbox.next_due_at() == clock.now + timedelta(seconds=60), "no backoff"
     # The token works again: the question goes out at the next try.
     clock.now += timedelta(seconds=60)
     await worker.run_once()
@@ -183,7 +185,7 @@ async def test_an_unanswered_invitation_expires_on_its_own_and_loses_its_buttons
 ) -> None:
     clock = Clock(NOW)
     worker = make_worker(tmp_path, bot, repo, clock)
-    inv, _ = await repo.create_invitation(
+    inv, _ = await repo.invitations.create_invitation(
         NewEvent("e1", "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
     )
     await worker.run_once()
@@ -197,13 +199,13 @@ async def test_an_unanswered_invitation_expires_on_its_own_and_loses_its_buttons
 
     clock.now = NOW + timedelta(days=3) - timedelta(seconds=1)
     await worker.run_once()
-    still = await repo.get_invitation(inv.id)
+    still = await repo.invitations.get_invitation(inv.id)
     assert still is not None and still.status is InvitationStatus.ACTIVE, "expired too early"
     assert question().get("reply_markup"), "buttons removed before the invitation expired"
 
     clock.now = NOW + timedelta(days=3, seconds=1)
     await worker.run_once()  # nobody pressed anything: the worker alone closes it
-    expired = await repo.get_invitation(inv.id)
+    expired = await repo.invitations.get_invitation(inv.id)
     assert expired is not None and expired.status is InvitationStatus.EXPIRED, expired
     assert expired.note is not None and "expired" in expired.note
     assert expired.finished_at == clock.now
@@ -223,7 +225,7 @@ async def test_buttons_of_an_expired_invitation_are_removed_after_a_restart(
     def worker() -> DeliveryWorker:
         return DeliveryWorker(bot, repo, config.surveys, clock, expire_after=timedelta(days=3))
 
-    await repo.create_invitation(
+    await repo.invitations.create_invitation(
         NewEvent("e1", "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
     )
     first = worker()
@@ -231,7 +233,7 @@ async def test_buttons_of_an_expired_invitation_are_removed_after_a_restart(
     await first.drain()
     # The sweep closed the invitation and the process died before the edit.
     clock.now = NOW + timedelta(days=4)
-    assert await repo.expire_invitations(NOW + timedelta(days=1), clock.now, 10) == 1
+    assert await repo.expiry.expire_invitations(NOW + timedelta(days=1), clock.now, 10) == 1
     await worker().run_once()
     (shown,) = [m for m in emulator.messages(CUSTOMER) if m["from"]["is_bot"]]
     assert not shown.get("reply_markup"), "after a restart the expired question kept its buttons"

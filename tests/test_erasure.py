@@ -20,8 +20,8 @@ from aiogram.types import Chat, Message, PhotoSize, Update, User
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.intake.api import IntakeApi
-from storage.base import Comment, NewEvent
-from storage.sqlite import SqliteRepo
+from storage.records import Comment, NewEvent
+from storage.sqlite import SqliteRepo, open_sqlite
 from survey_flows.models import Answer, Category, Metric, Phase, Position
 
 from . import test_customer_messages
@@ -37,7 +37,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 async def every_text(repo: SqliteRepo) -> str:
     """Every value of every table, as one text to search for what must be gone."""
-    db = repo.connection
+    db = repo.database.connection
     cursor = await db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
     found = []
     for (table,) in await cursor.fetchall():
@@ -75,7 +75,7 @@ async def test_forget_asks_then_erases_everything_personal_and_keeps_the_score(r
     # ...a second survey with words typed at its question, then a talk with the staff.
     second = await room.survey()
     await say_as(room, ANN, "hello there")
-    (alert,) = await room.repo.open_alerts()
+    (alert,) = await room.repo.alerts.open_alerts()
     assert alert.message_id is not None and alert.comment_file_id == "PHOTO-1"
     await room.staff_reply(alert.message_id, "Sorry! A refund is on its way")
     await say_as(room, ANN, "Any news about my refund?")
@@ -99,14 +99,14 @@ async def test_forget_asks_then_erases_everything_personal_and_keeps_the_score(r
     text = await every_text(room.repo)
     for word in PERSONAL:
         assert word not in text, f"{word!r} is still in the database after /forget"
-    db = room.repo.connection
+    db = room.repo.database.connection
     rows = await (await db.execute("SELECT score, metric, customer_id FROM answers")).fetchall()
     assert [tuple(r) for r in rows] == [(1, "csat", 0)], "the score was not kept anonymous"
     cursor = await db.execute("SELECT * FROM customers WHERE telegram_id = ?", (ANN,))
     customer = await cursor.fetchone()
     assert customer["name"] is None and customer["username"] is None
     assert customer["erased_at"] and customer["opted_out_at"], "erased, and asked no more"
-    inv = await room.repo.get_invitation(second)
+    inv = await room.repo.invitations.get_invitation(second)
     assert inv is not None and inv.status.value == "cancelled"
 
     # The staff chat: the card says so, Ann's words are blanked, her photo deleted.
@@ -157,7 +157,7 @@ async def test_forget_by_a_stranger_erases_nothing(room: Chats):
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[tuple[TestClient, SqliteRepo, list[None]]]:
     config = make_config(tmp_path)
-    repo = await SqliteRepo.open(config.storage.path)
+    repo = await open_sqlite(config.storage.path)
     erased: list[None] = []
     app = IntakeApi(config, repo, lambda: NOW, lambda: None, on_erased=lambda: erased.append(None))
     async with TestClient(TestServer(app.app())) as client:
@@ -168,20 +168,22 @@ async def api(tmp_path: Path) -> AsyncIterator[tuple[TestClient, SqliteRepo, lis
 async def seed(repo: SqliteRepo) -> None:
     """Ann (Telegram 424242, also the shop's crm-77) answered with a comment; Bob is known to
     the shop only by e-mail and has a deep link and an event waiting for it."""
-    inv, _ = await repo.create_invitation(
+    inv, _ = await repo.invitations.create_invitation(
         NewEvent("e1", "purchase", "csat", 424242, "Ann", "en", {"order_id": "A-1"}, NOW), NOW
     )
-    assert await repo.claim_prompt(inv, NOW)
-    await repo.mark_prompt_sent(inv, 1)
-    inv = await repo.get_invitation(inv.id)
+    assert await repo.outbox.claim_prompt(inv, NOW)
+    await repo.outbox.mark_prompt_sent(inv, 1)
+    inv = await repo.invitations.get_invitation(inv.id)
     assert inv is not None
     answer = Answer(inv.id, 0, Metric.CSAT, 2, Category.DETRACTOR, NOW)
-    assert await repo.record_score(inv, Position(0, Phase.FOLLOWUP), answer)
-    inv = await repo.get_invitation(inv.id)
+    assert await repo.conversation.record_score(inv, Position(0, Phase.FOLLOWUP), answer)
+    inv = await repo.invitations.get_invitation(inv.id)
     assert inv is not None
-    assert await repo.record_followup(inv, Position(0, Phase.DONE), Comment("took 3 days"), NOW)
+    assert await repo.conversation.record_followup(
+        inv, Position(0, Phase.DONE), Comment("took 3 days"), NOW
+    )
     later = (NOW + timedelta(days=30)).isoformat()
-    async with repo.transaction() as db:
+    async with repo.database.transaction() as db:
         await db.executemany(
             "INSERT INTO external_customers (external_id, telegram_id, name, username, language,"
             " created_at) VALUES (?, ?, ?, ?, 'en', ?)",
@@ -218,7 +220,7 @@ async def test_delete_endpoint_erases_by_telegram_id_or_the_shops_id(api):
     for word in ("Ann", "ann_k", "took 3 days", "crm-77"):
         assert word not in text, f"{word!r} is still stored after DELETE"
     assert "A-1" in text, "the order's context (the shop's data) was deleted"
-    rows = await (await repo.connection.execute("SELECT score FROM answers")).fetchall()
+    rows = await (await repo.database.connection.execute("SELECT score FROM answers")).fetchall()
     assert [r[0] for r in rows] == [2]
 
     resp = await client.delete("/api/v1/customers/bob%40example.org", headers=AUTH)

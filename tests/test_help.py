@@ -12,7 +12,7 @@ from aiogram import Bot, Dispatcher
 
 from bot.config import Config, parse_config
 from bot.setup.menus import set_menus
-from storage.sqlite import SqliteRepo
+from storage.sqlite import open_sqlite
 from telegram_emulator import BotAPIEmulator
 
 from .chats import Chats
@@ -37,7 +37,7 @@ async def chats(
     tmp_path: Path, emulator: BotAPIEmulator, bot: Bot, dispatcher: Dispatcher, caplog
 ) -> AsyncIterator[Chats]:
     config = help_config(tmp_path)
-    repo = await SqliteRepo.open(config.storage.path)
+    repo = await open_sqlite(config.storage.path)
     wire(dispatcher, bot, repo, config, lambda: NOW)
     emulator.add_group(STAFF_CHAT, title="Support")
     emulator.add_group(OTHER_GROUP, title="Friends")

@@ -20,8 +20,7 @@ from aiogram import Bot, Dispatcher
 from bot.cli import main
 from bot.config import load_config
 from bot.workers.delivery import DeliveryWorker
-from storage.analytics import Analytics
-from storage.sqlite import SqliteRepo
+from storage.sqlite import open_sqlite
 from survey_flows.clock import system_clock
 from survey_flows.models import Metric
 from telegram_emulator import BotAPIEmulator
@@ -166,7 +165,7 @@ async def test_an_old_event_is_recorded_but_never_sent(
     )
     assert code == 0
     config = load_config(config_path, {})
-    repo = await SqliteRepo.open(config.storage.path)
+    repo = await open_sqlite(config.storage.path)
     try:
         worker = DeliveryWorker(
             bot,
@@ -193,7 +192,7 @@ async def test_a_running_bot_sends_what_another_process_imported(
     """The delivery worker sleeps at most a second, so rows written by `survey-bot import` in
     another process (the same SQLite file, WAL) are noticed without a wake-up call."""
     config = load_config(config_path, {})
-    repo = await SqliteRepo.open(config.storage.path)
+    repo = await open_sqlite(config.storage.path)
     worker = DeliveryWorker(
         bot, repo, config.surveys, system_clock, expire_after=timedelta(days=3),
     )  # fmt: skip
@@ -280,9 +279,9 @@ async def test_imported_answers_count_in_the_figures_never_alert_and_import_once
     assert rows(config_path, "SELECT count(*) FROM alerts") == [(0,)], "history raised alerts"
 
     config = load_config(config_path, {})
-    repo = await SqliteRepo.open(config.storage.path)
+    repo = await open_sqlite(config.storage.path)
     try:
-        analytics = Analytics(repo)
+        analytics = repo.analytics
         nps = await analytics.distribution(Metric.NPS, NOW - timedelta(days=30), NOW)
         assert nps == {0: 1, 2: 1, 3: 2, 5: 1, 9: 2, 10: 3}
         shop = await analytics.distribution(

@@ -61,6 +61,22 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "storage reaches up into the bot or Telegram",
     ),
     (
+        "storage.records",
+        ("storage.base", "storage.sqlite", "aiosqlite"),
+        "the records every backend shares depend on one",
+    ),
+    (
+        "storage.base",
+        ("storage.sqlite", "aiosqlite"),
+        "the repository Protocols depend on a backend",
+    ),
+    (
+        "bot",
+        ("storage.sqlite",),
+        "a service names the SQLite backend (only bot.process.database opens it)",
+    ),
+    ("handlers", ("storage.sqlite",), "a router names the SQLite backend instead of the Protocols"),
+    (
         "bot",
         ("handlers", "telegram_emulator", "demo"),
         "shared services depend on the routers above them (only bot.app mounts them)",
@@ -109,7 +125,12 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
     ),
 ]
 # The assembly mounts the routers; the command line starts the emulator for the demo.
-EXCEPTIONS = {("bot.app", "handlers"), ("bot.cli", "telegram_emulator"), ("bot.cli", "demo")}
+EXCEPTIONS = {
+    ("bot.app", "handlers"),
+    ("bot.cli", "telegram_emulator"),
+    ("bot.cli", "demo"),
+    ("bot.process.database", "storage.sqlite"),  # the assembly opens the database
+}
 
 
 def violations(path: Path) -> list[str]:
@@ -128,6 +149,58 @@ def violations(path: Path) -> list[str]:
 @pytest.mark.parametrize("path", sources(*PACKAGES), ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_imports_point_down(path: Path) -> None:
     assert violations(path) == []
+
+
+def import_graph(package: str) -> dict[str, set[str]]:
+    """Module -> the modules of `package` it imports (`from . import x` counts as importing x)."""
+    paths = sources(package)
+    known = {module_of(p) for p in paths}
+    graph: dict[str, set[str]] = {}
+    for path in paths:
+        targets = set()
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        names = {
+            (node.lineno, alias.name)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+        }
+        for line, target in imports(path):
+            targets |= {f"{target}.{n}" for at, n in names if at == line} & known
+            if target in known:
+                targets.add(target)
+        graph[module_of(path)] = targets - {module_of(path)}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every import cycle found by a depth-first walk, each as the modules around it."""
+    found: list[list[str]] = []
+    done: set[str] = set()
+
+    def walk(module: str, path: list[str]) -> None:
+        for target in sorted(graph.get(module, ())):
+            if target in path:
+                found.append([*path[path.index(target) :], target])
+            elif target not in done:
+                walk(target, [*path, target])
+        done.add(module)
+
+    for module in sorted(graph):
+        if module not in done:
+            walk(module, [module])
+    return found
+
+
+def test_storage_has_no_import_cycles() -> None:
+    """Inside storage too, imports go one way (records < base < the backend's modules), so a
+    second backend plugs in beside the first without untangling it."""
+    assert cycles(import_graph("storage")) == [], "storage modules import each other in a circle"
+
+
+def test_the_cycle_finder_finds_one() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+    assert cycles({"a": {"b"}, "b": set(), "c": {"a", "b"}}) == []
 
 
 @pytest.mark.parametrize(

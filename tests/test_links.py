@@ -26,7 +26,7 @@ from bot.config import parse_config
 from bot.intake.api import IntakeApi
 from bot.workers.alerts import AlertWorker
 from bot.workers.delivery import DeliveryWorker
-from storage.sqlite import SqliteRepo
+from storage.sqlite import SqliteRepo, open_sqlite
 from survey_flows.alerts import AlertRules
 
 from .clocks import MovableClock
@@ -102,7 +102,7 @@ class Shop:
         ]
 
     async def scalar(self, sql: str, params: tuple = ()) -> Any:
-        cursor = await self.repo.connection.execute(sql, params)
+        cursor = await self.repo.database.connection.execute(sql, params)
         row = await cursor.fetchone()
         return row[0] if row else None
 
@@ -151,7 +151,7 @@ async def shop(tmp_path: Path, dispatcher: Dispatcher) -> AsyncIterator[Shop]:
         "links": {"ttl": "30d"},
     }
     config = parse_config(raw, {}, tmp_path)
-    repo = await SqliteRepo.open(config.storage.path)
+    repo = await open_sqlite(config.storage.path)
     session = RecordingSession()
     bot = Bot("123:abc", session=session)
     clock = MovableClock(NOW)
@@ -174,7 +174,9 @@ async def test_event_by_shop_id_waits_for_the_link_then_the_survey_arrives(shop:
     assert await shop.scalar("SELECT count(*) FROM link_tokens WHERE token_hash = ?", (digest,))
     dump = "\n".join(
         str(tuple(r))
-        for r in await (await shop.repo.connection.execute("SELECT * FROM link_tokens")).fetchall()
+        for r in await (
+            await shop.repo.database.connection.execute("SELECT * FROM link_tokens")
+        ).fetchall()
     )
     assert token not in dump, "the token itself was stored"
     await shop.work()
@@ -313,7 +315,7 @@ async def test_the_customers_telegram_name_is_captured_for_the_staff_card(shop: 
     user = ann(first_name="Ann", last_name="Lee", username="annlee")
     await shop.say(user, f"/start {token_of(body)}")
     row = await (
-        await shop.repo.connection.execute(
+        await shop.repo.database.connection.execute(
             "SELECT name, username FROM customers WHERE telegram_id = ?", (ANN,)
         )
     ).fetchone()
@@ -332,7 +334,7 @@ async def test_name_is_captured_from_any_update_of_a_known_customer(shop: Shop):
     user = ann(first_name="Annie", username="annie_t")
     await shop.press(user, f"s:{inv_id}:0:2")
     row = await (
-        await shop.repo.connection.execute("SELECT name, username FROM customers")
+        await shop.repo.database.connection.execute("SELECT name, username FROM customers")
     ).fetchone()
     assert tuple(row) == ("Annie", "annie_t"), "the press did not tell who the customer is"
     card = shop.to(STAFF)

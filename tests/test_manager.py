@@ -20,7 +20,7 @@ from bot.charts.models import ChartJob, OverviewChart, TrendChart
 from bot.charts.worker import ChartWorker
 from bot.config import parse_config
 from bot.reports.compose import chart_labels
-from storage.sqlite import SqliteRepo
+from storage.sqlite import SqliteRepo, open_sqlite
 from survey_flows.models import Metric
 
 from .test_analytics import add_answers, add_unanswered
@@ -119,7 +119,7 @@ class Harness:
 @pytest.fixture
 async def harness(tmp_path: Path, caplog, dispatcher: Dispatcher):
     config = make_config(tmp_path)
-    repo = await SqliteRepo.open(config.storage.path)
+    repo = await open_sqlite(config.storage.path)
     yield Harness(dispatcher, repo, config, RecordingSession())
     await repo.close()
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]

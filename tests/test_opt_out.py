@@ -71,13 +71,13 @@ async def test_dont_ask_me_again_opts_out_closes_the_survey_and_says_how_to_come
     room: Chats,
 ):
     inv_id = await room.survey()
-    inv = await room.repo.get_invitation(inv_id)
+    inv = await room.repo.invitations.get_invitation(inv_id)
     assert inv is not None and inv.message_id is not None
     calls = await press_as(room, ANN, f"x:{inv_id}", inv.message_id)
 
-    customer = await room.repo.get_customer(ANN)
+    customer = await room.repo.customers.get_customer(ANN)
     assert customer is not None and customer.opted_out_at is not None, "Ann was not opted out"
-    inv = await room.repo.get_invitation(inv_id)
+    inv = await room.repo.invitations.get_invitation(inv_id)
     assert inv is not None and inv.status is InvitationStatus.CANCELLED
     cleared = [p for name, p, _ in calls if name == "editMessageReplyMarkup"]
     assert [p["message_id"] for p in cleared] == [inv.message_id], "the buttons stayed"
@@ -88,7 +88,7 @@ async def test_dont_ask_me_again_opts_out_closes_the_survey_and_says_how_to_come
     before = len(room.session.calls)
     later = await room.survey()
     assert room.to(ANN, room.session.calls[before:]) == [], "an opted-out customer was asked"
-    stopped = await room.repo.get_invitation(later)
+    stopped = await room.repo.invitations.get_invitation(later)
     assert stopped is not None and stopped.status is InvitationStatus.CANCELLED
 
 
@@ -96,10 +96,10 @@ async def test_a_forged_opt_out_press_changes_nothing(room: Chats):
     inv_id = await room.survey()
     calls = await press_as(room, FORGER, f"x:{inv_id}")
     assert "not meant for you" in notices(calls)[-1]
-    customer = await room.repo.get_customer(ANN)
+    customer = await room.repo.customers.get_customer(ANN)
     assert customer is not None and customer.opted_out_at is None, "the forger opted Ann out"
-    assert await room.repo.get_customer(FORGER) is None, "the forger was recorded"
-    inv = await room.repo.get_invitation(inv_id)
+    assert await room.repo.customers.get_customer(FORGER) is None, "the forger was recorded"
+    inv = await room.repo.invitations.get_invitation(inv_id)
     assert inv is not None and inv.status is InvitationStatus.ACTIVE, "Ann's survey was closed"
     assert not [c for c in calls if c[0].startswith("edit")], "Ann's message was edited"
 
@@ -115,7 +115,7 @@ async def test_start_after_opting_out_asks_and_only_the_button_opts_back_in(room
     assert "Shall I ask you for feedback again?" in asked["text"]
     assert keyboard_data(asked) == ["y"]
     assert asked["reply_markup"]["inline_keyboard"][0][0]["text"] == "Yes, you may ask me again"
-    customer = await room.repo.get_customer(ANN)
+    customer = await room.repo.customers.get_customer(ANN)
     assert customer is not None and customer.opted_out_at is not None, "/start alone opted in"
     await room.survey()
     assert len(room.to(ANN)) == 2, "a survey reached Ann before she agreed"
@@ -123,7 +123,7 @@ async def test_start_after_opting_out_asks_and_only_the_button_opts_back_in(room
     calls = await press_as(room, ANN, "y")
     (welcome,) = room.to(ANN, calls)
     assert "Welcome back" in welcome["text"]
-    customer = await room.repo.get_customer(ANN)
+    customer = await room.repo.customers.get_customer(ANN)
     assert customer is not None and customer.opted_out_at is None
     before = len(room.session.calls)
     await room.survey()
@@ -135,9 +135,11 @@ async def test_opted_out_customers_get_no_recheck_and_no_unprompted_staff_messag
     inv_id = await room.survey()
     await room.press(f"s:{inv_id}:0:1")  # a detractor: an alert
     await room.work()
-    (alert,) = await room.repo.open_alerts()
+    (alert,) = await room.repo.alerts.open_alerts()
     assert alert.message_id is not None
-    assert await room.repo.resolve_alert(alert.id, 901, "Staff", NOW, NOW + timedelta(hours=1))
+    assert await room.repo.alerts.resolve_alert(
+        alert.id, 901, "Staff", NOW, NOW + timedelta(hours=1)
+    )
     await room.say("/stop")
 
     room.clock.now = NOW + timedelta(days=2)

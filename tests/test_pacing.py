@@ -23,9 +23,8 @@ from bot.intake.api import IntakeApi
 from bot.views.texts import t
 from bot.workers.alerts import AlertWorker
 from bot.workers.delivery import DeliveryWorker
-from storage.analytics import Analytics
-from storage.base import NewEvent
-from storage.sqlite import SqliteRepo
+from storage.records import NewEvent
+from storage.sqlite import SqliteRepo, open_sqlite
 from survey_flows.alerts import AlertRules
 from survey_flows.models import InvitationStatus
 from survey_flows.pacing import parse_quiet_hours
@@ -70,7 +69,7 @@ class Shop:
         return [p for name, p, _ in self.session.calls[before:] if name == "sendMessage"]
 
     async def count(self, status: str) -> int:
-        cursor = await self.repo.connection.execute(
+        cursor = await self.repo.database.connection.execute(
             "SELECT count(*) FROM invitations WHERE status = ?", (status,)
         )
         (n,) = await cursor.fetchone()  # type: ignore[misc]
@@ -91,8 +90,9 @@ async def open_shop(tmp_path: Path, throttle: dict[str, Any]) -> AsyncIterator[S
         "throttle": throttle,
     }
     config = parse_config(raw, {}, tmp_path)
-    repo = await SqliteRepo.open(config.storage.path)
-    repo.set_recontact(recontact_rule(config.throttle, config.surveys))
+    repo = await open_sqlite(
+        config.storage.path, recontact=recontact_rule(config.throttle, config.surveys)
+    )
     session = RecordingSession()
     clock = Clock(T0)
     worker = DeliveryWorker(
@@ -127,7 +127,7 @@ async def test_a_second_survey_within_recontact_is_suppressed_kept_and_never_sen
     shown = await resp.json()
     assert (shown["status"], shown["reason"]) == ("suppressed", "recontact")
     assert await shop.count("suppressed") == 1
-    activity = await Analytics(shop.repo).activity(T0 - timedelta(days=1), T0 + timedelta(days=60))
+    activity = await shop.repo.analytics.activity(T0 - timedelta(days=1), T0 + timedelta(days=60))
     assert activity.invitations_sent == 1, "a suppressed survey counted as sent: rates too low"
 
     shop.clock.now = T0 + timedelta(days=31)
@@ -170,7 +170,7 @@ async def test_customer_timezone_is_validated_and_stored(shop: Shop):
     assert await shop.count("scheduled") == 0, "a rejected event was stored"
     status, _ = await shop.post("order-1", timezone="Asia/Tokyo")
     assert status == 202
-    customer = await shop.repo.get_customer(CUSTOMER)
+    customer = await shop.repo.customers.get_customer(CUSTOMER)
     assert customer is not None and customer.timezone == "Asia/Tokyo"
 
 
@@ -183,7 +183,7 @@ async def chats(tmp_path: Path, dispatcher) -> AsyncIterator[Chats]:
     config = replace(
         config, telegram=replace(config.telegram, staff_chat_id=STAFF), alerts_enabled=True
     )
-    repo = await SqliteRepo.open(config.storage.path)
+    repo = await open_sqlite(config.storage.path)
     session = RecordingSession()
     bot = Bot("123:abc", session=session)
     clock = Clock(T0)
@@ -215,7 +215,7 @@ async def at(chats: Chats, when: datetime) -> None:
 async def test_exactly_one_reminder_points_at_the_unanswered_question(chats: Chats):
     inv_id = await chats.survey()
     assert len(chats.to(ANN)) == 1
-    shown = await chats.repo.get_invitation(inv_id)
+    shown = await chats.repo.invitations.get_invitation(inv_id)
     assert shown is not None and shown.message_id is not None
     await at(chats, T0 + timedelta(hours=23, minutes=59))
     assert reminders(chats) == [], "reminded before remind_after"
@@ -232,7 +232,7 @@ async def test_exactly_one_reminder_points_at_the_unanswered_question(chats: Cha
         chats.bot, chats.repo, {}, chats.clock, expire_after=timedelta(days=3),
         remind_after=timedelta(hours=24),
     )  # fmt: skip
-    assert await chats.repo.settle_uncertain_prompts() == []
+    assert await chats.repo.outbox.settle_uncertain_prompts() == []
     await restarted.run_once()
     await restarted.drain()
     assert len(reminders(chats)) == 1, "the customer was reminded more than once"
@@ -241,10 +241,10 @@ async def test_exactly_one_reminder_points_at_the_unanswered_question(chats: Cha
 async def test_a_reminder_claimed_at_a_crash_is_sent_on_restart(chats: Chats):
     inv_id = await chats.survey()
     chats.clock.now = T0 + timedelta(hours=24)
-    assert await chats.repo.claim_reminder(inv_id), "the reminder was not due"
+    assert await chats.repo.outbox.claim_reminder(inv_id), "the reminder was not due"
     await chats.work()
     assert reminders(chats) == [], "a reminder being sent was sent twice at once"
-    assert await chats.repo.settle_uncertain_prompts() == [inv_id]  # the restart
+    assert await chats.repo.outbox.settle_uncertain_prompts() == [inv_id]  # the restart
     await chats.work()
     assert len(reminders(chats)) == 1, "the reminder in flight at the crash was lost"
 
@@ -276,7 +276,7 @@ async def test_no_reminder_once_the_survey_expired(chats: Chats):
     inv_id = await chats.survey()
     await at(chats, T0 + timedelta(days=3, hours=1))  # the bot was down past expiry
     assert reminders(chats) == [], "reminded about a survey that no longer takes answers"
-    inv = await chats.repo.get_invitation(inv_id)
+    inv = await chats.repo.invitations.get_invitation(inv_id)
     assert inv is not None and inv.status is InvitationStatus.EXPIRED
 
 
@@ -286,7 +286,7 @@ async def test_a_question_due_at_night_waits_for_the_morning(chats: Chats):
     chats.clock.now = night
     await chats.survey()
     assert chats.to(ANN) == [], "a survey woke the customer at 23:30"
-    assert await chats.repo.next_due_at() == morning, "the worker would spin all night"
+    assert await chats.repo.outbox.next_due_at() == morning, "the worker would spin all night"
     await at(chats, morning - timedelta(minutes=1))
     assert chats.to(ANN) == []
     await at(chats, morning)
@@ -297,12 +297,12 @@ async def test_quiet_hours_follow_the_customer_own_time_zone(chats: Chats):
     # 12:00 UTC: 13:00 in Berlin (the default) but 21:00 in Tokyo, where this customer lives.
     chats.clock.now = datetime(2026, 1, 14, 12, 0, tzinfo=UTC)
     event = NewEvent("tokyo-1", "purchase", "csat", ANN, "Ann", "en", {}, chats.clock())
-    await chats.repo.create_invitation(
+    await chats.repo.invitations.create_invitation(
         replace(event, customer_timezone="Asia/Tokyo"), chats.clock()
     )
     await chats.work()
     assert chats.to(ANN) == [], "asked at 21:00 the customer's time"
-    assert await chats.repo.next_due_at() == datetime(2026, 1, 15, 0, 0, tzinfo=UTC)
+    assert await chats.repo.outbox.next_due_at() == datetime(2026, 1, 15, 0, 0, tzinfo=UTC)
 
 
 async def test_an_alert_at_night_is_posted_at_once(chats: Chats):
@@ -336,6 +336,6 @@ async def test_a_reminder_falling_in_quiet_hours_moves_to_the_morning(chats: Cha
     morning = datetime(2026, 1, 15, 8, 0, tzinfo=UTC)
     await at(chats, datetime(2026, 1, 14, 21, 0, tzinfo=UTC))  # 22:00: due, but quiet
     assert reminders(chats) == [], "reminded at 22:00"
-    assert await chats.repo.next_due_at() == morning, "the worker would spin all night"
+    assert await chats.repo.outbox.next_due_at() == morning, "the worker would spin all night"
     await at(chats, morning)
     assert len(reminders(chats)) == 1, "the reminder was lost instead of moved to 09:00"

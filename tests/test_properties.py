@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 from bot.config import parse_config
 from bot.intake.api import IntakeApi
 from bot.workers.delivery import DeliveryWorker
-from storage.base import NewEvent
-from storage.sqlite import SqliteRepo
+from storage.records import NewEvent
+from storage.sqlite import open_sqlite
 
 from .test_customer_handlers import press
 from .test_manager import NOW, RecordingSession, make_config
@@ -139,7 +139,7 @@ async def post_once(body: bytes) -> tuple[int, Any, dict[str, int], int]:
             "triggers": {"signup": {"survey": "nps", "delay": "0s"}},
         }
         config = parse_config(raw, {}, Path(tmp))
-        repo = await SqliteRepo.open(config.storage.path)
+        repo = await open_sqlite(config.storage.path)
         woken: list[None] = []
         try:
             app = IntakeApi(config, repo, lambda: NOW, lambda: woken.append(None)).app()
@@ -211,7 +211,7 @@ def snapshot(path: Path, customer_id: int) -> list[tuple]:
 async def press_all(dp: Dispatcher, taps: list[tuple[int, str]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = make_config(Path(tmp))
-        repo = await SqliteRepo.open(config.storage.path)
+        repo = await open_sqlite(config.storage.path)
         try:
             session = RecordingSession()
             bot = Bot("123:abc", session=session)
@@ -225,7 +225,7 @@ async def press_all(dp: Dispatcher, taps: list[tuple[int, str]]) -> None:
             wire(dp, bot, repo, config, lambda: NOW, delivery=worker)
             for n, (customer_id, survey) in enumerate([(OWNER, "csat"), (OTHER, "support")]):
                 event = NewEvent(f"e{n}", "purchase", survey, customer_id, "C", "en", {}, NOW)
-                await repo.create_invitation(event, NOW)
+                await repo.invitations.create_invitation(event, NOW)
             await worker.run_once()
             await worker.drain()
             for user_id, data in taps:

@@ -14,9 +14,8 @@ from bot.config import ReportsConfig
 from bot.config.crontab import cron_trigger
 from bot.reports.periods import latest_fire, nominal_span, on_demand_period
 from bot.workers.scheduler import ReportScheduler, run_report
-from storage.analytics import Analytics
-from storage.sqlite import SqliteRepo
-from storage.timestamps import to_db
+from storage.sqlite import SqliteRepo, open_sqlite
+from storage.sqlite.timestamps import to_db
 from survey_flows.models import Metric
 
 from .clocks import MovableClock as Clock
@@ -29,7 +28,7 @@ CFG = ReportsConfig(cron="0 9 * * mon", timezone="UTC", chat_ids=(10, 20))
 
 @pytest.fixture
 async def repo(tmp_path: Path):
-    repo = await SqliteRepo.open(tmp_path / "r.sqlite3")
+    repo = await open_sqlite(tmp_path / "r.sqlite3")
     yield repo
     await repo.close()
 
@@ -104,7 +103,7 @@ async def test_missed_run_is_caught_up_within_grace_only(
 async def test_next_report_covers_everything_since_the_last_one_sent(
     repo: SqliteRepo, charts: ChartWorker
 ) -> None:
-    analytics = Analytics(repo)
+    runs = repo.report_runs
     session = RecordingSession()
     await run_report(
         bot_with(session), repo, CFG, Clock(MONDAY_9), charts=charts, lookback=timedelta(minutes=5)
@@ -113,13 +112,13 @@ async def test_next_report_covers_everything_since_the_last_one_sent(
     await run_report(
         bot_with(session), repo, CFG, Clock(week3), charts=charts, lookback=timedelta(minutes=5)
     )
-    async with repo.reading() as db:
+    async with repo.database.reading() as db:
         cursor = await db.execute(
             "SELECT period_start FROM report_runs WHERE fire_time = ?", (to_db(week3),)
         )
         starts = {row[0] for row in await cursor.fetchall()}
     assert starts == {to_db(MONDAY_9)}, "answers of the missed week would be lost"
-    assert await analytics.last_report_end("0 9 * * mon @ UTC", week3) == week3
+    assert await runs.last_report_end("0 9 * * mon @ UTC", week3) == week3
 
 
 async def test_a_period_without_answers_is_one_line(repo: SqliteRepo, charts: ChartWorker) -> None:
@@ -187,9 +186,9 @@ async def test_no_cron_no_job(repo: SqliteRepo, charts: ChartWorker) -> None:
 async def test_report_on_demand_starts_where_the_last_report_ended(
     repo: SqliteRepo, charts: ChartWorker
 ) -> None:
-    analytics = Analytics(repo)
+    runs = repo.report_runs
     later = MONDAY_9 + timedelta(days=2)
-    assert (await on_demand_period(analytics, CFG, later)).start == later - timedelta(days=7)
+    assert (await on_demand_period(runs, CFG, later)).start == later - timedelta(days=7)
     await run_report(
         bot_with(RecordingSession()),
         repo,
@@ -198,4 +197,4 @@ async def test_report_on_demand_starts_where_the_last_report_ended(
         charts=charts,
         lookback=timedelta(minutes=1),
     )
-    assert (await on_demand_period(analytics, CFG, later)).start == MONDAY_9
+    assert (await on_demand_period(runs, CFG, later)).start == MONDAY_9

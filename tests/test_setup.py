@@ -23,7 +23,7 @@ from bot.cli import main
 from bot.config import load_config
 from bot.setup import claims, config_file
 from bot.setup.wizard import InitOptions, SetupError, init
-from storage.sqlite import SqliteRepo
+from storage.sqlite import open_sqlite
 from telegram_emulator import BotAPIEmulator
 
 from .chats import Chats
@@ -164,7 +164,7 @@ async def setup(
     clock = MovableClock(NOW)
     code = claims.issue(path, NOW)
     config = load_config(path, {})
-    repo = await SqliteRepo.open(config.storage.path)
+    repo = await open_sqlite(config.storage.path)
     wire(dispatcher, bot, repo, config, clock)
     emulator.add_group(GROUP, title="Support")
     emulator.add_group(OTHER_GROUP, title="Elsewhere")

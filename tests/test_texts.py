@@ -322,7 +322,7 @@ async def test_routers_get_their_audiences_language(
 
     from bot.config import parse_config
     from bot.views.i18n import AudienceLanguageMiddleware
-    from storage.sqlite import SqliteRepo
+    from storage.sqlite import open_sqlite
 
     (middleware,) = [
         m for m in dispatcher.message.outer_middleware if isinstance(m, AudienceLanguageMiddleware)
@@ -338,10 +338,10 @@ async def test_routers_get_their_audiences_language(
         {},
         tmp_path,
     )
-    repo = await SqliteRepo.open(config.storage.path)
+    repo = await open_sqlite(config.storage.path)
     if stored:
         now = datetime(2026, 1, 1, tzinfo=UTC)
-        await repo.touch_customer(7, now, name=None, username=None, language=stored)
+        await repo.customers.touch_customer(7, now, name=None, username=None, language=stored)
     seen: dict[str, object] = {}
 
     async def handler(event: object, data: dict[str, object]) -> None:

@@ -33,6 +33,6 @@ class ThrottleConfig:
 
 
 def recontact_rule(throttle: ThrottleConfig, surveys: dict[str, Survey]) -> Recontact:
-    """What storage enforces when it creates an invitation (`SqliteRepo.set_recontact`)."""
+    """What storage enforces when it creates an invitation (`open_sqlite(recontact=...)`)."""
     related = related_by_metric(surveys) if throttle.recontact_per_metric else None
     return Recontact(throttle.recontact, related)

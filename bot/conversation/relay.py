@@ -7,12 +7,9 @@ from aiogram import Bot
 from bot.config import Config
 from bot.telegram.send import Delivered, send
 from bot.views.texts import COMMENT_KINDS, t
-from storage.alerts import AlertView
-from storage.base import Comment, SurveyRepo
+from storage.base import SurveyRepo
+from storage.records import AlertView, Comment, Words
 from survey_flows.clock import Clock
-
-# How much of the customer's own words a thread message carries: an erasure blanks them out.
-STAFF_ONLY, CUSTOMER_TEXT, CUSTOMER_MEDIA = 0, 1, 2
 
 
 async def relay_to_staff(
@@ -42,12 +39,12 @@ async def relay_to_staff(
                 media=(comment.kind, comment.file_id),
             )
             if isinstance(media, Delivered):
-                await repo.add_alert_message(
-                    alert.chat_id, media.message.message_id, alert.id, CUSTOMER_MEDIA
+                await repo.alerts.add_alert_message(
+                    alert.chat_id, media.message.message_id, alert.id, Words.CUSTOMER_MEDIA
                 )
     if not isinstance(sent, Delivered):
         return False
-    words = CUSTOMER_TEXT if comment.kind == "text" else STAFF_ONLY
-    await repo.add_alert_message(alert.chat_id, sent.message.message_id, alert.id, words)
-    await repo.log_alert_action(alert.id, customer_id, None, "relayed", clock())
+    words = Words.CUSTOMER_TEXT if comment.kind == "text" else Words.STAFF
+    await repo.alerts.add_alert_message(alert.chat_id, sent.message.message_id, alert.id, words)
+    await repo.alerts.log_alert_action(alert.id, customer_id, None, "relayed", clock())
     return True

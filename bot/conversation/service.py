@@ -31,8 +31,8 @@ from bot.conversation.relay import relay_to_staff
 from bot.telegram.send import Delivered, edit_message, send
 from bot.views.prompts import answered_text, followup_closed_text, prompt_for
 from bot.views.texts import t
-from storage.alerts import NewAlert
-from storage.base import Comment, SurveyRepo
+from storage.base import SurveyRepo
+from storage.records import Comment, NewAlert
 from survey_flows import flow
 from survey_flows.alerts import raises_alert
 from survey_flows.clock import Clock
@@ -89,7 +89,7 @@ class Conversation:
     async def recheck(self, alert_id: int, customer_id: int, solved: bool) -> bool:
         """The customer's answer to "is it solved?" after staff resolved their alert; False when
         the button is not theirs or was answered before. "Not solved" reopens the case."""
-        if not await self._repo.record_recheck(alert_id, customer_id, solved, self._clock()):
+        if not await self._repo.alerts.record_recheck(alert_id, customer_id, solved, self._clock()):
             return False
         self._signals.alerts()
         return True
@@ -98,7 +98,7 @@ class Conversation:
 
     async def customer_wrote(self, customer_id: int) -> None:
         """They are here: a reminder now would be pestering."""
-        await self._repo.customer_wrote(customer_id)
+        await self._repo.outbox.customer_wrote(customer_id)
 
     async def message(
         self, customer_id: int, message_id: int, comment: Comment, lang: str
@@ -108,12 +108,14 @@ class Conversation:
         words go to staff instead while an alert of theirs is open), the open alert's thread,
         else nowhere. A survey past `expire_after` is closed as expired here and takes nothing."""
         await self.customer_wrote(customer_id)
-        inv = await self._repo.awaiting_followup(customer_id)
+        inv = await self._repo.conversation.awaiting(customer_id, Phase.FOLLOWUP)
         if inv is not None:
             done = await self._finish_followup(inv, inv.position.step, comment, lang)
             if not isinstance(done, Refused):
                 return done
-        late = await self._repo.record_late_comment(customer_id, message_id, comment, self._clock())
+        late = await self._repo.conversation.record_late_comment(
+            customer_id, message_id, comment, self._clock()
+        )
         if late is not None:
             # Typed before the next prompt appeared: more of the follow-up answer just closed.
             logger.info(
@@ -121,12 +123,12 @@ class Conversation:
             )
             self._signals.alerts()  # an alert card of this answer shows the comment
             return LateComment(*late)
-        asked = await self._repo.awaiting_score(customer_id)
+        asked = await self._repo.conversation.awaiting(customer_id, Phase.SCORE)
         if asked is not None:
             typed = await self._typed_at_question(asked, comment, lang)
             if typed is not None:
                 return typed
-        alert = await self._repo.open_alert_of_customer(customer_id)
+        alert = await self._repo.alerts.open_alert_of_customer(customer_id)
         if alert is not None and await relay_to_staff(
             self._bot, self._repo, self._config, self._clock, alert, customer_id, comment
         ):
@@ -140,7 +142,7 @@ class Conversation:
     ) -> Invitation | Refused:
         """The invitation a button names, if the presser is its customer and the question is one
         of its survey's: callback data can be forged, so nothing in it is trusted."""
-        inv = await self._repo.get_invitation(invitation_id)
+        inv = await self._repo.invitations.get_invitation(invitation_id)
         if inv is None:
             return Refused(Notice.INVALID)
         if inv.customer_id != customer_id:
@@ -154,7 +156,7 @@ class Conversation:
     async def _stale(self, inv: Invitation, exc: StaleAnswer) -> Refused:
         """Refuse a stale answer; one that came too late closes its invitation as expired."""
         if exc.reason is Staleness.EXPIRED and inv.status is InvitationStatus.ACTIVE:
-            await self._repo.close_invitation(
+            await self._repo.outbox.close_invitation(
                 inv.id, InvitationStatus.EXPIRED, "expired", self._clock()
             )
         return Refused(stale_notice(inv, exc.reason))
@@ -176,7 +178,9 @@ class Conversation:
         metric = survey.questions[question].metric
         answer = Answer(inv.id, question, metric, score, outcome.category, now)
         alert = self._alert_for(answer)
-        if not await self._repo.record_score(inv, outcome.position, answer, alert=alert):
+        if not await self._repo.conversation.record_score(
+            inv, outcome.position, answer, alert=alert
+        ):
             return Refused(Notice.ALREADY)
         # Committed: now the customer may see it. The worker shows the follow-up question.
         self._signals.prompts()
@@ -203,11 +207,11 @@ class Conversation:
             )
         except StaleAnswer as exc:
             return await self._stale(inv, exc)
-        if not await self._repo.record_followup(inv, position, comment, now):
+        if not await self._repo.conversation.record_followup(inv, position, comment, now):
             return Refused(Notice.ALREADY)
         self._signals.prompts()
         self._signals.alerts()  # an alert card of this answer shows the comment
-        answers = await self._repo.answers_for(inv.id)
+        answers = await self._repo.conversation.answers_for(inv.id)
         category = next(a.category for a in answers if a.question_index == question)
         skipped = comment is None
         if inv.message_id is not None:
@@ -252,9 +256,9 @@ class Conversation:
                 intro = t(lang, "typed.off_scale", low=scale.low, high=scale.high)
             case _:
                 # Words at a score question: staff talking with this customer hear them first.
-                if await self._repo.open_alert_of_customer(inv.customer_id) is not None:
+                if await self._repo.alerts.open_alert_of_customer(inv.customer_id) is not None:
                     return None
-                if not await self._repo.record_early_comment(inv, comment):
+                if not await self._repo.conversation.record_early_comment(inv, comment):
                     return None
                 logger.info(
                     "invitation %s question %s: %s before the score", inv.id, step, comment.kind
@@ -269,6 +273,6 @@ class Conversation:
         sent = await send(self._bot, inv.customer_id, f"{intro}\n\n{prompt.text}", prompt.keyboard)
         if not isinstance(sent, Delivered):
             return
-        await self._repo.move_prompt(inv, sent.message.message_id)
+        await self._repo.conversation.move_prompt(inv, sent.message.message_id)
         if inv.message_id is not None:
             await edit_message(self._bot, inv.customer_id, inv.message_id, None)  # old buttons off

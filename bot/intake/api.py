@@ -138,10 +138,10 @@ class IntakeApi:
             invitation_id = int(request.match_info["id"])
         except ValueError:
             return _error(400, "invitation id must be an integer")
-        inv = await self._repo.get_invitation(invitation_id)
+        inv = await self._repo.invitations.get_invitation(invitation_id)
         if inv is None:
             return _error(404, "no such invitation")
-        answers = await self._repo.answers_for(inv.id)
+        answers = await self._repo.conversation.answers_for(inv.id)
         return web.json_response(
             {
                 "invitation_id": inv.id,
@@ -167,7 +167,7 @@ class IntakeApi:
         )
 
     async def delete_customer(self, request: web.Request) -> web.Response:
-        """Erase a customer's personal data (storage/erasure.py), keeping anonymous scores.
+        """Erase a customer's personal data (storage/sqlite/erasure.py), keeping anonymous scores.
 
         The key is a Telegram user id when it is all digits, else the shop's external_id.
         Answers 200 with what was removed, committed before the answer; 404 when unknown.
@@ -180,9 +180,9 @@ class IntakeApi:
             telegram_id = int(key)
             if telegram_id >= 2**63:  # beyond SQLite's integers: no such Telegram user
                 return _error(404, "no such customer")
-            erased = await self._repo.erase_customer(now, telegram_id=telegram_id)
+            erased = await self._repo.customers.erase_customer(now, telegram_id=telegram_id)
         else:
-            erased = await self._repo.erase_customer(now, external_id=key)
+            erased = await self._repo.customers.erase_customer(now, external_id=key)
         if erased is None:
             return _error(404, "no such customer")
         logger.info("customer erased through the API: %s", erased.removed)
@@ -199,7 +199,7 @@ class IntakeApi:
         problem = external_id_problem(external_id)
         if problem is not None:
             return _error(400, f"external_id: {problem}")
-        known = await self._repo.external_customer(external_id)
+        known = await self._repo.links.external_customer(external_id)
         link = await self._intake.links.mint(external_id) if known is not None else None
         if known is None or link is None:
             return _error(
@@ -220,7 +220,7 @@ class IntakeApi:
         """Always 200 while the process serves; `staff_chat` says whether alerts can be posted
         (`ok`, `unreachable: <reason>` as the alert worker last found, or `disabled`)."""
         alerts_on = self._config.alerts_enabled and self._config.telegram.staff_chat_id is not None
-        staff_chat = await self._repo.staff_chat_status() if alerts_on else "disabled"
+        staff_chat = await self._repo.staff_chat.staff_chat_status() if alerts_on else "disabled"
         return web.json_response({"status": "ok", "staff_chat": staff_chat})
 
     def app(self) -> web.Application:

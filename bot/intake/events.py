@@ -28,7 +28,8 @@ from pydantic import (
 
 from bot.config import Config
 from bot.intake.links import EXTERNAL_ID_MAX, LinkMaker, external_id_problem
-from storage.base import AwaitingLink, NewEvent, SurveyRepo
+from storage.base import SurveyRepo
+from storage.records import AwaitingLink, NewEvent
 from survey_flows.clock import Clock
 from survey_flows.errors import EventConflict, InvalidDefinition
 from survey_flows.flow import stop_reason
@@ -160,7 +161,7 @@ class Intake:
         self, config: Config, repo: SurveyRepo, clock: Clock, *, bot_username: str | None = None
     ) -> None:
         self._config, self._repo, self._clock = config, repo, clock
-        self.links = LinkMaker(config.links, repo, clock, bot_username)
+        self.links = LinkMaker(config.links, repo.links, clock, bot_username)
 
     async def accept(self, data: Any) -> Accepted:
         """Validate one event (already parsed from JSON or a CSV row) and schedule it."""
@@ -213,9 +214,9 @@ class Intake:
         )
         try:
             if new.customer_id is not None:
-                inv, created = await self._repo.create_invitation(new, now)
+                inv, created = await self._repo.invitations.create_invitation(new, now)
             else:
-                stored, created = await self._repo.create_for_external(new, now)
+                stored, created = await self._repo.invitations.create_for_external(new, now)
                 if isinstance(stored, AwaitingLink):
                     return await self._awaiting(stored, created)
                 inv = stored

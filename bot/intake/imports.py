@@ -1,7 +1,7 @@
 """`survey-bot import events|answers FILE.csv`: a shop's history into the bot, row by row.
 
 Events go through `Intake.accept` like the API's (same validation, idempotency and conflicts);
-answers from another tool are stored as imported history (`storage/imports.py`). Both commit
+answers from another tool are stored as imported history (`storage/sqlite/imports.py`). Both commit
 BATCH_SIZE rows per transaction, and report every row: accepted, duplicate or rejected with its
 line and reason. Running the same file again changes nothing.
 """
@@ -21,8 +21,8 @@ from tqdm import tqdm
 
 from bot.intake.csv_table import Row, Table, UnreadableFile, open_table
 from bot.intake.events import BATCH_SIZE, CLOCK_SKEW, Intake, parse_time
-from storage.imports import ImportedAnswer
-from storage.sqlite import SqliteRepo
+from storage.base import SurveyRepo
+from storage.records import ImportedAnswer
 from survey_flows.clock import Clock
 from survey_flows.errors import EventConflict
 from survey_flows.models import Metric
@@ -223,7 +223,7 @@ async def import_events(table: Table, intake: Intake) -> Summary:
     return summary
 
 
-async def import_answers(table: Table, repo: SqliteRepo, clock: Clock) -> Summary:
+async def import_answers(table: Table, repo: SurveyRepo, clock: Clock) -> Summary:
     summary, seen = Summary(), Counter[str]()
     with _progress(table) as bar:
         for chunk in _chunks(table, BATCH_SIZE):
@@ -233,7 +233,7 @@ async def import_answers(table: Table, repo: SqliteRepo, clock: Clock) -> Summar
                         if row.problem is not None:
                             raise BadRow(row.problem)
                         answer = answer_of(row.cells, clock, seen)
-                        created = await repo.import_answer(answer, clock())
+                        created = await repo.imports.import_answer(answer, clock())
                     except BadRow as exc:
                         summary.count(row.line, 400, str(exc))
                     except EventConflict:
@@ -244,7 +244,7 @@ async def import_answers(table: Table, repo: SqliteRepo, clock: Clock) -> Summar
     return summary
 
 
-async def run_import(kind: str, path: str, repo: SqliteRepo, intake: Intake, clock: Clock) -> int:
+async def run_import(kind: str, path: str, repo: SurveyRepo, intake: Intake, clock: Clock) -> int:
     """Import one file and print what became of each row. Exit code: 0 when the file was read
     (whatever became of its rows), 1 when it could not be read at all."""
     try:

@@ -16,7 +16,7 @@ from datetime import datetime
 from aiogram.utils.deep_linking import create_deep_link
 
 from bot.config import LinksConfig
-from storage.base import SurveyRepo
+from storage.base import LinkRepo
 from survey_flows.clock import Clock
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -55,16 +55,16 @@ class LinkMaker:
     """Mints a fresh deep link for a customer the repository knows by the shop's id."""
 
     def __init__(
-        self, config: LinksConfig, repo: SurveyRepo, clock: Clock, bot_username: str | None
+        self, config: LinksConfig, links: LinkRepo, clock: Clock, bot_username: str | None
     ) -> None:
-        self._config, self._repo, self._clock = config, repo, clock
+        self._config, self._links, self._clock = config, links, clock
         self._bot_username = bot_username
 
     async def mint(self, external_id: str) -> Link | None:
         """A new link (its token's hash committed first); None for an unknown shop's id."""
         token, now = new_token(), self._clock()
         expires_at = now + self._config.ttl
-        if not await self._repo.add_link_token(external_id, token_hash(token), now, expires_at):
+        if not await self._links.add_link_token(external_id, token_hash(token), now, expires_at):
             return None
         url = None
         if self._bot_username:

@@ -12,7 +12,7 @@ from datetime import timedelta
 from bot.config import Config
 from bot.process.database import open_repo
 from bot.workers.campaigns import Campaigns, recontact_window
-from storage.campaigns import Selection, Skip
+from storage.records import Selection, Skip
 from survey_flows.clock import system_clock
 
 REASONS = {
@@ -42,7 +42,7 @@ async def run_campaign_command(config: Config, name: str, *, dry_run: bool) -> i
     repo = await open_repo(config)
     try:
         campaigns = Campaigns(
-            repo, config.campaigns, system_clock, recontact=recontact_window(config)
+            repo.campaigns, config.campaigns, system_clock, recontact=recontact_window(config)
         )
         if dry_run:
             selection, run = await campaigns.dry_run(name)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from bot.config import Config
 from bot.config.throttle import recontact_rule
-from storage.sqlite import SqliteRepo
+from storage.base import SurveyRepo
+from storage.sqlite import open_sqlite
 
 
-async def open_repo(config: Config) -> SqliteRepo:
+async def open_repo(config: Config) -> SurveyRepo:
     """The repository of `config`, set up alike for the bot, the imports and campaigns: an
     invitation made through any of them obeys `[throttle] recontact`."""
-    repo = await SqliteRepo.open(config.storage.path)
-    repo.set_recontact(recontact_rule(config.throttle, config.surveys))
-    return repo
+    return await open_sqlite(
+        config.storage.path, recontact=recontact_rule(config.throttle, config.surveys)
+    )

@@ -35,7 +35,7 @@ class CustomerProfileMiddleware(BaseMiddleware):
         private = chat is not None and chat.type == ChatType.PRIVATE
         if user is not None and not user.is_bot and private and repo is not None:
             try:
-                if await repo.remember_profile(
+                if await repo.customers.remember_profile(
                     user.id,
                     name=user.full_name or None,
                     username=user.username,

@@ -1,6 +1,6 @@
 """Managers' messages: metric, segment, stats and report replies, and the CSV export.
 
-Queries go through `storage.analytics`, maths through `survey_flows`, words through
+Queries go through `repo.analytics`, maths through `survey_flows`, words through
 `bot.views.texts`, pictures through `bot.charts`. The result is a list of `Outgoing` messages
 that `bot.reports.sender` delivers within Telegram's limits. No aiogram here: composing a report
 costs no Telegram machinery (the benchmark measures exactly this part).
@@ -8,12 +8,9 @@ costs no Telegram machinery (the benchmark measures exactly this part).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.charts import models as chart_types
@@ -23,7 +20,7 @@ from bot.reports import words
 from bot.reports.themes import top_themes
 from bot.reports.top_reasons import Labels, top_reasons
 from bot.views.texts import nt, plural_text, raw_t, t
-from storage.analytics import Analytics
+from storage.base import AnalyticsRepo
 from survey_flows.durations import format_duration
 from survey_flows.metrics import Change, MetricResult
 from survey_flows.models import Category, Metric
@@ -94,7 +91,7 @@ def _segment_value_html(metric: Metric, seg: Segment) -> str:
     return f"<b>{chart_types.format_value(metric, seg.result.value)}</b>"
 
 
-async def unmatched_filters(analytics: Analytics, selection: Selection, lang: str) -> list[str]:
+async def unmatched_filters(analytics: AnalyticsRepo, selection: Selection, lang: str) -> list[str]:
     """One line per filter that matches no answer of the period, naming the values there are."""
     p, lines = selection.period, []
     for key, value in selection.filters:
@@ -227,7 +224,7 @@ def _chart_title(title: str, selection: Selection) -> str:
 
 
 async def _figures(
-    analytics: Analytics, selection: Selection, cfg: ReportsConfig
+    analytics: AnalyticsRepo, selection: Selection, cfg: ReportsConfig
 ) -> dict[Metric, Figure]:
     p, prev = selection.period, selection.period.previous()
     now = await analytics.distributions(p.start, p.end, selection.filters)
@@ -236,7 +233,7 @@ async def _figures(
 
 
 async def metric_reply(
-    analytics: Analytics,
+    analytics: AnalyticsRepo,
     metric: Metric,
     selection: Selection,
     cfg: ReportsConfig,
@@ -294,7 +291,7 @@ async def metric_reply(
 
 
 async def segments_reply(
-    analytics: Analytics,
+    analytics: AnalyticsRepo,
     metric: Metric,
     selection: Selection,
     cfg: ReportsConfig,
@@ -336,25 +333,15 @@ async def segments_reply(
     return [Outgoing("\n".join(lines), png, t(lang, "mgr.title", title=title, period=p.label))]
 
 
-async def alert_lines(repo: Any, lang: str, start: datetime, end: datetime) -> list[str]:
-    """Alert figures from the alerts feature, when its repository offers them.
-
-    The seam: `await repo.alert_figures(since, until)` returning a mapping or a dataclass of
-    named numbers; each is shown with the label `report.alert.<name>` when translated.
-    """
-    provider = getattr(repo, "alert_figures", None)
-    if provider is None:
-        return []
+async def alert_lines(
+    analytics: AnalyticsRepo, lang: str, start: datetime, end: datetime
+) -> list[str]:
+    """Alert figures of [start, end): each named number with the label `report.alert.<name>`
+    when translated; nothing when no alert was raised and none is open."""
     try:
-        figures = await provider(start, end)
+        figures = await analytics.alert_figures(start, end)
     except Exception:
         logger.exception("alert figures unavailable")
-        return []
-    if figures is None:
-        return []
-    if dataclasses.is_dataclass(figures) and not isinstance(figures, type):
-        figures = dataclasses.asdict(figures)
-    if not isinstance(figures, Mapping):
         return []
     if not any(figures.values()):
         return []  # no alert raised and none open: nothing worth a line
@@ -382,7 +369,7 @@ def _pct(value: float | None) -> str:
 
 
 async def stats_reply(
-    analytics: Analytics,
+    analytics: AnalyticsRepo,
     selection: Selection,
     cfg: ReportsConfig,
     lang: str,
@@ -400,9 +387,9 @@ async def stats_reply(
     title = title or t(lang, "mgr.stats.title")
     head = title_block(lang, title, selection, cfg)
     activity = await analytics.activity(p.start, p.end, selection.filters)
-    alerts = await alert_lines(analytics.repo, lang, p.start, p.end)
+    alerts = await alert_lines(analytics, lang, p.start, p.end)
     if alerts:
-        alerts += await top_reasons(analytics.repo, p.start, p.end, lang, reason_labels)
+        alerts += await top_reasons(analytics, p.start, p.end, lang, reason_labels)
     if activity.answers == 0:
         text = t(
             lang, "report.empty", start=_when(p.start, tz_of(cfg)), end=_when(p.end, tz_of(cfg))
@@ -475,7 +462,7 @@ async def stats_reply(
 
 
 async def report_reply(
-    analytics: Analytics,
+    analytics: AnalyticsRepo,
     period: Period,
     cfg: ReportsConfig,
     lang: str,

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from bot.config import ReportsConfig
 from bot.reports.compose import tz_of
-from storage.analytics import Analytics, Filters
+from storage.base import AnalyticsRepo
+from storage.records import Filters
 from survey_flows.models import Category, Metric
 from survey_flows.periods import Selection
 from survey_flows.reports import safe_cell, safe_cells
@@ -28,7 +29,7 @@ EXPORT_COLUMNS = (
 
 
 async def export_csv(
-    analytics: Analytics, start: datetime, end: datetime, filters: Filters, path: Path
+    analytics: AnalyticsRepo, start: datetime, end: datetime, filters: Filters, path: Path
 ) -> int:
     """Write the answers of [start, end) to `path` as spreadsheet-safe UTF-8 CSV; returns rows.
 

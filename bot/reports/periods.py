@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from apscheduler.triggers.base import BaseTrigger
 
 from bot.config import ReportsConfig
-from storage.analytics import Analytics
+from storage.base import ReportRunRepo
 from survey_flows.periods import Period
 
 MAX_REPORT_SPAN = timedelta(days=92)
@@ -36,20 +36,20 @@ def nominal_span(trigger: BaseTrigger, fire: datetime) -> timedelta:
 
 
 async def report_period(
-    analytics: Analytics, job: str, fire: datetime, nominal: timedelta
+    runs: ReportRunRepo, job: str, fire: datetime, nominal: timedelta
 ) -> Period:
     """Since the end of the last sent report (so a skipped run loses nothing), else one nominal
     span back; never longer than MAX_REPORT_SPAN."""
-    last_end = await analytics.last_report_end(job, fire)
+    last_end = await runs.last_report_end(job, fire)
     start = last_end if last_end is not None and last_end < fire else fire - nominal
     start = max(start, fire - MAX_REPORT_SPAN)
     return Period(start, fire, "since the last report")
 
 
-async def on_demand_period(analytics: Analytics, cfg: ReportsConfig, now: datetime) -> Period:
+async def on_demand_period(runs: ReportRunRepo, cfg: ReportsConfig, now: datetime) -> Period:
     """/report without arguments: everything since the last scheduled report (else 7 days)."""
     if cfg.cron:
-        last_end = await analytics.last_report_end(job_id(cfg), now)
+        last_end = await runs.last_report_end(job_id(cfg), now)
         if last_end is not None and now - last_end <= MAX_REPORT_SPAN:
             return Period(last_end, now, "since the last report")
     return Period(now - DEFAULT_ON_DEMAND, now, "7d")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.charts import models as chart_types
 from bot.charts.worker import ChartWorker
 from bot.config import ReportsConfig
@@ -12,11 +10,12 @@ from bot.reports.top_reasons import Labels
 from bot.reports.top_reasons import change as _change
 from bot.reports.top_reasons import label as _label
 from bot.views.texts import raw_t, t
+from storage.base import AnalyticsRepo
 from survey_flows.periods import Bucket, Selection, bucket_edges
 
 
 async def reasons_reply(
-    repo: Any,
+    analytics: AnalyticsRepo,
     selection: Selection,
     cfg: ReportsConfig,
     lang: str,
@@ -29,8 +28,8 @@ async def reasons_reply(
     period of the same length, and a chart of reasons per week."""
     p, prev = selection.period, selection.period.previous()
     now, before = (
-        await repo.reason_counts(p.start, p.end),
-        await repo.reason_counts(prev.start, prev.end),
+        await analytics.reason_counts(p.start, p.end),
+        await analytics.reason_counts(prev.start, prev.end),
     )
     title = t(lang, "mgr.reasons_title")
     head = title_block(lang, title, Selection(p), cfg)
@@ -56,7 +55,7 @@ async def reasons_reply(
         )
     tz = tz_of(cfg)
     edges = bucket_edges(p, Bucket.WEEK, tz)
-    counts = await repo.reasons_bucketed(edges)
+    counts = await analytics.reasons_bucketed(edges)
     cjk = await charts.cjk_family()
     chart_lang = chart_types.chart_language(lang, cjk)
     names = [(r, _label(r, chart_lang, custom)) for r in order]

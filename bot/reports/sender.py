@@ -23,7 +23,7 @@ from bot.reports.compose import (
 )
 from bot.reports.export import export_csv, export_name
 from bot.views.texts import nt, t
-from storage.analytics import Analytics
+from storage.base import AnalyticsRepo
 from survey_flows.periods import Selection
 
 
@@ -71,7 +71,7 @@ async def send(bot: Bot, chat_id: int, messages: Sequence[Outgoing]) -> None:
 async def send_export(
     bot: Bot,
     chat_id: int,
-    analytics: Analytics,
+    analytics: AnalyticsRepo,
     selection: Selection,
     cfg: ReportsConfig,
     lang: str,

@@ -14,7 +14,8 @@ from datetime import datetime
 
 from bot.reports.text_terms import doc, language_of
 from bot.views.texts import t
-from storage.analytics import Analytics, Filters
+from storage.base import AnalyticsRepo
+from storage.records import Filters
 from survey_flows.models import Category
 from survey_flows.themes import Theme, rank
 
@@ -55,7 +56,7 @@ def rank_by_language(
 
 
 async def themes_of(
-    analytics: Analytics, start: datetime, end: datetime, filters: Filters, min_comments: int
+    analytics: AnalyticsRepo, start: datetime, end: datetime, filters: Filters, min_comments: int
 ) -> tuple[int, list[LanguageThemes]]:
     rows = await analytics.comments(start, end, filters)
     return len(rows), await asyncio.to_thread(rank_by_language, rows, min_comments)
@@ -67,7 +68,12 @@ def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
 
 
 async def top_themes(
-    analytics: Analytics, start: datetime, end: datetime, lang: str, min_comments: int, top: int = 3
+    analytics: AnalyticsRepo,
+    start: datetime,
+    end: datetime,
+    lang: str,
+    min_comments: int,
+    top: int = 3,
 ) -> list[str]:
     """The report's line: the three strongest themes of the language with most comments."""
     _, ranked = await themes_of(analytics, start, end, (), min_comments)

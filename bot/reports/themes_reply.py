@@ -7,14 +7,14 @@ from bot.config import ReportsConfig
 from bot.reports.compose import Outgoing, title_block, unmatched_filters
 from bot.reports.themes import clip, themes_of
 from bot.views.texts import nt, t
-from storage.analytics import Analytics
+from storage.base import AnalyticsRepo
 from survey_flows.periods import Selection
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "uk": "Українська", "zh": "中文"}
 
 
 async def themes_reply(
-    analytics: Analytics, selection: Selection, cfg: ReportsConfig, lang: str
+    analytics: AnalyticsRepo, selection: Selection, cfg: ReportsConfig, lang: str
 ) -> list[Outgoing]:
     p = selection.period
     head = title_block(lang, t(lang, "mgr.themes_title"), selection, cfg)

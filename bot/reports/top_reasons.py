@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from bot.views.alert_card import reason_label
 from bot.views.texts import t
+from storage.base import AnalyticsRepo
 
 Labels = Mapping[str, Mapping[str, str]]
 
@@ -22,7 +22,7 @@ def change(now: int, before: int) -> str:
 
 
 async def top_reasons(
-    repo: Any,
+    analytics: AnalyticsRepo,
     start: datetime,
     end: datetime,
     lang: str,
@@ -31,11 +31,8 @@ async def top_reasons(
 ) -> list[str]:
     """The three commonest reasons of alerts resolved in [start, end), each with its change
     against the period before; nothing when no reason was picked."""
-    counts = getattr(repo, "reason_counts", None)
-    if counts is None:
-        return []
-    now = await counts(start, end)
-    before = await counts(start - (end - start), start)
+    now = await analytics.reason_counts(start, end)
+    before = await analytics.reason_counts(start - (end - start), start)
     picked = [(r, n) for r, n in now.items() if r][:top]
     if not picked:
         return []

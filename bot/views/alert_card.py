@@ -11,7 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.views.callbacks import AlertAction, AlertCb, ReasonCb, RecheckCb
 from bot.views.texts import COMMENT_KINDS, N_, raw_t, t
-from storage.alerts import AlertView
+from storage.records import AlertState, AlertView
 from survey_flows.durations import format_duration
 from survey_flows.models import Metric
 from survey_flows.scoring import SCALES
@@ -154,11 +154,11 @@ def card_text(
     else:
         lines.append(t(lang, "alert.no_comment"))
     lines += _more_lines(alert, lang)
-    if alert.status == "open":
+    if alert.status is AlertState.OPEN:
         lines.append(t(lang, "alert.open", time=_time(alert.created_at)))
-    if alert.taken_at and alert.owner_name and alert.status == "taken":
+    if alert.taken_at and alert.owner_name and alert.status is AlertState.TAKEN:
         lines.append(t(lang, "alert.taken", name=alert.owner_name, time=_time(alert.taken_at)))
-    if alert.status == "resolved" and alert.resolved_at:
+    if alert.status is AlertState.RESOLVED and alert.resolved_at:
         if alert.owner_name and alert.taken_at and alert.owner_name != alert.resolved_by_name:
             lines.append(t(lang, "alert.taken", name=alert.owner_name, time=_time(alert.taken_at)))
         lines.append(
@@ -223,9 +223,9 @@ def _erased_card(alert: AlertView, header: str, lang: str) -> str:
     lines = [header, t(lang, "alert.erased")]
     lines.append(t(lang, "alert.survey", survey=alert.survey, event=alert.event_type))
     lines += _context_lines(alert)
-    if alert.status == "taken" and alert.owner_name and alert.taken_at:
+    if alert.status is AlertState.TAKEN and alert.owner_name and alert.taken_at:
         lines.append(t(lang, "alert.taken", name=alert.owner_name, time=_time(alert.taken_at)))
-    if alert.status == "resolved" and alert.resolved_at:
+    if alert.status is AlertState.RESOLVED and alert.resolved_at:
         lines.append(
             t(
                 lang,
@@ -242,7 +242,7 @@ def card_keyboard(alert: AlertView, lang: str) -> InlineKeyboardMarkup | None:
     if not alert.is_open:
         return None
     builder = InlineKeyboardBuilder()
-    if alert.status == "open":
+    if alert.status is AlertState.OPEN:
         builder.button(
             text=t(lang, "alert.button.take"),
             callback_data=AlertCb(action=AlertAction.TAKE, alert=alert.id),

@@ -14,7 +14,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.views.callbacks import AlertAction, AlertCb
 from bot.views.texts import nt, raw_t, t
-from storage.alerts import AlertView
+from storage.records import AlertState, AlertView
 
 VALUE_LIMIT = 32  # characters of a name or a context value on a digest line
 CONTEXT_FIELDS = 2  # the first fields of the event: usually the order and the product
@@ -41,9 +41,9 @@ def _details(alert: AlertView) -> str:
 
 
 def _status(alert: AlertView, lang: str) -> str:
-    if alert.status == "resolved":
+    if alert.status is AlertState.RESOLVED:
         return " · " + t(lang, "alert.digest_resolved")
-    if alert.status == "taken" and alert.owner_name:
+    if alert.status is AlertState.TAKEN and alert.owner_name:
         return " · " + t(lang, "alert.digest_taken", name=_clip(alert.owner_name))
     return ""
 

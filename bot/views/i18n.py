@@ -43,11 +43,15 @@ class AudienceLanguageMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         repo = data.get("repo")
         staff = config.telegram.staff_chat_id
-        if chat is not None and repo is not None and await repo.is_staff_chat(chat.id, staff):
+        if (
+            chat is not None
+            and repo is not None
+            and await repo.staff_chat.is_staff_chat(chat.id, staff)
+        ):
             return default
         stored = None
         if user is not None and repo is not None and chat is not None and chat.type == "private":
-            customer = await repo.get_customer(user.id)
+            customer = await repo.customers.get_customer(user.id)
             data["customer"] = customer  # read once: CustomerProfileMiddleware uses it too
             stored = customer.language if customer else None
         return language_of(stored or (user.language_code if user else None), default)

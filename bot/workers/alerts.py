@@ -38,7 +38,8 @@ from bot.views.alert_card import (
 from bot.views.alert_digest import digest
 from bot.views.texts import language_of, raw_t, t
 from bot.workers.idle import idle_until
-from storage.sqlite import SqliteRepo
+from storage.base import SurveyRepo
+from storage.records import Words
 from survey_flows.alerts import AlertRules
 from survey_flows.backoff import Backoff
 from survey_flows.clock import Clock
@@ -55,7 +56,7 @@ class AlertWorker:
     def __init__(
         self,
         bot: Bot,
-        repo: SqliteRepo,
+        repo: SurveyRepo,
         rules: AlertRules,
         staff_chat_id: int,
         clock: Clock,
@@ -82,7 +83,7 @@ class AlertWorker:
         self._wake.set()
 
     async def run(self) -> None:
-        if await self._repo.settle_uncertain_alert_posts():
+        if await self._repo.alert_posts.settle_uncertain_alert_posts():
             logger.warning("alert posts interrupted by the last shutdown are posted again")
         while not self._stopping:
             try:
@@ -96,7 +97,9 @@ class AlertWorker:
         self._wake.set()
 
     async def _idle(self) -> None:
-        await idle_until(self._wake, await self._repo.next_alert_due(), self._clock, self._max_idle)
+        await idle_until(
+            self._wake, await self._repo.alert_timers.next_alert_due(), self._clock, self._max_idle
+        )
 
     async def run_once(self) -> None:
         """One pass over everything due now (tests call it with a moved clock)."""
@@ -114,7 +117,7 @@ class AlertWorker:
     async def _load_chat(self) -> None:
         if self._chat_known:
             return
-        self._chat = await self._repo.effective_chat(self._configured)
+        self._chat = await self._repo.staff_chat.effective_chat(self._configured)
         self._chat_known = True
         if self._chat != self._configured:
             logger.warning(
@@ -135,12 +138,12 @@ class AlertWorker:
             case Delivered():
                 if self._unreachable is not None or self._retry_at is not None:
                     logger.warning("staff chat %s is reachable again", self._chat)
-                    await self._repo.set_staff_chat_status("ok")
+                    await self._repo.staff_chat.set_staff_chat_status("ok")
                 self._failures, self._retry_at, self._unreachable = 0, None, None
                 return sent
             case Migrated(to_chat_id=new) if new != self._chat:
                 old, self._chat = self._chat, new
-                await self._repo.record_chat_migration(old, new, self._clock())
+                await self._repo.staff_chat.record_chat_migration(old, new, self._clock())
                 logger.warning(
                     "staff chat %s was upgraded to supergroup %s: alerts go there now; set"
                     " [telegram] staff_chat_id = %s in the config",
@@ -169,28 +172,28 @@ class AlertWorker:
                 reason,
             )
             self._unreachable = reason
-            await self._repo.set_staff_chat_status(f"unreachable: {reason}")
+            await self._repo.staff_chat.set_staff_chat_status(f"unreachable: {reason}")
         else:
             logger.debug("staff chat %s still unreachable; next try in %s", self._chat, delay)
 
     async def post_new(self) -> None:
-        waiting = await self._repo.count_alerts_to_post()
+        waiting = await self._repo.alert_posts.count_alerts_to_post()
         if waiting == 0:
             return
         if waiting > self._rules.digest_over:
             # A burst: one message for many, so the group's 20/minute limit is not a queue.
-            alerts = await self._repo.claim_alerts_to_post(DIGEST_LINES)
+            alerts = await self._repo.alert_posts.claim_alerts_to_post(DIGEST_LINES)
             text, keyboard = digest(alerts, waiting, self._lang)
             sent = await self._delivered(await send(self._bot, self._chat, text, keyboard))
             if sent is None:
-                await self._repo.release_alert_posts([a.id for a in alerts])
+                await self._repo.alert_posts.release_alert_posts([a.id for a in alerts])
                 return
-            await self._repo.mark_alerts_digested(
+            await self._repo.alert_posts.mark_alerts_digested(
                 [a.id for a in alerts], sent.message.message_id, self._chat, waiting
             )
             logger.info("%d alerts announced in digest %s", len(alerts), sent.message.message_id)
             return
-        claimed = await self._repo.claim_alerts_to_post(self._rules.digest_over)
+        claimed = await self._repo.alert_posts.claim_alerts_to_post(self._rules.digest_over)
         for index, alert in enumerate(claimed):
             card = await send(
                 self._bot,
@@ -202,20 +205,24 @@ class AlertWorker:
             sent = await self._delivered(card)
             if sent is None:
                 # The rest would fail the same way (or belong in the migrated chat): try later.
-                await self._repo.release_alert_posts([a.id for a in claimed[index:]])
+                await self._repo.alert_posts.release_alert_posts([a.id for a in claimed[index:]])
                 return
-            await self._repo.mark_alert_posted(alert.id, self._chat, sent.message.message_id)
+            await self._repo.alert_posts.mark_alert_posted(
+                alert.id, self._chat, sent.message.message_id
+            )
             logger.info("alert %s posted as message %s", alert.id, sent.message.message_id)
             await self._send_media(alert.id)
 
     async def _send_media(self, alert_id: int) -> None:
         """A voice note, photo or video note given as the comment goes into the alert's thread."""
-        alert = await self._repo.get_alert(alert_id)
+        alert = await self._repo.alerts.get_alert(alert_id)
         if alert is None or alert.message_id is None or not alert.comment_file_id:
             return
-        if any(action == "media_sent" for action, _, _ in await self._repo.actions_of(alert.id)):
+        if any(
+            action == "media_sent" for action, _, _ in await self._repo.alerts.actions_of(alert.id)
+        ):
             return
-        await self._repo.log_alert_action(alert.id, None, None, "media_sent", self._clock())
+        await self._repo.alerts.log_alert_action(alert.id, None, None, "media_sent", self._clock())
         media = await send(
             self._bot,
             self._chat,
@@ -224,12 +231,14 @@ class AlertWorker:
         )
         sent = await self._delivered(media)
         if sent is not None:
-            await self._repo.add_alert_message(self._chat, sent.message.message_id, alert.id, 2)
+            await self._repo.alerts.add_alert_message(
+                self._chat, sent.message.message_id, alert.id, Words.CUSTOMER_MEDIA
+            )
 
     async def redact_threads(self) -> None:
         """An erased customer's words in the staff chat: texts are edited to "customer data
         erased", media deleted. A message too old to delete (48 h) stays; the log says so."""
-        for chat_id, message_id, words in await self._repo.messages_to_redact(50):
+        for chat_id, message_id, words in await self._repo.alert_posts.messages_to_redact(50):
             if words == 1:
                 text = t(self._lang, "alert.erased_message")
                 done = await edit_message(self._bot, chat_id, message_id, text)
@@ -237,11 +246,11 @@ class AlertWorker:
                 done = await delete_message(self._bot, chat_id, message_id)
             if not done:
                 logger.warning("erased customer's message %s in %s stays", message_id, chat_id)
-            await self._repo.mark_redacted(chat_id, message_id)
+            await self._repo.alert_posts.mark_redacted(chat_id, message_id)
 
     async def refresh_cards(self) -> None:
-        for alert in await self._repo.dirty_alerts(50):
-            await self._repo.clear_dirty(alert.id)
+        for alert in await self._repo.alert_posts.dirty_alerts(50):
+            await self._repo.alert_posts.clear_dirty(alert.id)
             if alert.message_id is None:  # not posted: nothing to refresh (the query excludes it)
                 continue
             await edit_message(
@@ -255,14 +264,14 @@ class AlertWorker:
 
     async def refresh_digests(self) -> None:
         """Digests show ✓ as their alerts are taken or resolved, instead of going stale."""
-        for stale in await self._repo.stale_digests():
-            await self._repo.digest_drawn(stale.message_id)
+        for stale in await self._repo.alert_posts.stale_digests():
+            await self._repo.alert_posts.digest_drawn(stale.message_id)
             text, keyboard = digest(stale.alerts, stale.waiting, self._lang)
             await edit_message(self._bot, stale.chat_id, stale.message_id, text, keyboard)
 
     async def post_reopens(self) -> None:
         """One line in the thread of each reopened alert, naming its owner (committed first)."""
-        for post in await self._repo.due_reopen_posts():
+        for post in await self._repo.alert_posts.due_reopen_posts():
             alert = post.alert
             text = raw_t(
                 self._lang,
@@ -275,14 +284,14 @@ class AlertWorker:
             )
             if sent is None:
                 return
-            await self._repo.add_alert_message(self._chat, sent.message.message_id, alert.id)
-            await self._repo.mark_reopen_posted(alert.id)
+            await self._repo.alerts.add_alert_message(self._chat, sent.message.message_id, alert.id)
+            await self._repo.alert_posts.mark_reopen_posted(alert.id)
             logger.info("alert %s reopened (%s): thread told", alert.id, post.reason)
 
     async def escalate(self) -> None:
         now = self._clock()
-        for alert in await self._repo.due_escalations(now):
-            if not await self._repo.mark_escalated(alert.id, now):
+        for alert in await self._repo.alert_timers.due_escalations(now):
+            if not await self._repo.alert_timers.mark_escalated(alert.id, now):
                 continue
             text = t(
                 self._lang,
@@ -294,20 +303,22 @@ class AlertWorker:
                 await send(self._bot, self._chat, text, reply_to=alert.message_id)
             )
             if sent is None:
-                await self._repo.unmark_escalated(alert.id)  # due again at the next try
+                await self._repo.alert_timers.unmark_escalated(
+                    alert.id
+                )  # due again at the next try
                 return
-            await self._repo.add_alert_message(self._chat, sent.message.message_id, alert.id)
+            await self._repo.alerts.add_alert_message(self._chat, sent.message.message_id, alert.id)
             logger.info("alert %s escalated", alert.id)
 
     async def recheck(self) -> None:
         now = self._clock()
-        for alert in await self._repo.due_rechecks(now):
-            if not await self._repo.mark_recheck_sent(alert.id, now):
+        for alert in await self._repo.alert_timers.due_rechecks(now):
+            if not await self._repo.alert_timers.mark_recheck_sent(alert.id, now):
                 continue
             if alert.erased or alert.customer_opted_out or alert.customer_unreachable:
                 # They get nothing but replies to their own messages: the question is not asked.
                 note = None if alert.erased else t(self._lang, "alert.recheck_skipped")
-                await self._repo.mark_dirty(alert.id, note)
+                await self._repo.alerts.mark_dirty(alert.id, note)
                 logger.info("alert %s: recheck not asked (opted out, blocked or erased)", alert.id)
                 continue
             lang = language_of(alert.customer_language, self._lang)
@@ -319,9 +330,9 @@ class AlertWorker:
             )
             match sent:
                 case Blocked():  # the card says why the customer was not asked
-                    await self._repo.mark_dirty(alert.id, t(self._lang, "alert.blocked"))
+                    await self._repo.alerts.mark_dirty(alert.id, t(self._lang, "alert.blocked"))
                 case Delivered() | Migrated() | Unauthorized() | Rejected() | Transient():
-                    await self._repo.mark_dirty(alert.id)
+                    await self._repo.alerts.mark_dirty(alert.id)
                 case _:
                     assert_never(sent)
             logger.info("alert %s: recheck question sent=%s", alert.id, isinstance(sent, Delivered))

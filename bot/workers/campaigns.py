@@ -24,8 +24,8 @@ from bot.config import CampaignConfig, Config
 from bot.config.campaigns import Audience
 from bot.config.crontab import cron_trigger
 from bot.reports.periods import latest_fire
-from storage.campaigns import AudienceQuery, CampaignRun, CampaignStore, Selection
-from storage.database import Database
+from storage.base import CampaignRepo
+from storage.records import AudienceQuery, CampaignRun, Selection
 from survey_flows.clock import Clock
 
 logger = logging.getLogger(__name__)
@@ -53,11 +53,11 @@ class RunResult:
 
 
 class Campaigns:
-    """Runs campaigns against the repository; one run at a time in this process."""
+    """Runs campaigns against their repository; one run at a time in this process."""
 
     def __init__(
         self,
-        repo: Database,
+        store: CampaignRepo,
         campaigns: dict[str, CampaignConfig],
         clock: Clock,
         *,
@@ -65,13 +65,13 @@ class Campaigns:
         wake: Callable[[], None] | None = None,
         chunk: int = CHUNK,
     ) -> None:
-        self._store = CampaignStore(repo)
+        self._store = store
         self._campaigns, self._clock, self._recontact = campaigns, clock, recontact
         self._wake, self._chunk = wake, chunk
         self._lock = asyncio.Lock()
 
     @property
-    def store(self) -> CampaignStore:
+    def store(self) -> CampaignRepo:
         return self._store
 
     async def run_scheduled(self, name: str, fire_time: datetime) -> RunResult:

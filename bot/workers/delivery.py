@@ -83,7 +83,7 @@ class DeliveryWorker:
         self._wake.set()
 
     async def run(self) -> None:
-        uncertain = await self._repo.settle_uncertain_prompts()
+        uncertain = await self._repo.outbox.settle_uncertain_prompts()
         if uncertain:
             # At-least-once: these may have reached the customer already; one may now repeat.
             logger.warning("prompts interrupted by the last shutdown, sent again: %s", uncertain)
@@ -106,7 +106,7 @@ class DeliveryWorker:
     async def _idle(self) -> None:
         # Prompts of customers with a send in flight are not counted: they become due when that
         # send finishes (which wakes the worker), so waiting on them would spin.
-        next_due = await self._repo.next_due_at(busy=self._customers_busy)
+        next_due = await self._repo.outbox.next_due_at(busy=self._customers_busy)
         await idle_until(self._wake, next_due, self._clock, self._max_idle)
 
     async def run_once(self) -> int:
@@ -116,7 +116,7 @@ class DeliveryWorker:
             return 0
         await self._expire()
         now = self._clock()
-        batch = await self._repo.due_batch(now, self._batch, busy=self._customers_busy)
+        batch = await self._repo.outbox.due_batch(now, self._batch, busy=self._customers_busy)
         starting = []
         for kind, inv in [("prompt", i) for i in batch.prompts] + [
             ("reminder", i) for i in batch.reminders
@@ -129,7 +129,9 @@ class DeliveryWorker:
         # One read for the batch instead of one per message. A customer who opts out or blocks
         # the bot meanwhile is still safe: that closes their invitations, and a closed one
         # cannot be claimed for sending.
-        customers = await self._repo.get_customers({inv.customer_id for _, inv in starting})
+        customers = await self._repo.customers.get_customers(
+            {inv.customer_id for _, inv in starting}
+        )
         for kind, inv in starting:
             customer = customers.get(inv.customer_id)
             category = batch.categories.get(inv.id)
@@ -149,16 +151,18 @@ class DeliveryWorker:
             return
         self._swept_at = now
         try:
-            expired = await self._repo.expire_invitations(
+            expired = await self._repo.expiry.expire_invitations(
                 now - self._expire_after, now, self._batch
             )
             if expired:
                 logger.info("%d invitations expired unanswered", expired)
-            for invitation_id, chat_id, message_id in await self._repo.stale_keyboards(self._batch):
+            for invitation_id, chat_id, message_id in await self._repo.expiry.stale_keyboards(
+                self._batch
+            ):
                 if not await edit_message(self._bot, chat_id, message_id, None, None):
                     # Refused or unreachable: a late press is still answered "expired".
                     logger.info("buttons of invitation %s could not be removed", invitation_id)
-                await self._repo.clear_stale_keyboard(invitation_id)
+                await self._repo.expiry.clear_stale_keyboard(invitation_id)
         except Exception:
             logger.exception("expiry sweep failed; tried again at the next pass")
 
@@ -189,14 +193,14 @@ class DeliveryWorker:
     async def _retry_later(self, inv: Invitation, reason: str) -> None:
         """Release the claim so the prompt is due again in a minute, not left claimed for ever."""
         try:
-            await self._repo.release_prompt(inv, self._clock() + RETRY_AFTER_ERROR, reason)
+            await self._repo.outbox.release_prompt(inv, self._clock() + RETRY_AFTER_ERROR, reason)
         except Exception:
             # Storage itself is failing: the row stays claimed until the next start settles it.
             logger.exception("invitation %s could not be rescheduled after an error", inv.id)
 
     async def _retry_reminder_later(self, inv: Invitation) -> None:
         try:
-            await self._repo.reschedule_reminder(inv.id, self._clock() + RETRY_AFTER_ERROR)
+            await self._repo.outbox.reschedule_reminder(inv.id, self._clock() + RETRY_AFTER_ERROR)
         except Exception:
             logger.exception("reminder of invitation %s could not be rescheduled", inv.id)
 
@@ -218,7 +222,7 @@ class DeliveryWorker:
         now = self._clock()
         survey = self._surveys.get(inv.survey)
         if survey is None:
-            await self._repo.close_invitation(
+            await self._repo.outbox.close_invitation(
                 inv.id, InvitationStatus.FAILED, "unknown survey", now
             )
             logger.error("invitation %s names unknown survey %r", inv.id, inv.survey)
@@ -232,14 +236,16 @@ class DeliveryWorker:
             )
             if decision is not SendDecision.SEND:
                 logger.info("invitation %s not sent: %s", inv.id, decision)
-                await self._repo.close_invitation(inv.id, _DECISION_STATUS[decision], decision, now)
+                await self._repo.outbox.close_invitation(
+                    inv.id, _DECISION_STATUS[decision], decision, now
+                )
                 return
             # Only what the bot starts waits out quiet hours; a reply to the customer's own
             # press or words (follow-up, next question, thank-you) goes at once.
             later = self._quiet_until(customer, now)
             if later is not None:
                 logger.info("invitation %s waits for the end of quiet hours", inv.id)
-                await self._repo.postpone_prompt(inv, later, "quiet hours")
+                await self._repo.outbox.postpone_prompt(inv, later, "quiet hours")
                 return
         elif customer is not None and (customer.opted_out_at or customer.unreachable_at):
             # Opting out closes open surveys in the same transaction; this guards any prompt
@@ -251,13 +257,13 @@ class DeliveryWorker:
                 )
             why = "opted_out" if customer.opted_out_at else "unreachable"
             logger.info("invitation %s: prompt not sent: %s", inv.id, why)
-            await self._repo.close_invitation(inv.id, status, why, now)
+            await self._repo.outbox.close_invitation(inv.id, status, why, now)
             return
-        if not await self._repo.claim_prompt(inv, now):
+        if not await self._repo.outbox.claim_prompt(inv, now):
             return  # the conversation moved on meanwhile; the newer prompt is due instead
         lang = language_of(customer.language if customer else None, self._default_language)
         if inv.position.phase is Phase.FOLLOWUP and category is None:
-            answers = await self._repo.answers_for(inv.id)
+            answers = await self._repo.conversation.answers_for(inv.id)
             category = next(a.category for a in answers if a.question_index == inv.position.step)
         prompt = prompt_for(survey, inv.id, inv.position, lang, category, inv.context)
         sent = await send(self._bot, inv.customer_id, prompt.text, prompt.keyboard)
@@ -265,7 +271,7 @@ class DeliveryWorker:
             case Delivered():
                 first = inv.position == START and inv.message_id is None
                 remind_at = now + self._remind_after if first and self._remind_after else None
-                await self._repo.mark_prompt_sent(inv, sent.message.message_id, remind_at)
+                await self._repo.outbox.mark_prompt_sent(inv, sent.message.message_id, remind_at)
                 # With Telegram's time of the message, this line bounds the window in which a
                 # kill makes the prompt be sent again (at-least-once).
                 logger.info(
@@ -279,21 +285,21 @@ class DeliveryWorker:
                 logger.info(
                     "customer %s unreachable; invitation %s stopped", inv.customer_id, inv.id
                 )
-                await self._repo.mark_unreachable(inv.customer_id, now)
+                await self._repo.customers.mark_unreachable(inv.customer_id, now)
             case Transient() | Unauthorized():
                 # The network, or a revoked token someone must replace: the prompt waits,
                 # backing off.
-                attempts = await self._repo.attempts(inv.id)
+                attempts = await self._repo.outbox.attempts(inv.id)
                 delay = timedelta(seconds=PROMPT_BACKOFF.delay(attempts + 1))
                 revoked = isinstance(sent, Unauthorized)
                 level = logging.ERROR if revoked else logging.WARNING
                 logger.log(level, "invitation %s: %s; retry in %s", inv.id, sent.error, delay)
                 note = sent.error if revoked else f"network: {sent.error}"
-                await self._repo.release_prompt(inv, now + delay, note or "unknown")
+                await self._repo.outbox.release_prompt(inv, now + delay, note or "unknown")
             case Rejected() | Migrated():
                 # Refused for good (a private chat never migrates, so a migration lands here).
                 logger.error("invitation %s: Telegram refused the prompt: %s", inv.id, sent.error)
-                await self._repo.close_invitation(
+                await self._repo.outbox.close_invitation(
                     inv.id, InvitationStatus.FAILED, f"rejected: {sent.error}", now
                 )
             case _:
@@ -305,30 +311,30 @@ class DeliveryWorker:
         gone = customer is not None and (customer.opted_out_at or customer.unreachable_at)
         if gone or (inv.sent_at is not None and now - inv.sent_at > self._expire_after):
             # Dropped: opted out, blocked, or past expiry (the sweep closes the survey).
-            await self._repo.reschedule_reminder(inv.id, None)
+            await self._repo.outbox.reschedule_reminder(inv.id, None)
             return
         later = self._quiet_until(customer, now)
         if later is not None:
-            await self._repo.reschedule_reminder(inv.id, later)
+            await self._repo.outbox.reschedule_reminder(inv.id, later)
             return
-        if inv.message_id is None or not await self._repo.claim_reminder(inv.id):
+        if inv.message_id is None or not await self._repo.outbox.claim_reminder(inv.id):
             return  # answered, written to, opted out or closed meanwhile
         lang = language_of(customer.language if customer else None, self._default_language)
         sent = await send(self._bot, inv.customer_id, t(lang, "reminder"), reply_to=inv.message_id)
         match sent:
             case Delivered():
-                await self._repo.finish_reminder(inv.id, sent=True)
+                await self._repo.outbox.finish_reminder(inv.id, sent=True)
                 logger.info(
                     "invitation %s reminder sent as message %s", inv.id, sent.message.message_id
                 )
             case Blocked():
-                await self._repo.mark_unreachable(inv.customer_id, now)
-                await self._repo.finish_reminder(inv.id, sent=False)
+                await self._repo.customers.mark_unreachable(inv.customer_id, now)
+                await self._repo.outbox.finish_reminder(inv.id, sent=False)
             case Transient() | Unauthorized():
                 logger.warning("invitation %s reminder: %s; retry later", inv.id, sent.error)
-                await self._repo.reschedule_reminder(inv.id, now + RETRY_AFTER_ERROR)
+                await self._repo.outbox.reschedule_reminder(inv.id, now + RETRY_AFTER_ERROR)
             case Rejected() | Migrated():
                 logger.error("invitation %s: Telegram refused the reminder: %s", inv.id, sent.error)
-                await self._repo.finish_reminder(inv.id, sent=False)
+                await self._repo.outbox.finish_reminder(inv.id, sent=False)
             case _:
                 assert_never(sent)

@@ -23,8 +23,7 @@ from bot.config import ReportsConfig
 from bot.config.crontab import cron_trigger
 from bot.reports import compose, sender
 from bot.reports.periods import job_id, latest_fire, nominal_span, report_period
-from storage.analytics import Analytics
-from storage.sqlite import SqliteRepo
+from storage.base import SurveyRepo
 from survey_flows.clock import Clock
 
 logger = logging.getLogger(__name__)
@@ -32,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 async def run_report(
     bot: Bot,
-    repo: SqliteRepo,
+    repo: SurveyRepo,
     cfg: ReportsConfig,
     clock: Clock,
     *,
@@ -49,16 +48,16 @@ async def run_report(
     if fire is None:
         return 0
     job = job_id(cfg)
-    analytics = Analytics(repo)
-    period = await report_period(analytics, job, fire, nominal_span(trigger, fire))
+    runs = repo.report_runs
+    period = await report_period(runs, job, fire, nominal_span(trigger, fire))
     messages: list[compose.Outgoing] | None = None
     sent = 0
     for chat_id in cfg.chat_ids:
-        if not await analytics.claim_report(job, fire, chat_id, period.start, period.end, now):
+        if not await runs.claim_report(job, fire, chat_id, period.start, period.end, now):
             continue
         if messages is None:  # built once, and only when some chat still needs it
             messages = await compose.report_reply(
-                analytics, period, cfg, cfg.language, charts=charts, now=now
+                repo.analytics, period, cfg, cfg.language, charts=charts, now=now
             )
         try:
             await sender.send(bot, chat_id, messages)
@@ -66,7 +65,7 @@ async def run_report(
             # Left unsent: the next start-up within the grace time tries this chat again.
             logger.exception("report %s of %s to chat %s failed", job, fire.isoformat(), chat_id)
             continue
-        await analytics.mark_report_sent(job, fire, chat_id, clock())
+        await runs.mark_report_sent(job, fire, chat_id, clock())
         sent += 1
         logger.info("report %s of %s sent to chat %s", job, fire.isoformat(), chat_id)
     return sent
@@ -76,7 +75,7 @@ class ReportScheduler:
     """Owns the AsyncIOScheduler; `start()` first catches up a missed run, then schedules."""
 
     def __init__(
-        self, bot: Bot, repo: SqliteRepo, cfg: ReportsConfig, clock: Clock, charts: ChartWorker
+        self, bot: Bot, repo: SurveyRepo, cfg: ReportsConfig, clock: Clock, charts: ChartWorker
     ) -> None:
         self._bot, self._repo, self._cfg, self._clock = bot, repo, cfg, clock
         self._charts = charts

@@ -1,33 +1,25 @@
-"""The staff chat's real id after an upgrade to a supergroup, and whether it was reachable.
-
-A mixin of SqliteRepo: the same connection, lock and one-transaction-per-method rule.
-"""
+"""The staff chat's real id after an upgrade to a supergroup, and whether it was reachable."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-import aiosqlite
-
+from .database import Database
 from .timestamps import to_db
-
-if TYPE_CHECKING:
-    from contextlib import AbstractAsyncContextManager
 
 STAFF_CHAT_STATUS = "staff_chat_status"
 
 
-class StaffChatStorage:
-    if TYPE_CHECKING:
+class StaffChat:
+    """Where the staff chat lives now, and what the alert worker last found of it."""
 
-        def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
-        def reading(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     async def effective_chat(self, chat_id: int) -> int:
         """Where `chat_id` lives now, following recorded migrations (a chain, loops ignored)."""
         seen = {chat_id}
-        async with self.reading() as db:
+        async with self._db.reading() as db:
             while True:
                 cursor = await db.execute(
                     "SELECT new_chat_id FROM chat_migrations WHERE old_chat_id = ?", (chat_id,)
@@ -48,7 +40,7 @@ class StaffChatStorage:
         self, old_chat_id: int, new_chat_id: int, now: datetime
     ) -> None:
         """The group became a supergroup: remember it, and move its alerts' messages along."""
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
                 "INSERT INTO chat_migrations (old_chat_id, new_chat_id, migrated_at)"
                 " VALUES (?, ?, ?) ON CONFLICT (old_chat_id) DO UPDATE SET"
@@ -65,7 +57,7 @@ class StaffChatStorage:
 
     async def set_staff_chat_status(self, status: str) -> None:
         """`ok`, or `unreachable: <reason>`, as last found by the alert worker."""
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
                 "INSERT INTO settings (key, value) VALUES (?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -73,7 +65,7 @@ class StaffChatStorage:
             )
 
     async def staff_chat_status(self) -> str:
-        async with self.reading() as db:
+        async with self._db.reading() as db:
             cursor = await db.execute(
                 "SELECT value FROM settings WHERE key = ?", (STAFF_CHAT_STATUS,)
             )

@@ -1,20 +1,21 @@
-"""Customers: who they are, their language, opt-out and whether Telegram can reach them."""
+"""Customers: who they are, their language, opt-out, whether Telegram can reach them, erasure."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import aiosqlite
 
 from survey_flows.models import Customer
 
+from ..records import Erased
+from .database import Database
+from .erasure import erase
 from .rows import fetch_all, fetch_first, one_row
+from .states import Prompt
 from .timestamps import from_db, to_db
-
-if TYPE_CHECKING:
-    from contextlib import AbstractAsyncContextManager
 
 
 def _customer(row: aiosqlite.Row) -> Customer:
@@ -29,14 +30,14 @@ def _customer(row: aiosqlite.Row) -> Customer:
     )
 
 
-class CustomerStorage:
-    if TYPE_CHECKING:
+class Customers:
+    """The people surveyed, by Telegram id."""
 
-        def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
-        def reading(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     async def get_customer(self, telegram_id: int) -> Customer | None:
-        async with self.reading() as db:
+        async with self._db.reading() as db:
             row = await fetch_first(
                 db, "SELECT * FROM customers WHERE telegram_id = ?", (telegram_id,)
             )
@@ -48,7 +49,7 @@ class CustomerStorage:
         found: dict[int, Customer] = {}
         if not ids:
             return found
-        async with self.reading() as db:
+        async with self._db.reading() as db:
             for start in range(0, len(ids), 500):  # under SQLite's limit of bound parameters
                 chunk = ids[start : start + 500]
                 marks = ",".join("?" * len(chunk))
@@ -70,7 +71,7 @@ class CustomerStorage:
         """Create or refresh a customer from what Telegram tells about them; they can be reached.
 
         A name the shop's event gave is kept; Telegram's fills in only where there is none."""
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
                 "INSERT INTO customers (telegram_id, name, username, language, created_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET"
@@ -107,7 +108,7 @@ class CustomerStorage:
         new_username = username is not None and username != stored.username
         if not (new_name or new_username):
             return False
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             cursor = await db.execute(
                 "UPDATE customers SET name = coalesce(name, ?), username = coalesce(?, username)"
                 " WHERE telegram_id = ? AND erased_at IS NULL AND opted_out_at IS NULL",
@@ -115,17 +116,8 @@ class CustomerStorage:
             )
             return cursor.rowcount == 1
 
-    async def customer_wrote(self, telegram_id: int) -> None:
-        """The customer wrote to the bot: no reminder of a question they have seen is wanted."""
-        async with self.transaction() as db:
-            await db.execute(
-                "UPDATE invitations SET remind_at = NULL WHERE customer_id = ?"
-                " AND remind_at IS NOT NULL AND reminder_sent = 0",
-                (telegram_id,),
-            )
-
     async def last_invited_at(self, customer_id: int) -> datetime | None:
-        async with self.reading() as db:
+        async with self._db.reading() as db:
             cursor = await db.execute(
                 "SELECT last_invited_at FROM customers WHERE telegram_id = ?", (customer_id,)
             )
@@ -134,7 +126,7 @@ class CustomerStorage:
 
     async def opt_out(self, telegram_id: int, now: datetime) -> int:
         """Opt the customer out and cancel what is scheduled or going on; returns how many."""
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
                 "INSERT INTO customers (telegram_id, created_at, opted_out_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (telegram_id) DO UPDATE SET"
@@ -142,20 +134,21 @@ class CustomerStorage:
                 (telegram_id, to_db(now), to_db(now)),
             )
             cursor = await db.execute(
-                "UPDATE invitations SET status = 'cancelled', note = 'opted_out', prompt_sent = 1,"
-                " finished_at = ? WHERE customer_id = ? AND status IN ('scheduled', 'active')",
+                "UPDATE invitations SET status = 'cancelled', note = 'opted_out',"
+                f" prompt_sent = {Prompt.SHOWN}, finished_at = ?"
+                " WHERE customer_id = ? AND status IN ('scheduled', 'active')",
                 (to_db(now), telegram_id),
             )
             # Opted out: not even a pending thank-you goes out.
             await db.execute(
-                "UPDATE invitations SET prompt_sent = 1 WHERE customer_id = ?"
-                " AND status = 'completed' AND prompt_sent = 0",
+                f"UPDATE invitations SET prompt_sent = {Prompt.SHOWN} WHERE customer_id = ?"
+                f" AND status = 'completed' AND prompt_sent = {Prompt.DUE}",
                 (telegram_id,),
             )
             return cursor.rowcount
 
     async def opt_in(self, telegram_id: int) -> bool:
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             cursor = await db.execute(
                 "UPDATE customers SET opted_out_at = NULL"
                 " WHERE telegram_id = ? AND opted_out_at IS NOT NULL",
@@ -165,13 +158,22 @@ class CustomerStorage:
 
     async def mark_unreachable(self, telegram_id: int, now: datetime) -> None:
         """The customer blocked the bot: stop every pending send to them."""
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE customers SET unreachable_at = ? WHERE telegram_id = ?",
                 (to_db(now), telegram_id),
             )
             await db.execute(
-                "UPDATE invitations SET status = 'failed', note = 'unreachable', prompt_sent = 1,"
-                " finished_at = ? WHERE customer_id = ? AND status IN ('scheduled', 'active')",
+                "UPDATE invitations SET status = 'failed', note = 'unreachable',"
+                f" prompt_sent = {Prompt.SHOWN}, finished_at = ?"
+                " WHERE customer_id = ? AND status IN ('scheduled', 'active')",
                 (to_db(now), telegram_id),
             )
+
+    async def erase_customer(
+        self, now: datetime, *, telegram_id: int | None = None, external_id: str | None = None
+    ) -> Erased | None:
+        """Erase the customer known by a Telegram id or by the shop's id (storage/sqlite/
+        erasure.py says what goes), in one transaction; None when unknown."""
+        async with self._db.transaction() as db:
+            return await erase(db, now, telegram_id=telegram_id, external_id=external_id)

@@ -9,20 +9,16 @@ of the same row a no-op.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import aiosqlite
 
 from survey_flows.errors import EventConflict
-from survey_flows.models import Category, Metric
 
+from ..records import ImportedAnswer
+from .database import Database
 from .rows import inserted_id
 from .timestamps import to_db
-
-if TYPE_CHECKING:
-    from contextlib import AbstractAsyncContextManager
 
 # Imported answers whose customer has no known Telegram chat belong to this placeholder customer.
 # It is created unreachable, so no survey is ever sent to it (Telegram ids are positive).
@@ -30,33 +26,17 @@ ANONYMOUS_CUSTOMER = 0
 IMPORTED_SURVEY = "imported"
 
 
-@dataclass(frozen=True, slots=True)
-class ImportedAnswer:
-    key: str  # stable per row: the file's `id` column, or a digest of the row's content
-    fingerprint: str  # digest of the row's content; the same key with another content conflicts
-    metric: Metric
-    score: int
-    category: Category
-    answered_at: datetime
-    comment: str | None = None
-    customer_id: int | None = None
-    customer_name: str | None = None
-    customer_username: str | None = None
-    customer_language: str | None = None
-    external_id: str | None = None
-    context: dict[str, str] = field(default_factory=dict)
+class Imports:
+    """History from another tool, one answer (and its invitation) at a time."""
 
-
-class ImportStorage:
-    if TYPE_CHECKING:
-
-        def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     async def import_answer(self, answer: ImportedAnswer, now: datetime) -> bool:
         """Store one imported answer; False when this row was imported before (nothing
         changes). Raises EventConflict when its key was imported with other content."""
         event_id = f"import:{answer.key}"
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             cursor = await db.execute(
                 "SELECT id, fingerprint FROM invitations WHERE event_id = ?", (event_id,)
             )
@@ -65,7 +45,7 @@ class ImportStorage:
                 if existing["fingerprint"] != answer.fingerprint:
                     raise EventConflict(event_id, existing["id"])
                 return False
-            customer = await self._imported_customer(db, answer, now)
+            customer = await _imported_customer(db, answer, now)
             context = dict(answer.context)
             if answer.external_id is not None:
                 context.setdefault("external_id", answer.external_id)
@@ -112,38 +92,39 @@ class ImportStorage:
             )
             return True
 
-    async def _imported_customer(
-        self, db: aiosqlite.Connection, answer: ImportedAnswer, now: datetime
-    ) -> int:
-        """The row's Telegram customer (created if new), the one linked to its external id, or
-        the unreachable placeholder."""
-        customer = answer.customer_id
-        if customer is None and answer.external_id is not None:
-            cursor = await db.execute(
-                "SELECT telegram_id FROM external_customers WHERE external_id = ?",
-                (answer.external_id,),
-            )
-            row = await cursor.fetchone()
-            customer = row["telegram_id"] if row else None
-        if customer is None:
-            await db.execute(
-                "INSERT INTO customers (telegram_id, unreachable_at, created_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (telegram_id) DO NOTHING",
-                (ANONYMOUS_CUSTOMER, to_db(now), to_db(now)),
-            )
-            return ANONYMOUS_CUSTOMER
-        await db.execute(
-            "INSERT INTO customers (telegram_id, name, username, language, created_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET"
-            " name = coalesce(name, excluded.name),"
-            " username = coalesce(username, excluded.username),"
-            " language = coalesce(language, excluded.language)",
-            (
-                customer,
-                answer.customer_name,
-                answer.customer_username,
-                answer.customer_language,
-                to_db(now),
-            ),
+
+async def _imported_customer(
+    db: aiosqlite.Connection, answer: ImportedAnswer, now: datetime
+) -> int:
+    """The row's Telegram customer (created if new), the one linked to its external id, or
+    the unreachable placeholder."""
+    customer = answer.customer_id
+    if customer is None and answer.external_id is not None:
+        cursor = await db.execute(
+            "SELECT telegram_id FROM external_customers WHERE external_id = ?",
+            (answer.external_id,),
         )
-        return customer
+        row = await cursor.fetchone()
+        customer = row["telegram_id"] if row else None
+    if customer is None:
+        await db.execute(
+            "INSERT INTO customers (telegram_id, unreachable_at, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (telegram_id) DO NOTHING",
+            (ANONYMOUS_CUSTOMER, to_db(now), to_db(now)),
+        )
+        return ANONYMOUS_CUSTOMER
+    await db.execute(
+        "INSERT INTO customers (telegram_id, name, username, language, created_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (telegram_id) DO UPDATE SET"
+        " name = coalesce(name, excluded.name),"
+        " username = coalesce(username, excluded.username),"
+        " language = coalesce(language, excluded.language)",
+        (
+            customer,
+            answer.customer_name,
+            answer.customer_username,
+            answer.customer_language,
+            to_db(now),
+        ),
+    )
+    return customer

@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 
 
 def _migrations() -> list[tuple[int, str]]:
-    folder = resources.files("storage") / "migrations"
-    found = []
+    folder = resources.files("storage.sqlite") / "migrations"
+    found: list[tuple[int, str]] = []
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):
             found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
@@ -39,7 +39,9 @@ def _migrations() -> list[tuple[int, str]]:
 
 
 class Database:
-    """The one writer connection and its lock; subclasses add the queries."""
+    """The one writer connection and its lock, the reader, and the migrations; the repositories
+    (one per aggregate) take it and run their statements through `transaction`, `reading` and
+    `snapshot`."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path | None = None) -> None:
         self._conn = conn
@@ -64,9 +66,9 @@ class Database:
         await conn.execute("PRAGMA synchronous=FULL")  # an acknowledged answer survives power loss
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA busy_timeout=5000")
-        repo = cls(conn, path)
-        await repo._migrate()
-        return repo
+        database = cls(conn, path)
+        await database._migrate()
+        return database
 
     async def close(self) -> None:
         async with self._lock:

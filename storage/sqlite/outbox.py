@@ -1,4 +1,4 @@
-"""The customers' outbox: which prompt is due, claimed, shown or released, and expiry.
+"""The customers' outbox: which prompt is due, claimed, shown or released; reminders; expiry.
 
 Each invitation's current prompt (question, follow-up or thank-you) is a row state here, so the
 delivery worker alone turns it into a message and a restart loses nothing (at-least-once).
@@ -8,48 +8,32 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
-
-import aiosqlite
 
 from survey_flows.models import Category, Invitation, InvitationStatus
 
+from ..records import DueBatch
+from .database import Database
 from .invitation_rows import INVITATION_COLUMNS, invitation_of
 from .rows import fetch_all, fetch_first
+from .states import Prompt, Reminder
 from .timestamps import from_db, to_db
-
-if TYPE_CHECKING:
-    from contextlib import AbstractAsyncContextManager
-
 
 # The one reminder of an invitation is due: its first question is on screen, unanswered, and the
 # customer has not written since (writing clears remind_at). Both queries below must agree, or
 # the worker would wake for a reminder it then does not find.
 _REMINDER_DUE = (
-    "remind_at IS NOT NULL AND reminder_sent = 0 AND status = 'active' AND step = 0"
-    " AND phase = 'score' AND prompt_sent = 1 AND message_id IS NOT NULL"
+    f"remind_at IS NOT NULL AND reminder_sent = {Reminder.WAITING} AND status = 'active'"
+    f" AND step = 0 AND phase = 'score' AND prompt_sent = {Prompt.SHOWN}"
+    " AND message_id IS NOT NULL"
 )
 
 
-@dataclass(frozen=True, slots=True)
-class DueBatch:
-    """One look at the outbox: due prompts (with the category of the score a follow-up is
-    about, by invitation id) and due reminders."""
+class Outbox:
+    """What the delivery worker sends each customer next: prompts and the one reminder."""
 
-    prompts: list[Invitation] = field(default_factory=list)
-    categories: dict[int, Category] = field(default_factory=dict)
-    reminders: list[Invitation] = field(default_factory=list)
-
-
-class OutboxStorage:
-    if TYPE_CHECKING:
-
-        def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
-        def reading(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
-
-    # --- delivery outbox ------------------------------------------------------------------
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     async def due_prompts(
         self, now: datetime, limit: int, busy: Collection[int] = ()
@@ -63,14 +47,14 @@ class OutboxStorage:
         statement, each follow-up with its score's category: the delivery worker's pass costs
         one read."""
         cols = INVITATION_COLUMNS
-        async with self.reading() as db:
+        async with self._db.reading() as db:
             rows = await fetch_all(
                 db,
                 "WITH busy(customer) AS (SELECT value FROM json_each(?))"
                 " SELECT * FROM (SELECT 0 AS kind, (SELECT x.category FROM answers x"
                 " WHERE x.invitation_id = i.id AND x.question_index = i.step"
                 f" AND i.phase = 'followup') AS category, {cols} FROM invitations i"
-                " WHERE prompt_sent = 0 AND due_at <= ?"
+                f" WHERE prompt_sent = {Prompt.DUE} AND due_at <= ?"
                 " AND status IN ('scheduled', 'active', 'completed')"
                 " AND customer_id NOT IN busy ORDER BY due_at, id LIMIT ?)"
                 f" UNION ALL SELECT * FROM (SELECT 1, NULL, {cols} FROM invitations"
@@ -92,12 +76,13 @@ class OutboxStorage:
     async def next_due_at(self, busy: Collection[int] = ()) -> datetime | None:
         """The earliest due time of a prompt to a customer not in `busy`: those are due once
         their send in flight finishes, which wakes the worker."""
-        async with self.reading() as db:
+        async with self._db.reading() as db:
             busy_json = json.dumps(sorted(busy))
             row = await fetch_first(
                 db,
                 "SELECT min(at) FROM (SELECT min(due_at) AS at FROM invitations"
-                " WHERE prompt_sent = 0 AND status IN ('scheduled', 'active', 'completed')"
+                f" WHERE prompt_sent = {Prompt.DUE}"
+                " AND status IN ('scheduled', 'active', 'completed')"
                 " AND customer_id NOT IN (SELECT value FROM json_each(?))"
                 f" UNION ALL SELECT min(remind_at) FROM invitations WHERE {_REMINDER_DUE}"
                 " AND customer_id NOT IN (SELECT value FROM json_each(?)))",
@@ -111,12 +96,12 @@ class OutboxStorage:
         Active before the message exists, so that a press arriving before the send is recorded
         finds the invitation open.
         """
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             cursor = await db.execute(
-                "UPDATE invitations SET prompt_sent = 2,"
+                f"UPDATE invitations SET prompt_sent = {Prompt.SENDING},"
                 " status = CASE status WHEN 'scheduled' THEN 'active' ELSE status END,"
                 " sent_at = coalesce(sent_at, ?)"
-                " WHERE id = ? AND prompt_sent = 0 AND step = ? AND phase = ?"
+                f" WHERE id = ? AND prompt_sent = {Prompt.DUE} AND step = ? AND phase = ?"
                 " AND status IN ('scheduled', 'active', 'completed')",
                 (to_db(now), inv.id, inv.position.step, inv.position.phase.value),
             )
@@ -135,19 +120,21 @@ class OutboxStorage:
         """The prompt for `inv.position` is shown. If the customer already moved on (a fast
         press), the newer prompt stays due. `remind_at`: when the one reminder is due, for a
         first question (none if one was already sent)."""
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
-                "UPDATE invitations SET prompt_sent = 1, message_id = ?, attempts = 0,"
-                " remind_at = CASE WHEN reminder_sent = 0 THEN ? ELSE remind_at END"
-                " WHERE id = ? AND prompt_sent = 2 AND step = ? AND phase = ?",
+                f"UPDATE invitations SET prompt_sent = {Prompt.SHOWN}, message_id = ?,"
+                f" attempts = 0, remind_at = CASE WHEN reminder_sent = {Reminder.WAITING} THEN ?"
+                f" ELSE remind_at END WHERE id = ? AND prompt_sent = {Prompt.SENDING}"
+                " AND step = ? AND phase = ?",
                 (message_id, to_db(remind_at), inv.id, inv.position.step, inv.position.phase.value),
             )
 
     async def postpone_prompt(self, inv: Invitation, due_at: datetime, note: str) -> None:
         """Not now (quiet hours): the prompt is due again at `due_at`; not an attempt."""
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
-                "UPDATE invitations SET due_at = ?, note = ? WHERE id = ? AND prompt_sent = 0",
+                "UPDATE invitations SET due_at = ?, note = ?"
+                f" WHERE id = ? AND prompt_sent = {Prompt.DUE}",
                 (to_db(due_at), note, inv.id),
             )
 
@@ -155,41 +142,51 @@ class OutboxStorage:
 
     async def claim_reminder(self, invitation_id: int) -> bool:
         """Mark the reminder as being sent, if it is still wanted."""
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             cursor = await db.execute(
-                f"UPDATE invitations SET reminder_sent = 2 WHERE id = ? AND {_REMINDER_DUE}",
+                f"UPDATE invitations SET reminder_sent = {Reminder.SENDING}"
+                f" WHERE id = ? AND {_REMINDER_DUE}",
                 (invitation_id,),
             )
             return cursor.rowcount == 1
 
     async def finish_reminder(self, invitation_id: int, sent: bool) -> None:
         """The reminder went out (sent), or was refused for good: either way, never again."""
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE invitations SET reminder_sent = ?, remind_at = NULL WHERE id = ?",
-                (1 if sent else 3, invitation_id),
+                (int(Reminder.SENT if sent else Reminder.REFUSED), invitation_id),
             )
 
     async def reschedule_reminder(self, invitation_id: int, remind_at: datetime | None) -> None:
         """Due again at `remind_at` (quiet hours, a network error), or dropped with None."""
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
-                "UPDATE invitations SET reminder_sent = 0, remind_at = ?"
-                " WHERE id = ? AND reminder_sent IN (0, 2)",
+                f"UPDATE invitations SET reminder_sent = {Reminder.WAITING}, remind_at = ?"
+                f" WHERE id = ? AND reminder_sent IN ({Reminder.WAITING}, {Reminder.SENDING})",
                 (to_db(remind_at), invitation_id),
+            )
+
+    async def customer_wrote(self, telegram_id: int) -> None:
+        """The customer wrote to the bot: no reminder of a question they have seen is wanted."""
+        async with self._db.transaction() as db:
+            await db.execute(
+                "UPDATE invitations SET remind_at = NULL WHERE customer_id = ?"
+                f" AND remind_at IS NOT NULL AND reminder_sent = {Reminder.WAITING}",
+                (telegram_id,),
             )
 
     async def release_prompt(self, inv: Invitation, due_at: datetime, error: str) -> None:
         """The send failed for now: try again at `due_at`."""
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
-                "UPDATE invitations SET prompt_sent = 0, due_at = ?, attempts = attempts + 1,"
-                " note = ?,"
+                f"UPDATE invitations SET prompt_sent = {Prompt.DUE}, due_at = ?,"
+                " attempts = attempts + 1, note = ?,"
                 " status = CASE WHEN message_id IS NULL AND step = 0 AND phase = 'score'"
                 " THEN 'scheduled' ELSE status END,"
                 " sent_at = CASE WHEN message_id IS NULL AND step = 0 AND phase = 'score'"
                 " THEN NULL ELSE sent_at END"
-                " WHERE id = ? AND prompt_sent IN (0, 2)",
+                f" WHERE id = ? AND prompt_sent IN ({Prompt.DUE}, {Prompt.SENDING})",
                 (to_db(due_at), error[:500], inv.id),
             )
 
@@ -199,19 +196,20 @@ class OutboxStorage:
         The send may or may not have reached Telegram. At-least-once: sending again risks one
         duplicate message the customer sees; not sending risks a question that never arrives.
         """
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             cursor = await db.execute(
-                "UPDATE invitations SET prompt_sent = 0, note = 'resent after restart'"
-                " WHERE prompt_sent = 2 RETURNING id"
+                f"UPDATE invitations SET prompt_sent = {Prompt.DUE}, note = 'resent after restart'"
+                f" WHERE prompt_sent = {Prompt.SENDING} RETURNING id"
             )
             settled = [row["id"] for row in await cursor.fetchall()]
             cursor = await db.execute(
-                "UPDATE invitations SET reminder_sent = 0 WHERE reminder_sent = 2 RETURNING id"
+                f"UPDATE invitations SET reminder_sent = {Reminder.WAITING}"
+                f" WHERE reminder_sent = {Reminder.SENDING} RETURNING id"
             )
             return settled + [row["id"] for row in await cursor.fetchall()]
 
     async def attempts(self, invitation_id: int) -> int:
-        async with self.reading() as db:
+        async with self._db.reading() as db:
             cursor = await db.execute(
                 "SELECT attempts FROM invitations WHERE id = ?", (invitation_id,)
             )
@@ -221,14 +219,19 @@ class OutboxStorage:
     async def close_invitation(
         self, invitation_id: int, status: InvitationStatus, note: str, now: datetime
     ) -> None:
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
-                "UPDATE invitations SET status = ?, note = ?, prompt_sent = 1,"
+                f"UPDATE invitations SET status = ?, note = ?, prompt_sent = {Prompt.SHOWN},"
                 " finished_at = coalesce(finished_at, ?) WHERE id = ?",
                 (status.value, note, to_db(now), invitation_id),
             )
 
-    # --- expiry ----------------------------------------------------------------------------
+
+class Expiry:
+    """Surveys nobody answered in time: closed, and their buttons taken off."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     async def expire_invitations(self, sent_before: datetime, now: datetime, limit: int) -> int:
         """Close as expired the open invitations first sent before `sent_before` (no answer in
@@ -236,20 +239,20 @@ class OutboxStorage:
 
         A prompt being sent right now is left for the next sweep, so its message is known.
         """
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             cursor = await db.execute(
                 "UPDATE invitations SET status = 'expired', note = 'expired: no answer in time',"
-                " prompt_sent = 1, finished_at = coalesce(finished_at, ?),"
+                f" prompt_sent = {Prompt.SHOWN}, finished_at = coalesce(finished_at, ?),"
                 " keyboard_stale = CASE WHEN message_id IS NULL THEN 0 ELSE 1 END"
                 " WHERE id IN (SELECT id FROM invitations WHERE status = 'active'"
-                " AND prompt_sent != 2 AND sent_at <= ? ORDER BY sent_at LIMIT ?)",
+                f" AND prompt_sent != {Prompt.SENDING} AND sent_at <= ? ORDER BY sent_at LIMIT ?)",
                 (to_db(now), to_db(sent_before), limit),
             )
             return cursor.rowcount
 
     async def stale_keyboards(self, limit: int) -> list[tuple[int, int, int]]:
         """(invitation id, customer chat, message id) of expired prompts still showing buttons."""
-        async with self.reading() as db:
+        async with self._db.reading() as db:
             cursor = await db.execute(
                 "SELECT id, customer_id, message_id FROM invitations WHERE keyboard_stale = 1"
                 " ORDER BY id LIMIT ?",
@@ -258,7 +261,7 @@ class OutboxStorage:
             return [(r["id"], r["customer_id"], r["message_id"]) for r in await cursor.fetchall()]
 
     async def clear_stale_keyboard(self, invitation_id: int) -> None:
-        async with self.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE invitations SET keyboard_stale = 0 WHERE id = ?", (invitation_id,)
             )

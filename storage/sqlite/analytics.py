@@ -1,71 +1,29 @@
 """Analytics queries: aggregation in SQL, a dozen numbers out instead of a million rows.
 
-Every method reads through the repository's one connection (and its lock) and returns score
-distributions (score -> count) that `survey_flows.metrics` turns into NPS / CSAT / CES.
-Filters are (context key, value) pairs matched through `invitation_context`.
+Every method reads through the database's read-only connection (`Database.snapshot`) and returns
+score distributions (score -> count) that `survey_flows.metrics` turns into NPS / CSAT / CES, or
+alert figures. Filters are (context key, value) pairs matched through `invitation_context`.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import statistics
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from survey_flows.models import Metric
 
+from ..records import Activity, Counts, ExportRow, Filters, RecentComment
+from .database import Database
 from .rows import one_row
-from .sqlite import SqliteRepo
 from .timestamps import from_db, to_db
-
-Filters = Sequence[tuple[str, str]]
-Counts = dict[int, int]
 
 EXPORT_PAGE = 5000
 _METRICS = tuple(m.value for m in Metric)
-
-
-@dataclass(frozen=True, slots=True)
-class Activity:
-    invitations_sent: int  # delivered within the period
-    invitations_answered: int  # of those, how many got at least one answer
-    answers: int  # answers given within the period
-    comments: int  # of those, how many carry a follow-up comment (text, voice, photo...)
-
-    @property
-    def response_rate(self) -> float | None:
-        return self.invitations_answered / self.invitations_sent if self.invitations_sent else None
-
-    @property
-    def comment_rate(self) -> float | None:
-        return self.comments / self.answers if self.answers else None
-
-
-@dataclass(frozen=True, slots=True)
-class RecentComment:
-    answered_at: datetime
-    metric: Metric
-    score: int
-    comment: str
-    context: dict[str, str]
-
-
-class ExportRow(NamedTuple):
-    """One answer as exported. A named tuple: an export builds tens of thousands of them."""
-
-    answered_at: str  # UTC, ISO 8601 to the second: 2026-03-02T09:00:25+00:00
-    survey: str
-    metric: str
-    score: int
-    category: str
-    comment: str | None
-    comment_kind: str | None
-    customer_id: int
-    invitation_id: int
-    context: dict[str, str]
 
 
 def whole_days(start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
@@ -91,14 +49,10 @@ def _filter_joins(filters: Filters, column: str = "a.invitation_id") -> tuple[st
 
 
 class Analytics:
-    """Read-only aggregation over the survey repository, plus scheduled-report bookkeeping."""
+    """Read-only aggregation: what managers see in /nps, /stats, the report and the export."""
 
-    def __init__(self, repo: SqliteRepo) -> None:
-        self._repo = repo
-
-    @property
-    def repo(self) -> SqliteRepo:
-        return self._repo
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     # --- score distributions -------------------------------------------------------------
 
@@ -115,7 +69,7 @@ class Analytics:
             " GROUP BY a.metric, a.score"
         )
         out: dict[Metric, Counts] = {m: {} for m in Metric}
-        async with self._repo.snapshot() as db:
+        async with self._db.snapshot() as db:
             cursor = await db.execute(sql, [*params, *_METRICS, to_db(start), to_db(end)])
             for metric, score, count in await cursor.fetchall():
                 out[Metric(metric)][score] = count
@@ -130,7 +84,7 @@ class Analytics:
         else:
             first, last = days
             raw = [(start, first), (last, end)]
-        async with self._repo.snapshot() as db:
+        async with self._db.snapshot() as db:
             rows: list[Any] = []
             if days is not None:
                 cursor = await db.execute(
@@ -164,7 +118,7 @@ class Analytics:
             f"SELECT a.score, count(*) FROM answers a{joins}"
             " WHERE a.metric = ? AND a.answered_at >= ? AND a.answered_at < ? GROUP BY a.score"
         )
-        async with self._repo.snapshot() as db:
+        async with self._db.snapshot() as db:
             cursor = await db.execute(sql, [*params, metric.value, to_db(start), to_db(end)])
             return {score: count for score, count in await cursor.fetchall()}
 
@@ -178,13 +132,14 @@ class Analytics:
         """When the first answer in [start, end) was given: where a trend chart starts."""
         joins, params = _filter_joins(filters)
         marks = ", ".join("?" for _ in metrics)
-        async with self._repo.snapshot() as db:
+        async with self._db.snapshot() as db:
             cursor = await db.execute(
                 f"SELECT min(a.answered_at) FROM answers a{joins} WHERE a.metric IN ({marks})"
                 " AND a.answered_at >= ? AND a.answered_at < ?",
                 [*params, *(m.value for m in metrics), to_db(start), to_db(end)],
             )
-            return from_db((await one_row(cursor))[0])
+            first: str | None = (await one_row(cursor))[0]
+            return from_db(first)
 
     async def bucketed(
         self, metrics: Sequence[Metric], edges: Sequence[datetime], filters: Filters = ()
@@ -210,7 +165,7 @@ class Analytics:
         marks = ", ".join("?" for _ in metrics)
         names = [m.value for m in metrics]
         rows: list[Any] = []
-        async with self._repo.snapshot() as db:
+        async with self._db.snapshot() as db:
             if raw:
                 values = ", ".join("(?, ?, ?)" for _ in raw)
                 bounds = [x for i, lo, hi in raw for x in (i, to_db(lo), to_db(hi))]
@@ -251,7 +206,7 @@ class Analytics:
             " GROUP BY g.value, a.score"
         )
         out: dict[str | None, Counts] = defaultdict(dict)
-        async with self._repo.snapshot() as db:
+        async with self._db.snapshot() as db:
             cursor = await db.execute(sql, [field, *params, metric.value, to_db(start), to_db(end)])
             for value, score, count in await cursor.fetchall():
                 out[value][score] = count
@@ -267,7 +222,7 @@ class Analytics:
         # migrations 015 and 019), only the partial days at the ends counted row by row.
         raw = [(start, end)] if days is None else [(start, days[0]), (days[1], end)]
         sent = answered = answers = comments = 0
-        async with self._repo.snapshot() as db:
+        async with self._db.snapshot() as db:
             if days is not None:
                 span = (days[0].date().isoformat(), days[1].date().isoformat())
                 cursor = await db.execute(
@@ -311,7 +266,7 @@ class Analytics:
         """(comment, category, customer language) of every text comment in [start, end);
         erased customers' comments are gone already."""
         joins, params = _filter_joins(filters)
-        async with self._repo.snapshot() as db:
+        async with self._db.snapshot() as db:
             cursor = await db.execute(
                 "SELECT a.comment, a.category, c.language FROM answers a"
                 f"{joins} LEFT JOIN customers c ON c.telegram_id = a.customer_id"
@@ -333,7 +288,7 @@ class Analytics:
             " AND a.answered_at >= ? AND a.answered_at < ?"
             " ORDER BY a.answered_at DESC LIMIT ?"
         )
-        async with self._repo.snapshot() as db:
+        async with self._db.snapshot() as db:
             cursor = await db.execute(sql, [*params, to_db(start), to_db(end), limit])
             rows = await cursor.fetchall()
         return [
@@ -353,7 +308,7 @@ class Analytics:
             f" (SELECT a.invitation_id FROM answers a{joins}"
             " WHERE a.answered_at >= ? AND a.answered_at < ?) ORDER BY c.key"
         )
-        async with self._repo.snapshot() as db:
+        async with self._db.snapshot() as db:
             cursor = await db.execute(sql, [*params, to_db(start), to_db(end)])
             return [r[0] for r in await cursor.fetchall()]
 
@@ -368,7 +323,7 @@ class Analytics:
             " WHERE a.answered_at >= ? AND a.answered_at < ?"
             " GROUP BY c.value ORDER BY count(*) DESC, c.value LIMIT ?"
         )
-        async with self._repo.snapshot() as db:
+        async with self._db.snapshot() as db:
             cursor = await db.execute(sql, [key, to_db(start), to_db(end), limit])
             return [r[0] for r in await cursor.fetchall()]
 
@@ -390,7 +345,7 @@ class Analytics:
         after = (to_db(start), 0)
         loads = json.loads
         while True:
-            async with self._repo.snapshot() as db:
+            async with self._db.snapshot() as db:
                 cursor = await db.execute(
                     sql, [*params, to_db(start), to_db(end), after[0], after[1], page]
                 )
@@ -404,57 +359,65 @@ class Analytics:
                 return
             after = (rows[-1][1], rows[-1][0])
 
-    # --- scheduled reports ---------------------------------------------------------------
+    # --- alerts ---------------------------------------------------------------------------
 
-    async def last_report_end(self, job: str, before: datetime) -> datetime | None:
-        """End of the latest period a report of `job` was sent for, up to `before`."""
-        async with self._repo.reading() as db:
+    async def alert_figures(self, since: datetime, until: datetime) -> dict[str, Any]:
+        """Alerts raised in [since, until): counts, median times, share rechecked as solved."""
+        async with self._db.reading() as db:
             cursor = await db.execute(
-                "SELECT max(period_end) FROM report_runs"
-                " WHERE job = ? AND sent_at IS NOT NULL AND period_end <= ?",
-                (job, to_db(before)),
+                "SELECT created_at, taken_at, resolved_at, recheck_solved, reopened_at FROM alerts"
+                " WHERE created_at >= ? AND created_at < ?",
+                (to_db(since), to_db(until)),
             )
-            (value,) = await one_row(cursor)
-        return from_db(value)
+            rows = list(await cursor.fetchall())
+            cursor = await db.execute("SELECT count(*) FROM alerts WHERE status != 'resolved'")
+            open_now = (await one_row(cursor))[0]
+        take = [
+            (from_db(r["taken_at"]) - from_db(r["created_at"])).total_seconds()
+            for r in rows
+            if r["taken_at"]
+        ]
+        resolve = [
+            (from_db(r["resolved_at"]) - from_db(r["created_at"])).total_seconds()
+            for r in rows
+            if r["resolved_at"]
+        ]
+        rechecked = [r["recheck_solved"] for r in rows if r["recheck_solved"] is not None]
+        reopened = sum(1 for r in rows if r["reopened_at"])
+        closed_once = sum(1 for r in rows if r["resolved_at"] or r["reopened_at"])
+        return {
+            "raised": len(rows),
+            "open_count": open_now,
+            "median_time_to_take": timedelta(seconds=statistics.median(take)) if take else None,
+            "median_time_to_resolve": (
+                timedelta(seconds=statistics.median(resolve)) if resolve else None
+            ),
+            "rechecked_solved_share": sum(rechecked) / len(rechecked) if rechecked else None,
+            # Of the alerts resolved at least once, those that came back (customer said "not
+            # solved", or answered low again).
+            "reopened": reopened,
+            "reopened_share": reopened / closed_once if closed_once else None,
+        }
 
-    async def claim_report(
-        self,
-        job: str,
-        fire_time: datetime,
-        chat_id: int,
-        start: datetime,
-        end: datetime,
-        now: datetime,
-    ) -> bool:
-        """True when this run's report still has to go to this chat (never sent before)."""
-        async with self._repo.transaction() as db:
-            await db.execute(
-                "INSERT INTO report_runs (job, fire_time, chat_id, period_start, period_end,"
-                " claimed_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (job, to_db(fire_time), chat_id, to_db(start), to_db(end), to_db(now)),
-            )
+    async def reason_counts(self, since: datetime, until: datetime) -> dict[str, int]:
+        """Alerts resolved in [since, until), by the reason staff picked ("" for none)."""
+        async with self._db.reading() as db:
             cursor = await db.execute(
-                "SELECT sent_at FROM report_runs WHERE job = ? AND fire_time = ? AND chat_id = ?",
-                (job, to_db(fire_time), chat_id),
+                "SELECT coalesce(reason, ''), count(*) FROM alerts"
+                " WHERE resolved_at >= ? AND resolved_at < ? GROUP BY 1 ORDER BY 2 DESC, 1",
+                (to_db(since), to_db(until)),
             )
-            (sent_at,) = await one_row(cursor)
-        return sent_at is None
+            return {reason: n for reason, n in await cursor.fetchall()}
 
-    async def mark_report_sent(
-        self, job: str, fire_time: datetime, chat_id: int, now: datetime
-    ) -> None:
-        async with self._repo.transaction() as db:
-            await db.execute(
-                "UPDATE report_runs SET sent_at = ?"
-                " WHERE job = ? AND fire_time = ? AND chat_id = ?",
-                (to_db(now), job, to_db(fire_time), chat_id),
-            )
-
-    async def report_sent(self, job: str, fire_time: datetime) -> bool:
-        """Whether the run at `fire_time` reached at least one chat."""
-        async with self._repo.reading() as db:
-            cursor = await db.execute(
-                "SELECT 1 FROM report_runs WHERE job = ? AND fire_time = ? AND sent_at IS NOT NULL",
-                (job, to_db(fire_time)),
-            )
-            return await cursor.fetchone() is not None
+    async def reasons_bucketed(self, edges: list[datetime]) -> list[dict[str, int]]:
+        """Per bucket [edges[i], edges[i+1]): alerts resolved, by reason."""
+        out: list[dict[str, int]] = [{} for _ in edges[1:]]
+        async with self._db.reading() as db:
+            for i, (lo, hi) in enumerate(itertools.pairwise(edges)):
+                cursor = await db.execute(
+                    "SELECT coalesce(reason, ''), count(*) FROM alerts"
+                    " WHERE resolved_at >= ? AND resolved_at < ? GROUP BY 1",
+                    (to_db(lo), to_db(hi)),
+                )
+                out[i] = {reason: n for reason, n in await cursor.fetchall()}
+        return out

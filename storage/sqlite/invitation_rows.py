@@ -8,6 +8,7 @@ import aiosqlite
 
 from survey_flows.models import Invitation, InvitationStatus, Phase, Position
 
+from .rows import fetch_first
 from .timestamps import from_db
 
 INVITATION_COLUMNS = (
@@ -34,3 +35,10 @@ def invitation_of(row: aiosqlite.Row) -> Invitation:
         finished_at=from_db(row["finished_at"]),
         note=row["note"],
     )
+
+
+async def invitation_by_id(db: aiosqlite.Connection, invitation_id: int) -> Invitation | None:
+    row = await fetch_first(
+        db, f"SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = ?", (invitation_id,)
+    )
+    return invitation_of(row) if row else None

@@ -10,54 +10,16 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import TYPE_CHECKING
 
 import aiosqlite
 
+from ..records import AudienceQuery, CampaignRun, Selection, Skip
+from .database import Database
 from .rows import one_row
 from .timestamps import from_db, to_db
 
-if TYPE_CHECKING:
-    from .database import Database
-
 CAMPAIGN_EVENT_TYPE = "campaign"
-
-
-class Skip(StrEnum):
-    """Why a customer of the audience is not invited (in the order they are checked)."""
-
-    NO_CHAT = "no_telegram_chat"
-    ALREADY_INVITED = "already_invited"
-    OPTED_OUT = "opted_out"
-    UNREACHABLE = "unreachable"
-    SURVEYED_RECENTLY = "surveyed_recently"
-
-
-@dataclass(frozen=True, slots=True)
-class AudienceQuery:
-    since: datetime | None = None  # active: an invitation (not a campaign's) or answer since
-    language: str | None = None
-    context: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class CampaignRun:
-    id: int
-    campaign: str
-    fire_time: datetime
-    manual: bool
-    claimed_at: datetime
-    finished_at: datetime | None
-    invited: int
-
-
-@dataclass(frozen=True, slots=True)
-class Selection:
-    invite: list[int]  # telegram ids, ascending
-    skipped: Counter[Skip] = field(default_factory=Counter)
 
 
 def event_prefix(campaign: str, run_id: int) -> str:
@@ -110,11 +72,11 @@ def _run(row: aiosqlite.Row) -> CampaignRun:
     )
 
 
-class CampaignStore:
-    """Campaign queries over the repository's connection (one transaction per method)."""
+class Campaigns:
+    """Campaign runs, their audiences, and the invitations a run makes."""
 
-    def __init__(self, repo: Database) -> None:
-        self._repo = repo
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     # --- runs ----------------------------------------------------------------------------
 
@@ -122,7 +84,7 @@ class CampaignStore:
         self, campaign: str, fire_time: datetime, now: datetime, *, manual: bool = False
     ) -> CampaignRun:
         """The run of `campaign` at `fire_time`, recorded now unless it already was."""
-        async with self._repo.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
                 "INSERT INTO campaign_runs (campaign, fire_time, manual, claimed_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (campaign, fire_time) DO NOTHING",
@@ -136,7 +98,7 @@ class CampaignStore:
 
     async def unfinished_runs(self, campaign: str | None = None) -> list[CampaignRun]:
         """Runs started but not finished (the process stopped halfway), oldest first."""
-        async with self._repo.reading() as db:
+        async with self._db.reading() as db:
             cursor = await db.execute(
                 "SELECT * FROM campaign_runs WHERE finished_at IS NULL"
                 " AND (? IS NULL OR campaign = ?) ORDER BY id",
@@ -145,14 +107,14 @@ class CampaignStore:
             return [_run(r) for r in await cursor.fetchall()]
 
     async def runs(self, campaign: str) -> list[CampaignRun]:
-        async with self._repo.reading() as db:
+        async with self._db.reading() as db:
             cursor = await db.execute(
                 "SELECT * FROM campaign_runs WHERE campaign = ? ORDER BY id", (campaign,)
             )
             return [_run(r) for r in await cursor.fetchall()]
 
     async def finish_run(self, run_id: int, now: datetime) -> None:
-        async with self._repo.transaction() as db:
+        async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE campaign_runs SET finished_at = coalesce(finished_at, ?) WHERE id = ?",
                 (to_db(now), run_id),
@@ -187,7 +149,7 @@ class CampaignStore:
         )
         invite: list[int] = []
         skipped: Counter[Skip] = Counter()
-        async with self._repo.reading() as db:
+        async with self._db.reading() as db:
             async with db.execute(sql, params) as cursor:
                 async for row in cursor:
                     if row[1] == "invite":
@@ -243,7 +205,7 @@ class CampaignStore:
         prefix = event_prefix(run.campaign, run.id)
         context = json.dumps({"campaign": run.campaign}, ensure_ascii=False)
         recent = to_db(now - recontact) if recontact > timedelta(0) else None
-        async with self._repo.transaction() as db:
+        async with self._db.transaction() as db:
             (before,) = await one_row(await db.execute("SELECT total_changes()"))
             await db.executemany(
                 "INSERT INTO invitations (event_id, event_type, survey, customer_id, context,"

@@ -1,0 +1,119 @@
+"""An alert's rows as the card's record, and its log of actions: what every alert query shares."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from ..records import AlertState, AlertView, LowAnswer, ReopenReason
+from .rows import fetch_all
+from .timestamps import from_db, to_db
+
+_VIEW_SQL = """
+SELECT a.id, a.status, a.chat_id, a.message_id, a.digest_message_id, a.invitation_id,
+       a.customer_id, c.name AS customer_name, c.username AS customer_username,
+       c.language AS customer_language, i.survey, i.event_type, an.question_index, an.metric,
+       an.score, an.comment, an.comment_kind, an.comment_file_id, i.context, a.created_at,
+       a.owner_id, a.owner_name, a.taken_at, a.resolved_by_name, a.resolved_at, a.escalated_at,
+       a.recheck_sent_at, a.recheck_solved, a.delivery_note, a.erased_at, a.reopened_at,
+       a.reopen_reason, a.reason, c.opted_out_at AS customer_opted_out_at,
+       c.unreachable_at AS customer_unreachable_at
+FROM alerts a
+JOIN answers an ON an.id = a.answer_id
+JOIN invitations i ON i.id = a.invitation_id
+LEFT JOIN customers c ON c.telegram_id = a.customer_id
+"""
+
+
+def _view(row: aiosqlite.Row) -> AlertView:
+    return AlertView(
+        id=row["id"],
+        status=AlertState(row["status"]),
+        chat_id=row["chat_id"],
+        message_id=row["message_id"],
+        digest_message_id=row["digest_message_id"],
+        invitation_id=row["invitation_id"],
+        customer_id=row["customer_id"],
+        customer_name=row["customer_name"],
+        customer_username=row["customer_username"],
+        customer_language=row["customer_language"],
+        survey=row["survey"],
+        event_type=row["event_type"],
+        question_index=row["question_index"],
+        metric=row["metric"],
+        score=row["score"],
+        comment=row["comment"],
+        comment_kind=row["comment_kind"],
+        comment_file_id=row["comment_file_id"],
+        context=json.loads(row["context"]),
+        created_at=from_db(row["created_at"]),
+        owner_id=row["owner_id"],
+        owner_name=row["owner_name"],
+        taken_at=from_db(row["taken_at"]),
+        resolved_by_name=row["resolved_by_name"],
+        resolved_at=from_db(row["resolved_at"]),
+        escalated_at=from_db(row["escalated_at"]),
+        recheck_sent_at=from_db(row["recheck_sent_at"]),
+        recheck_solved=None if row["recheck_solved"] is None else bool(row["recheck_solved"]),
+        delivery_note=row["delivery_note"],
+        erased=row["erased_at"] is not None,
+        customer_opted_out=row["customer_opted_out_at"] is not None,
+        customer_unreachable=row["customer_unreachable_at"] is not None,
+        reopened_at=from_db(row["reopened_at"]),
+        reopen_reason=None if row["reopen_reason"] is None else ReopenReason(row["reopen_reason"]),
+        reason=row["reason"],
+    )
+
+
+async def views(db: aiosqlite.Connection, where: str, params: tuple[Any, ...]) -> list[AlertView]:
+    """The cards of the alerts `where` selects (SQL over `alerts a`), with their other answers."""
+    found = [_view(r) for r in await fetch_all(db, f"{_VIEW_SQL} WHERE {where}", params)]
+    more = await _more_answers(db, [v.id for v in found])
+    return [replace(v, more=more[v.id]) if v.id in more else v for v in found]
+
+
+async def first_view(
+    db: aiosqlite.Connection, where: str, params: tuple[Any, ...]
+) -> AlertView | None:
+    found = await views(db, where, params)
+    return found[0] if found else None
+
+
+async def _more_answers(
+    db: aiosqlite.Connection, alert_ids: list[int]
+) -> dict[int, tuple[LowAnswer, ...]]:
+    if not alert_ids:
+        return {}
+    marks = ",".join("?" * len(alert_ids))
+    rows = await fetch_all(
+        db,
+        "SELECT x.alert_id, an.question_index, an.metric, an.score, an.comment,"
+        " an.comment_kind FROM alert_answers x JOIN answers an ON an.id = x.answer_id"
+        f" WHERE x.alert_id IN ({marks}) ORDER BY an.question_index, an.id",
+        alert_ids,
+    )
+    found: dict[int, list[LowAnswer]] = {}
+    for row in rows:
+        found.setdefault(row[0], []).append(LowAnswer(*row[1:]))
+    return {k: tuple(v) for k, v in found.items()}
+
+
+async def log_action(
+    db: aiosqlite.Connection,
+    alert_id: int,
+    actor_id: int | None,
+    actor_name: str | None,
+    action: str,
+    now: datetime,
+    detail: str | None = None,
+) -> None:
+    """A line of the alert's history (`alert_actions`): who did what, when."""
+    await db.execute(
+        "INSERT INTO alert_actions (alert_id, actor_id, actor_name, action, at, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (alert_id, actor_id, actor_name, action, to_db(now), detail),
+    )
