@@ -73,7 +73,7 @@ async def test_a_run_is_sent_once_per_chat_even_after_a_restart(
         )
         == 0
     )
-    reopened = await SqliteRepo.open(tmp_path / "r.sqlite3")  # the bot restarted
+    reopened = await open_sqlite(tmp_path / "r.sqlite3")  # the bot restarted
     try:
         clock.now = MONDAY_9 + timedelta(hours=1)
         sent = await run_report(
