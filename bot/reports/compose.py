@@ -381,6 +381,14 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.0f}%"
 
 
+@dataclass(frozen=True, slots=True)
+class StatsLayout:
+    """What the report changes in the /stats reply: its title and a few recent comments."""
+
+    title: str | None = None  # None: the /stats title
+    comments: int = 0  # how many recent comments with low scores to list
+
+
 async def stats_reply(
     analytics: Analytics,
     selection: Selection,
@@ -389,15 +397,15 @@ async def stats_reply(
     *,
     charts: ChartWorker,
     now: datetime,
-    title: str | None = None,
-    comments: int = 0,
+    layout: StatsLayout = StatsLayout(),
     reason_labels: Labels | None = None,
 ) -> list[Outgoing]:
     """/stats and the report: activity, every metric with its change, the overview chart;
     the report adds recent comments with low scores. No answers: one line, no chart.
     `now` is the clock's time."""
     p = selection.period
-    title = title or t(lang, "mgr.stats.title")
+    title = layout.title or t(lang, "mgr.stats.title")
+    comments = layout.comments
     head = title_block(lang, title, selection, cfg)
     activity = await analytics.activity(p.start, p.end, selection.filters)
     alerts = await alert_lines(analytics.repo, lang, p.start, p.end)
@@ -492,7 +500,6 @@ async def report_reply(
         lang,
         charts=charts,
         now=now,
-        title=t(lang, "report.title"),
-        comments=5,
+        layout=StatsLayout(title=t(lang, "report.title"), comments=5),
         reason_labels=reason_labels,
     )
