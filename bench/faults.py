@@ -47,7 +47,16 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from telegram_emulator import BotAPIEmulator
-from tests.e2e.crowd import QUESTIONS, Customer, Run, Watcher, customer, is_thanks, prompt_key
+from tests.e2e.crowd import (
+    QUESTIONS,
+    Comment,
+    Customer,
+    Run,
+    Watcher,
+    customer,
+    is_thanks,
+    prompt_key,
+)
 from tests.e2e.harness import BOT_TOKEN, BotProcess
 
 TRIGGERS = """
@@ -160,7 +169,11 @@ class Figures:
     stuck: list[str] = field(default_factory=list)
 
 
-def read_db(path: Path) -> tuple[dict[str, int], dict[tuple[int, int], sqlite3.Row]]:
+Waits = list[tuple[float, float]]  # (asked at, served at) of what a customer waited for
+Answers = dict[tuple[int, int], sqlite3.Row]
+
+
+def read_db(path: Path) -> tuple[dict[str, int], Answers]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
     try:
@@ -197,9 +210,8 @@ def measure(run: Run, name: str, kills: int) -> Figures:
       comment; for a kill at least until the restarted bot polled again.
     """
     invitations, answers = read_db(run.bot.db_path)
-    w = run.watcher
     f = Figures(name, len(run.customers), kills)
-    waits: list[tuple[float, float]] = []  # (asked at, served at)
+    waits: Waits = []
     for c in run.customers:
         if c.stuck:
             f.stuck.append(f"{c.user_id}: {c.stuck}")
@@ -209,67 +221,97 @@ def measure(run: Run, name: str, kills: int) -> Figures:
             f.stuck.append(
                 f"{c.user_id}: the intake API and the database disagree on the invitation"
             )
-        sent = w.sent(c.user_id)
-        firsts = [x.at for x in sent if prompt_key(x) == ("score", c.invitation, 0)]
-        if not firsts:
-            f.first_missing += 1
-        elif c.posted_at is not None:
-            waits.append((c.posted_at, firsts[0]))
-        # The same prompt with the same text again is a duplicate; with other words (a question
-        # asked again under "Thanks, noted. Please also tap a score:" because the customer typed
-        # at it) it is the bot's answer to a message, counted apart.
-        shown = [(k, x.params.get("text")) for x in sent if (k := prompt_key(x))]
-        ours = [(k, text) for k, text in shown if k[1] == c.invitation]
-        prompts = Counter(k for k, _ in ours)
-        f.duplicates += sum(n - 1 for n in Counter(ours).values())
-        f.reasks += sum(n - 1 for n in prompts.values()) - sum(
-            n - 1 for n in Counter(ours).values()
-        )
-        f.thanks_duplicates += max(0, sum(1 for x in sent if is_thanks(x)) - 1)
-        for p in c.presses:
-            served = [
-                t
-                for t in (w.answered.get(p.query_id), w.edited_at(c.user_id, p.message_id, p.at))
-                if t is not None
-            ]
-            if served:
-                waits.append((p.at, min(served)))
-        scored = {p.question: p.value for p in c.presses if p.kind == "score"}
-        for question, value in scored.items():
-            delivered = [
-                p
-                for p in c.presses
-                if p.kind == "score"
-                and p.question == question
-                and (w.answered.get(p.query_id) or w.edited_at(c.user_id, p.message_id, p.at))
-            ]
-            if not delivered:
-                continue
-            f.delivered_presses += 1
-            row = answers.get((c.invitation, question))
-            if row is None or row["score"] != value:
-                f.answers_lost += 1
-        typed = {cm.question: [] for cm in c.comments}
-        for cm in c.comments:
-            typed[cm.question].append(cm)
-        for question, comments in typed.items():
-            if any(cm.acked_at for cm in comments):
-                # Kept: the stored comment is one or more (joined) of the messages typed at
-                # this follow-up, and none typed at another question.
-                row = answers.get((c.invitation, question))
-                stored = (row["comment"] or "").split("\n") if row else []
-                if not stored or not set(stored) <= {cm.text for cm in comments}:
-                    f.comments_lost += 1
-            for cm in comments:
-                if cm.acked_at:
-                    waits.append((cm.at, cm.acked_at))
-    for ended, back in run.faults:
+        waits += _count_prompts(f, c, c.invitation, run.watcher)
+        waits += _press_waits(c, run.watcher)
+        _count_answers(f, c, c.invitation, run.watcher, answers)
+        waits += _count_comments(f, c, c.invitation, answers)
+    f.max_recover = _max_recover(run.faults, waits)
+    return f
+
+
+def _count_prompts(f: Figures, c: Customer, invitation: int, w: Watcher) -> Waits:
+    """First question missing, duplicates, re-asks and extra thank-yous of one customer; the
+    wait for the first question."""
+    sent = w.sent(c.user_id)
+    firsts = [x.at for x in sent if prompt_key(x) == ("score", invitation, 0)]
+    waits = []
+    if not firsts:
+        f.first_missing += 1
+    elif c.posted_at is not None:
+        waits.append((c.posted_at, firsts[0]))
+    # The same prompt with the same text again is a duplicate; with other words (a question
+    # asked again under "Thanks, noted. Please also tap a score:" because the customer typed
+    # at it) it is the bot's answer to a message, counted apart.
+    shown = [(k, x.params.get("text")) for x in sent if (k := prompt_key(x))]
+    ours = [(k, text) for k, text in shown if k[1] == invitation]
+    prompts = Counter(k for k, _ in ours)
+    f.duplicates += sum(n - 1 for n in Counter(ours).values())
+    f.reasks += sum(n - 1 for n in prompts.values()) - sum(n - 1 for n in Counter(ours).values())
+    f.thanks_duplicates += max(0, sum(1 for x in sent if is_thanks(x)) - 1)
+    return waits
+
+
+def _press_waits(c: Customer, w: Watcher) -> Waits:
+    """Each press that was answered or followed by an edit: from the press to the first of them."""
+    waits = []
+    for p in c.presses:
+        served = [
+            t
+            for t in (w.answered.get(p.query_id), w.edited_at(c.user_id, p.message_id, p.at))
+            if t is not None
+        ]
+        if served:
+            waits.append((p.at, min(served)))
+    return waits
+
+
+def _count_answers(f: Figures, c: Customer, invitation: int, w: Watcher, answers: Answers) -> None:
+    """Delivered score presses, and those whose score is not stored (answers lost)."""
+    scored = {p.question: p.value for p in c.presses if p.kind == "score"}
+    for question, value in scored.items():
+        delivered = [
+            p
+            for p in c.presses
+            if p.kind == "score"
+            and p.question == question
+            and (w.answered.get(p.query_id) or w.edited_at(c.user_id, p.message_id, p.at))
+        ]
+        if not delivered:
+            continue
+        f.delivered_presses += 1
+        row = answers.get((invitation, question))
+        if row is None or row["score"] != value:
+            f.answers_lost += 1
+
+
+def _count_comments(f: Figures, c: Customer, invitation: int, answers: Answers) -> Waits:
+    """Comments lost of one customer; the wait for each comment's acknowledgement."""
+    typed: dict[int, list[Comment]] = {cm.question: [] for cm in c.comments}
+    for cm in c.comments:
+        typed[cm.question].append(cm)
+    waits = []
+    for question, comments in typed.items():
+        if any(cm.acked_at for cm in comments):
+            # Kept: the stored comment is one or more (joined) of the messages typed at
+            # this follow-up, and none typed at another question.
+            row = answers.get((invitation, question))
+            stored = (row["comment"] or "").split("\n") if row else []
+            if not stored or not set(stored) <= {cm.text for cm in comments}:
+                f.comments_lost += 1
+        waits += [(cm.at, cm.acked_at) for cm in comments if cm.acked_at]
+    return waits
+
+
+def _max_recover(faults: list[tuple[float, float]], waits: Waits) -> float:
+    """The longest wait after any fault ended, of what was being waited for at that moment."""
+    longest = 0.0
+    for ended, back in faults:
         worst = back - ended
         for asked, served in waits:
             if asked <= ended < served:
                 worst = max(worst, served - ended)
-        f.max_recover = max(f.max_recover, worst)
-    return f
+        longest = max(longest, worst)
+    return longest
 
 
 def recorded(kind: str, data: Any) -> dict[str, Any]:
