@@ -458,7 +458,10 @@ GAP, RECONTACT = 'min_gap = "7d"\n', "(replaced by throttle.recontact: use that)
         (render(extra='[campaigns."q 1"]\nsurvey = "nps"\n'), "campaigns.q 1: a campaign's name"),
         (render(extra="[campaigns.q]\nper_second = 5\n"), "campaigns.q.survey: missing"),
         (render(extra=f'[reports]\ntimezone = "{"a" * 300}"\n'), "reports.timezone: unknown time"),
-        (render(extra=f'[throttle]\ntimezone = "{"a" * 300}"\n'), "throttle.timezone: unknown time"),
+        (
+            render(extra=f'[throttle]\ntimezone = "{"a" * 300}"\n'),
+            "throttle.timezone: unknown time",
+        ),
     ],
 )
 def test_the_line_names_the_key_to_fix_first(tmp_path: Path, text: str, message: str) -> None:
