@@ -19,8 +19,9 @@ a fresh bot and emulator:
 Customers are asyncio tasks: each waits for its question in its chat, presses a score (by the
 button's callback data), then types a comment or presses Skip, for every question of its survey.
 A press or comment the bot does not acknowledge within a few seconds is repeated, as a person
-would. What is measured (see `measure`): answers lost, invitations whose first question never
-arrived, questions shown twice, and the longest time a customer waited because of a fault.
+would. What is measured (see `fault_figures.measure`): answers lost, invitations whose first
+question never arrived, questions shown twice, and the longest time a customer waited because of
+a fault.
 Exit status 1 when a figure misses its target; the last line holds every figure.
 """
 
@@ -34,20 +35,19 @@ import os
 import platform
 import random
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.fault_figures import Figures, measure
 from telegram_emulator import BotAPIEmulator
-from tests.e2e.crowd import QUESTIONS, Customer, Run, Watcher, customer, is_thanks, prompt_key
+from tests.e2e.crowd import QUESTIONS, Customer, Run, Watcher, customer
 from tests.e2e.harness import BOT_TOKEN, BotProcess
 
 TRIGGERS = """
@@ -139,137 +139,6 @@ async def outage(run: Run, seconds: float) -> None:
         f"  outage: {refusals.refused} calls answered 502, then {seconds / 2:g} s refused",
         flush=True,
     )
-
-
-# --- measuring -------------------------------------------------------------------------------
-
-
-@dataclass
-class Figures:
-    scenario: str
-    surveys: int
-    kills: int = 0
-    answers_lost: int = 0
-    comments_lost: int = 0
-    first_missing: int = 0
-    duplicates: int = 0
-    reasks: int = 0
-    thanks_duplicates: int = 0
-    max_recover: float = 0.0
-    delivered_presses: int = 0
-    stuck: list[str] = field(default_factory=list)
-
-
-def read_db(path: Path) -> tuple[dict[str, int], dict[tuple[int, int], sqlite3.Row]]:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        invitations = {
-            r["event_id"]: r["id"] for r in conn.execute("SELECT id, event_id FROM invitations")
-        }
-        answers = {
-            (r["invitation_id"], r["question_index"]): r
-            for r in conn.execute(
-                "SELECT invitation_id, question_index, score, comment FROM answers"
-            )
-        }
-    finally:
-        conn.close()
-    return invitations, answers
-
-
-def measure(run: Run, name: str, kills: int) -> Figures:
-    """Figures from the stored SQLite file and the emulator's record of successful calls.
-
-    - answers lost: (invitation, question) pairs where the customer's score press reached the bot
-      (its callback query was answered or the question edited after it) but no answer with that
-      score is stored; comments lost likewise (the bot edited the follow-up or sent the next
-      prompt after the comment was typed, but the comment is not stored, alone or joined with
-      others typed at that follow-up, or is stored with words typed at another question).
-    - first question missing: an accepted event whose invitation never showed question 0.
-    - duplicates: successful sendMessage calls of a prompt (question or follow-up, told apart by
-      their buttons' invitation and question) with the same text beyond the first, per customer,
-      and thank-yous beyond the first; a question asked again under the bot's answer to a message
-      typed at it ("Thanks, noted. Please also tap a score:") is counted apart (re-asked).
-    - recover: for each fault, the longest wait, counted from when the fault ended (a kill: the
-      SIGKILL; a storm or outage: when lifted), of anything a customer was waiting for at that
-      moment: a first question of an accepted event, an answer to a press, a reaction to a
-      comment; for a kill at least until the restarted bot polled again.
-    """
-    invitations, answers = read_db(run.bot.db_path)
-    w = run.watcher
-    f = Figures(name, len(run.customers), kills)
-    waits: list[tuple[float, float]] = []  # (asked at, served at)
-    for c in run.customers:
-        if c.stuck:
-            f.stuck.append(f"{c.user_id}: {c.stuck}")
-        if c.invitation is None:
-            continue
-        if invitations.get(c.event_id) != c.invitation:
-            f.stuck.append(
-                f"{c.user_id}: the intake API and the database disagree on the invitation"
-            )
-        sent = w.sent(c.user_id)
-        firsts = [x.at for x in sent if prompt_key(x) == ("score", c.invitation, 0)]
-        if not firsts:
-            f.first_missing += 1
-        elif c.posted_at is not None:
-            waits.append((c.posted_at, firsts[0]))
-        # The same prompt with the same text again is a duplicate; with other words (a question
-        # asked again under "Thanks, noted. Please also tap a score:" because the customer typed
-        # at it) it is the bot's answer to a message, counted apart.
-        shown = [(k, x.params.get("text")) for x in sent if (k := prompt_key(x))]
-        ours = [(k, text) for k, text in shown if k[1] == c.invitation]
-        prompts = Counter(k for k, _ in ours)
-        f.duplicates += sum(n - 1 for n in Counter(ours).values())
-        f.reasks += sum(n - 1 for n in prompts.values()) - sum(
-            n - 1 for n in Counter(ours).values()
-        )
-        f.thanks_duplicates += max(0, sum(1 for x in sent if is_thanks(x)) - 1)
-        for p in c.presses:
-            served = [
-                t
-                for t in (w.answered.get(p.query_id), w.edited_at(c.user_id, p.message_id, p.at))
-                if t is not None
-            ]
-            if served:
-                waits.append((p.at, min(served)))
-        scored = {p.question: p.value for p in c.presses if p.kind == "score"}
-        for question, value in scored.items():
-            delivered = [
-                p
-                for p in c.presses
-                if p.kind == "score"
-                and p.question == question
-                and (w.answered.get(p.query_id) or w.edited_at(c.user_id, p.message_id, p.at))
-            ]
-            if not delivered:
-                continue
-            f.delivered_presses += 1
-            row = answers.get((c.invitation, question))
-            if row is None or row["score"] != value:
-                f.answers_lost += 1
-        typed = {cm.question: [] for cm in c.comments}
-        for cm in c.comments:
-            typed[cm.question].append(cm)
-        for question, comments in typed.items():
-            if any(cm.acked_at for cm in comments):
-                # Kept: the stored comment is one or more (joined) of the messages typed at
-                # this follow-up, and none typed at another question.
-                row = answers.get((c.invitation, question))
-                stored = (row["comment"] or "").split("\n") if row else []
-                if not stored or not set(stored) <= {cm.text for cm in comments}:
-                    f.comments_lost += 1
-            for cm in comments:
-                if cm.acked_at:
-                    waits.append((cm.at, cm.acked_at))
-    for ended, back in run.faults:
-        worst = back - ended
-        for asked, served in waits:
-            if asked <= ended < served:
-                worst = max(worst, served - ended)
-        f.max_recover = max(f.max_recover, worst)
-    return f
 
 
 def recorded(kind: str, data: Any) -> dict[str, Any]:

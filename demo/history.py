@@ -4,6 +4,7 @@ manager's charts have a shape the moment the demo starts."""
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from storage.base import SurveyRepo
@@ -15,6 +16,16 @@ from .people import CHANNELS, PRODUCTS, Persona, comment_for, score_for
 
 DAYS = 28
 SURVEY_OF = {"purchase": "csat", "delivered": "nps", "ticket_closed": "support"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Respondent:
+    """Who answers one past invitation and how: `lift` shifts their scores (a month ago worse);
+    without `answers` the invitation expires unanswered."""
+
+    persona: Persona
+    lift: float
+    answers: bool
 
 
 async def backfill(
@@ -51,8 +62,8 @@ async def backfill(
             )
             inv, _created = await repo.invitations.create_invitation(event, at)
             survey = surveys[SURVEY_OF[kind]]
-            answers = persona.responds and rng.random() > 0.15
-            await _play(repo, survey, inv, persona, at, expire, rng, lift, answers)
+            who = _Respondent(persona, lift, answers=persona.responds and rng.random() > 0.15)
+            await _play(repo, survey, inv, who, at, expire, rng)
             written += 1
     return written
 
@@ -61,12 +72,10 @@ async def _play(
     repo: SurveyRepo,
     survey: Survey,
     inv: Invitation,
-    persona: Persona,
+    who: _Respondent,
     at: datetime,
     expire: timedelta,
     rng: random.Random,
-    lift: float,
-    answers: bool,
 ) -> None:
     """Walk one invitation through the conversation's steps, as the worker and handlers do."""
     message_id = 1
@@ -85,7 +94,7 @@ async def _play(
         at += timedelta(minutes=rng.uniform(1, 30))
         if inv.position.phase is Phase.DONE or inv.status is not InvitationStatus.ACTIVE:
             return
-        if not answers:
+        if not who.answers:
             await repo.outbox.close_invitation(
                 inv.id, InvitationStatus.EXPIRED, "expired: no answer in time", at + expire
             )
@@ -93,7 +102,7 @@ async def _play(
         step = inv.position.step
         question = survey.questions[step]
         if inv.position.phase is Phase.SCORE:
-            score = score_for(persona, question.metric, rng, lift)
+            score = score_for(who.persona, question.metric, rng, who.lift)
             outcome = flow.on_score(survey, inv, step, score, at, expire)
             answer = Answer(inv.id, step, question.metric, score, outcome.category, at)
             await repo.conversation.record_score(inv, outcome.position, answer)
@@ -101,7 +110,7 @@ async def _play(
         else:
             position = flow.on_followup(survey, inv, step, at, expire)
             comment = None
-            if rng.random() < persona.comments:
-                text = comment_for(persona, question.metric, last_score, rng)
+            if rng.random() < who.persona.comments:
+                text = comment_for(who.persona, question.metric, last_score, rng)
                 comment = Comment(text)
             await repo.conversation.record_followup(inv, position, comment, at)

@@ -85,6 +85,47 @@ def _months_back(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=min(moment.day, days_in_month))
 
 
+def _too_long(text: str) -> BadArguments:
+    return BadArguments(f"period {text!r} is longer than 3 years: {LONGEST}")
+
+
+def _relative_start(text: str, count: int, unit: str, local_now: datetime) -> datetime:
+    """The start of "the last `count` days / weeks / months" (7d, 12w, 6m)."""
+    if count == 0:
+        raise BadArguments(f"period {text!r} is empty: use at least 1{unit}")
+    try:
+        if unit == "m":
+            return _months_back(local_now, count)
+        return local_now - timedelta(days=count * (7 if unit == "w" else 1))
+    except (OverflowError, ValueError):  # before year 1: far past any allowed span
+        raise _too_long(text) from None
+
+
+def _range_period(text: str, first_iso: str, last_iso: str, tz: tzinfo) -> Period:
+    """Whole days from `first_iso` to `last_iso`, both included (2026-01-01..2026-03-31)."""
+    try:
+        first, last = date.fromisoformat(first_iso), date.fromisoformat(last_iso)
+    except ValueError:
+        raise BadArguments(f"period {text!r}: not a real date") from None
+    if last < first:
+        raise BadArguments(f"period {text!r}: the end date is before the start date")
+    start, end = _midnight(first, tz), _midnight(last + timedelta(days=1), tz)
+    if end - start > MAX_SPAN:
+        raise _too_long(text)
+    return Period(start.astimezone(UTC), end.astimezone(UTC), text.strip().lower())
+
+
+def _calendar_first_day(word: str, today: date) -> date:
+    """The first day of the current calendar unit `word` (one of _CALENDAR)."""
+    if word == "week":
+        return today - timedelta(days=today.weekday())
+    if word == "month":
+        return today.replace(day=1)
+    if word == "quarter":
+        return today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+    return today
+
+
 def parse_period(text: str, now: datetime, tz: tzinfo = UTC) -> Period:
     """One period word -> Period; raises BadArguments naming the word."""
     if now.tzinfo is None:
@@ -92,53 +133,58 @@ def parse_period(text: str, now: datetime, tz: tzinfo = UTC) -> Period:
     local_now = now.astimezone(tz)
     word = text.strip().lower()
     if m := _RELATIVE.fullmatch(word):
-        count, unit = int(m.group(1)), m.group(2)
-        if count == 0:
-            raise BadArguments(f"period {text!r} is empty: use at least 1{unit}")
-        try:
-            if unit == "d":
-                start = local_now - timedelta(days=count)
-            elif unit == "w":
-                start = local_now - timedelta(weeks=count)
-            else:
-                start = _months_back(local_now, count)
-        except (OverflowError, ValueError):  # before year 1: far past any allowed span
-            raise BadArguments(f"period {text!r} is longer than 3 years: {LONGEST}") from None
+        start = _relative_start(text, int(m.group(1)), m.group(2), local_now)
     elif m := _RANGE.fullmatch(word):
-        try:
-            first, last = date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))
-        except ValueError:
-            raise BadArguments(f"period {text!r}: not a real date") from None
-        if last < first:
-            raise BadArguments(f"period {text!r}: the end date is before the start date")
-        start, end = _midnight(first, tz), _midnight(last + timedelta(days=1), tz)
-        if end - start > MAX_SPAN:
-            raise BadArguments(f"period {text!r} is longer than 3 years: {LONGEST}")
-        return Period(start.astimezone(UTC), end.astimezone(UTC), word)
+        return _range_period(text, m.group(1), m.group(2), tz)
     elif word in _CALENDAR:
-        today = local_now.date()
-        if word == "today":
-            first = today
-        elif word == "week":
-            first = today - timedelta(days=today.weekday())
-        elif word == "month":
-            first = today.replace(day=1)
-        else:
-            first = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
-        start = _midnight(first, tz)
+        start = _midnight(_calendar_first_day(word, local_now.date()), tz)
     else:
         raise BadArguments(
             f"unknown period {text!r}: use 7d, 30d, 12w, 6m, today, week, month, quarter"
             " or 2026-01-01..2026-03-31"
         )
     if local_now - start > MAX_SPAN:
-        raise BadArguments(f"period {text!r} is longer than 3 years: {LONGEST}")
+        raise _too_long(text)
     return Period(start.astimezone(UTC), now.astimezone(UTC), word)
 
 
 def _is_period_word(word: str) -> bool:
     low = word.lower()
     return bool(_RELATIVE.fullmatch(low) or _RANGE.fullmatch(low) or low in _CALENDAR)
+
+
+def _split_words(args: str | None) -> list[str]:
+    try:
+        return shlex.split(args or "")
+    except ValueError:
+        raise BadArguments('unbalanced quotes: write product="Big kettle"') from None
+
+
+def _read_by(field: str | None, earlier: str | None, allowed: bool) -> str:
+    """The field of `by <field>`; `field` is the word after "by" (None: there is none)."""
+    if not allowed:
+        raise BadArguments("'by' is not available for this command")
+    if earlier is not None:
+        raise BadArguments("only one 'by <field>' at a time")
+    if field is None:
+        raise BadArguments("'by' needs a field name, like: by agent")
+    if not _KEY.fullmatch(field):
+        raise BadArguments(f"field name {field!r} may only hold letters, digits, _ . -")
+    return field
+
+
+def _read_filter(word: str, earlier: dict[str, str], allowed: bool) -> tuple[str, str]:
+    """`key=value` -> (key, value), checked against the filters read before it."""
+    if not allowed:
+        raise BadArguments(f"filters like {word!r} are not available for this command")
+    key, _, value = word.partition("=")
+    if not _KEY.fullmatch(key):
+        raise BadArguments(f"filter {word!r}: the field name must be like product or agent")
+    if not value:
+        raise BadArguments(f"filter {word!r} has no value, like {key}=Kettle")
+    if key in earlier:
+        raise BadArguments(f"filter on {key!r} given twice")
+    return key, value
 
 
 def parse_selection(
@@ -151,38 +197,15 @@ def parse_selection(
     allow_filters: bool = True,
 ) -> Selection:
     """The text after a command -> Selection. Raises BadArguments naming what is wrong."""
-    try:
-        words = shlex.split(args or "")
-    except ValueError:
-        raise BadArguments('unbalanced quotes: write product="Big kettle"') from None
     period: Period | None = None
     filters: dict[str, str] = {}
     by: str | None = None
-    i = 0
-    while i < len(words):
-        word = words[i]
+    words = iter(_split_words(args))
+    for word in words:
         if word.lower() == "by":
-            if not allow_by:
-                raise BadArguments("'by' is not available for this command")
-            if by is not None:
-                raise BadArguments("only one 'by <field>' at a time")
-            if i + 1 >= len(words):
-                raise BadArguments("'by' needs a field name, like: by agent")
-            by = words[i + 1]
-            if not _KEY.fullmatch(by):
-                raise BadArguments(f"field name {by!r} may only hold letters, digits, _ . -")
-            i += 2
-            continue
-        if "=" in word:
-            if not allow_filters:
-                raise BadArguments(f"filters like {word!r} are not available for this command")
-            key, _, value = word.partition("=")
-            if not _KEY.fullmatch(key):
-                raise BadArguments(f"filter {word!r}: the field name must be like product or agent")
-            if not value:
-                raise BadArguments(f"filter {word!r} has no value, like {key}=Kettle")
-            if key in filters:
-                raise BadArguments(f"filter on {key!r} given twice")
+            by = _read_by(next(words, None), by, allow_by)
+        elif "=" in word:
+            key, value = _read_filter(word, filters, allow_filters)
             filters[key] = value
         elif _is_period_word(word):
             if period is not None:
@@ -190,7 +213,6 @@ def parse_selection(
             period = parse_period(word, now, tz)
         else:
             raise BadArguments(f"cannot understand {word!r}")
-        i += 1
     if by is not None and by in filters:
         raise BadArguments(f"'by {by}' with a filter on {by} leaves a single group")
     if period is None:

@@ -29,6 +29,14 @@ _BUTTON_ACTIONS = (
 )
 
 
+def _rows(markup: Json, field: str) -> list[list[Any]]:
+    """A keyboard's rows of buttons, checked to be an array of arrays."""
+    rows = markup[field]
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise bad_request(f'field "{field}" must be an Array of Arrays')
+    return rows
+
+
 class MessagesMixin(EmulatorState):
     """Validation and storage shared by the Bot API method handlers."""
 
@@ -93,9 +101,7 @@ class MessagesMixin(EmulatorState):
         if not isinstance(markup, dict):
             raise bad_request("can't parse reply keyboard markup JSON object")
         if "inline_keyboard" in markup:
-            rows = markup["inline_keyboard"]
-            if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-                raise bad_request('field "inline_keyboard" must be an Array of Arrays')
+            rows = _rows(markup, "inline_keyboard")
             if sum(len(row) for row in rows) > 100:
                 raise bad_request("reply markup is too long")
             for row in rows:
@@ -103,18 +109,19 @@ class MessagesMixin(EmulatorState):
                     self._check_inline_button(button)
             return markup if any(rows) else None
         if "keyboard" in markup:
-            rows = markup["keyboard"]
-            if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-                raise bad_request('field "keyboard" must be an Array of Arrays')
-            for row in rows:
+            for row in _rows(markup, "keyboard"):
                 for button in row:
-                    label = button.get("text") if isinstance(button, dict) else button
-                    if not isinstance(label, str) or not label:
-                        raise bad_request("can't parse keyboard button: Text must be non-empty")
+                    self._check_reply_button(button)
             return markup
         if markup.get("remove_keyboard") or markup.get("force_reply"):
             return markup
         raise bad_request("can't parse reply keyboard markup JSON object")
+
+    @staticmethod
+    def _check_reply_button(button: Any) -> None:
+        label = button.get("text") if isinstance(button, dict) else button
+        if not isinstance(label, str) or not label:
+            raise bad_request("can't parse keyboard button: Text must be non-empty")
 
     @staticmethod
     def _check_inline_button(button: Any) -> None:

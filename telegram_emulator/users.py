@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any
 
 from .entities import make_entity, to_utf16
@@ -10,6 +11,23 @@ from .errors import Json
 from .faults import FaultsMixin
 from .requests import UploadedFile
 from .state import Chat, callback_buttons
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageOptions:
+    """What a user's message may carry besides its text (the keywords of `user_message`)."""
+
+    chat_id: int | None = None  # a group's (negative) id; None: the user's private chat
+    first_name: str | None = None  # the sender's profile: each field given replaces the known one
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+    reply_to: int | Json | None = None  # a message id in that chat, or a message dict
+    message_thread_id: int | None = None
+    photo: bytes | None = None
+    voice: bytes | None = None
+    voice_duration: int = 1
+    caption: str | None = None
 
 
 class UsersMixin(FaultsMixin):
@@ -23,36 +41,24 @@ class UsersMixin(FaultsMixin):
         chat.title = title or chat.title
         chat.is_forum = is_forum
 
-    def user_message(
-        self,
-        user_id: int,
-        text: str | None = None,
-        *,
-        chat_id: int | None = None,
-        first_name: str | None = None,
-        last_name: str | None = None,
-        username: str | None = None,
-        language_code: str | None = None,
-        reply_to: int | Json | None = None,
-        message_thread_id: int | None = None,
-        photo: bytes | None = None,
-        voice: bytes | None = None,
-        voice_duration: int = 1,
-        caption: str | None = None,
-    ) -> Json:
+    def user_message(self, user_id: int, text: str | None = None, **options: Any) -> Json:
         """A user sends a message (private chat unless chat_id is given); returns the update.
 
-        ``reply_to`` is a message id in that chat or a message dict. A private message from a user
-        who blocked the bot unblocks it, as pressing "Restart" does. A group message hidden by
-        privacy mode is stored but not queued; its returned update then has no "update_id".
+        ``options`` are the fields of MessageOptions (an unknown one is a TypeError). ``reply_to``
+        is a message id in that chat or a message dict. A private message from a user who blocked
+        the bot unblocks it, as pressing "Restart" does. A group message hidden by privacy mode is
+        stored but not queued; its returned update then has no "update_id".
         """
-        if text is None and photo is None and voice is None:
+        opts = MessageOptions(**options)
+        if text is None and opts.photo is None and opts.voice is None:
             raise ValueError("a message needs text, a photo or a voice note")
-        user = self._register_user(user_id, first_name, last_name, username, language_code)
-        chat = self._chat(user_id if chat_id is None else chat_id)
+        user = self._register_user(
+            user_id, opts.first_name, opts.last_name, opts.username, opts.language_code
+        )
+        chat = self._chat(user_id if opts.chat_id is None else opts.chat_id)
         if chat.private and chat.id != user_id:
             raise ValueError("a private chat's id is its user's id")
-        replied = self._replied_message(chat, reply_to)
+        replied = self._replied_message(chat, opts.reply_to)
         if chat.private and user_id in self._blocked:
             self.unblock_user(user_id)
         message: Json = {
@@ -61,34 +67,43 @@ class UsersMixin(FaultsMixin):
             "chat": self._chat_object(chat),
             "from": copy.deepcopy(user),
         }
-        if replied is not None:
-            message["reply_to_message"] = replied
-            message_thread_id = message_thread_id or replied.get("message_thread_id")
-        if message_thread_id is not None:
-            message["message_thread_id"] = message_thread_id
-            message["is_topic_message"] = True
-            if chat.is_forum:  # a topic a person opened is one the bot may write to
-                chat.topics.setdefault(
-                    message_thread_id,
-                    {"message_thread_id": message_thread_id, "name": f"Topic {message_thread_id}"},
-                )
+        self._place_in_thread(message, chat, replied, opts.message_thread_id)
         if text is not None:
             message["text"] = text
             if text.startswith("/"):
                 command = text.split(maxsplit=1)[0]
                 message["entities"] = to_utf16(text, [make_entity("bot_command", 0, len(command))])
-        if photo is not None:
-            stored = self._store_file("photo", UploadedFile("photo.jpg", "image/jpeg", photo))
-            message["photo"] = [self._photo_size(stored)]
-        if voice is not None:
-            stored = self._store_file("voice", UploadedFile("voice.ogg", "audio/ogg", voice))
-            message["voice"] = {**self._file_object(stored), "duration": voice_duration}
-        if caption is not None:
-            message["caption"] = caption
+        self._attach_media(message, opts)
         chat.messages[message["message_id"]] = message
         if chat.private or self._bot_sees(message):
             return self._enqueue("message", message)
         return {"message": copy.deepcopy(message)}
+
+    def _place_in_thread(
+        self, message: Json, chat: Chat, replied: Json | None, thread_id: int | None
+    ) -> None:
+        """A reply, and a message in a topic (a reply stays in the topic of what it answers)."""
+        if replied is not None:
+            message["reply_to_message"] = replied
+            thread_id = thread_id or replied.get("message_thread_id")
+        if thread_id is None:
+            return
+        message["message_thread_id"] = thread_id
+        message["is_topic_message"] = True
+        if chat.is_forum:  # a topic a person opened is one the bot may write to
+            chat.topics.setdefault(
+                thread_id, {"message_thread_id": thread_id, "name": f"Topic {thread_id}"}
+            )
+
+    def _attach_media(self, message: Json, opts: MessageOptions) -> None:
+        if opts.photo is not None:
+            stored = self._store_file("photo", UploadedFile("photo.jpg", "image/jpeg", opts.photo))
+            message["photo"] = [self._photo_size(stored)]
+        if opts.voice is not None:
+            stored = self._store_file("voice", UploadedFile("voice.ogg", "audio/ogg", opts.voice))
+            message["voice"] = {**self._file_object(stored), "duration": opts.voice_duration}
+        if opts.caption is not None:
+            message["caption"] = opts.caption
 
     def group_message(self, chat_id: int, user_id: int, text: str | None = None, **kw: Any) -> Json:
         """A user writes in a group (negative chat_id); same options as ``user_message``."""

@@ -117,6 +117,58 @@ def _limited(value: str, name: str, low: int, high: int) -> str:
     return value
 
 
+# A customer's cell -> its (shortest, longest) length, checked in this order.
+_CUSTOMER_LENGTHS = (
+    ("name", 1, 256),
+    ("username", 1, 256),
+    ("external_id", 1, 128),
+    ("language", 2, 16),
+)
+
+
+def _metric_score(fields: dict[str, str]) -> tuple[Metric, int]:
+    try:
+        metric = Metric(fields["metric"].lower())
+    except ValueError:
+        raise BadRow(f"metric: {fields['metric']!r} is not nps, csat or ces") from None
+    score = _integer(fields["score"])
+    scale = SCALES[metric]
+    if not isinstance(score, int) or score not in scale:
+        raise BadRow(
+            f"score: {fields['score']!r} is off the {metric.value.upper()} scale"
+            f" ({scale.low} to {scale.high})"
+        )
+    return metric, score
+
+
+def _telegram_id(customer: dict[str, str]) -> int | None:
+    if "telegram_id" not in customer:
+        return None
+    given = _integer(customer["telegram_id"])
+    if not isinstance(given, int) or not 0 < given < 2**52:
+        raise BadRow("telegram_id: must be a positive whole number (a Telegram user id)")
+    return given
+
+
+def _check_customer_and_context(customer: dict[str, str], context: dict[str, str]) -> None:
+    for name, low, high in _CUSTOMER_LENGTHS:
+        if name in customer:
+            _limited(customer[name], name, low, high)
+    if len(context) > 50:
+        raise BadRow("context: at most 50 context columns")
+    for key, value in context.items():
+        _limited(key, f"column {key!r}", 1, 64)
+        _limited(value, key, 1, 1024)
+
+
+def _answer_key(fields: dict[str, str], digest: str, seen: Counter[str]) -> str:
+    """The file's own answer id, else the row's content and how many identical rows came first."""
+    if "id" in fields:
+        return "id:" + _limited(fields["id"], "id", 1, 200)
+    seen[digest] += 1
+    return f"row:{digest[:40]}#{seen[digest]}"
+
+
 def answer_of(cells: dict[str, str], clock: Clock, seen: Counter[str]) -> ImportedAnswer:
     """An imported answer from one CSV row; raises BadRow. `seen` counts identical rows so far,
     so two identical rows of one file stay two answers (and a re-run still finds both)."""
@@ -130,34 +182,10 @@ def answer_of(cells: dict[str, str], clock: Clock, seen: Counter[str]) -> Import
         raise BadRow(f"date: {fields['date']!r} is not an ISO 8601 date (2024-05-31)") from None
     if answered_at > clock() + CLOCK_SKEW:
         raise BadRow("date: lies in the future")
-    try:
-        metric = Metric(fields["metric"].lower())
-    except ValueError:
-        raise BadRow(f"metric: {fields['metric']!r} is not nps, csat or ces") from None
-    score = _integer(fields["score"])
-    scale = SCALES[metric]
-    if not isinstance(score, int) or score not in scale:
-        raise BadRow(
-            f"score: {fields['score']!r} is off the {metric.value.upper()} scale"
-            f" ({scale.low} to {scale.high})"
-        )
+    metric, score = _metric_score(fields)
     comment = _limited(fields["comment"], "comment", 1, 4000) if "comment" in fields else None
-    telegram_id: int | None = None
-    if "telegram_id" in customer:
-        given = _integer(customer["telegram_id"])
-        if not isinstance(given, int) or not 0 < given < 2**52:
-            raise BadRow("telegram_id: must be a positive whole number (a Telegram user id)")
-        telegram_id = given
-    for name, high in (("name", 256), ("username", 256), ("external_id", 128)):
-        if name in customer:
-            _limited(customer[name], name, 1, high)
-    if "language" in customer:
-        _limited(customer["language"], "language", 2, 16)
-    if len(context) > 50:
-        raise BadRow("context: at most 50 context columns")
-    for key, value in context.items():
-        _limited(key, f"column {key!r}", 1, 64)
-        _limited(value, key, 1, 1024)
+    telegram_id = _telegram_id(customer)
+    _check_customer_and_context(customer, context)
     content = {
         "date": answered_at.isoformat(),
         "metric": metric.value,
@@ -169,13 +197,8 @@ def answer_of(cells: dict[str, str], clock: Clock, seen: Counter[str]) -> Import
     digest = hashlib.sha256(
         json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
     ).hexdigest()
-    if "id" in fields:
-        key = "id:" + _limited(fields["id"], "id", 1, 200)
-    else:
-        seen[digest] += 1
-        key = f"row:{digest[:40]}#{seen[digest]}"
     return ImportedAnswer(
-        key=key,
+        key=_answer_key(fields, digest, seen),
         fingerprint=digest,
         metric=metric,
         score=score,

@@ -368,6 +368,14 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.0f}%"
 
 
+@dataclass(frozen=True, slots=True)
+class StatsLayout:
+    """What the report changes in the /stats reply: its title and a few recent comments."""
+
+    title: str | None = None  # None: the /stats title
+    comments: int = 0  # how many recent comments with low scores to list
+
+
 async def stats_reply(
     analytics: AnalyticsRepo,
     selection: Selection,
@@ -376,24 +384,21 @@ async def stats_reply(
     *,
     charts: ChartWorker,
     now: datetime,
-    title: str | None = None,
-    comments: int = 0,
+    layout: StatsLayout = StatsLayout(),
     reason_labels: Labels | None = None,
 ) -> list[Outgoing]:
     """/stats and the report: activity, every metric with its change, the overview chart;
     the report adds recent comments with low scores. No answers: one line, no chart.
     `now` is the clock's time."""
-    p = selection.period
-    title = title or t(lang, "mgr.stats.title")
+    p, tz = selection.period, tz_of(cfg)
+    title = layout.title or t(lang, "mgr.stats.title")
     head = title_block(lang, title, selection, cfg)
     activity = await analytics.activity(p.start, p.end, selection.filters)
     alerts = await alert_lines(analytics, lang, p.start, p.end)
     if alerts:
         alerts += await top_reasons(analytics, p.start, p.end, lang, reason_labels)
     if activity.answers == 0:
-        text = t(
-            lang, "report.empty", start=_when(p.start, tz_of(cfg)), end=_when(p.end, tz_of(cfg))
-        )
+        text = t(lang, "report.empty", start=_when(p.start, tz), end=_when(p.end, tz))
         hints = await unmatched_filters(analytics, selection, lang)
         return [Outgoing("\n".join([text, *hints, *alerts]))]
     figs = await _figures(analytics, selection, cfg)
@@ -417,11 +422,10 @@ async def stats_reply(
         "",
         *(metric_line(lang, m, figs[m], cfg) for m in METRIC_ORDER),
     ]
-    if comments:
-        recent = await analytics.recent_comments(p.start, p.end, selection.filters, comments)
+    if layout.comments:
+        recent = await analytics.recent_comments(p.start, p.end, selection.filters, layout.comments)
         if recent:
             lines += ["", t(lang, "report.comments")]
-            tz = tz_of(cfg)
             for c in recent:
                 where = ", ".join(f"{k}={v}" for k, v in sorted(c.context.items())[:3])
                 text = c.comment if len(c.comment) <= COMMENT_PREVIEW else c.comment[:199] + "…"
@@ -436,12 +440,10 @@ async def stats_reply(
                         comment=text,
                     )
                 )
-    if comments:
         themes = await top_themes(analytics, p.start, p.end, lang, cfg.min_comments)
         lines += ["", *themes] if themes else []
     if alerts:
         lines += ["", *alerts]
-    tz = tz_of(cfg)
     shown = shown_span(p, await analytics.first_answer(p.start, p.end, selection.filters), tz)
     bucket = bucket_for(shown)
     edges = bucket_edges(shown, bucket, tz)
@@ -479,7 +481,6 @@ async def report_reply(
         lang,
         charts=charts,
         now=now,
-        title=t(lang, "report.title"),
-        comments=5,
+        layout=StatsLayout(title=t(lang, "report.title"), comments=5),
         reason_labels=reason_labels,
     )

@@ -19,6 +19,7 @@ import asyncio
 import logging
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import (
@@ -39,7 +40,7 @@ _LIMITED_PREFIXES = ("send", "edit", "copy", "forward")
 FREE_PER_SECOND = 30.0
 PAID_PER_SECOND = 1000.0
 HEADROOM = 0.98  # of each limit actually used: see the module docstring
-# 0.5 s, 1 s, 2 s, ... after each network or server error; `network_retries` bounds it.
+# 0.5 s, 1 s, 2 s, ... after each network or server error; `Retries.network` bounds it.
 NETWORK_BACKOFF = Backoff(first=0.5)
 
 
@@ -103,6 +104,15 @@ class RollingWindow:
 ChatLimiter = AsyncLimiter | RollingWindow
 
 
+@dataclass(frozen=True, slots=True)
+class Retries:
+    """How a refused call is tried again: a 429's wait is capped at `max_retry_after`
+    seconds; a network or server error is retried `network` times (NETWORK_BACKOFF apart)."""
+
+    max_retry_after: int = 3600
+    network: int = 4
+
+
 class RateLimiter(BaseRequestMiddleware):
     def __init__(
         self,
@@ -113,8 +123,7 @@ class RateLimiter(BaseRequestMiddleware):
         private_period: float = 3.0,
         group_per_minute: int = 20,
         group_window: float = 60.0,
-        max_retry_after: int = 3600,
-        network_retries: int = 4,
+        retries: Retries = Retries(),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._global = _Pool(per_second)
@@ -123,8 +132,7 @@ class RateLimiter(BaseRequestMiddleware):
         self._private = (private_burst, private_period)
         self._group = (group_per_minute, group_window)
         self._chats: OrderedDict[int | str, ChatLimiter] = OrderedDict()
-        self._max_retry_after = max_retry_after
-        self._network_retries = network_retries
+        self._retries = retries
         self._sleep = sleep
 
     def _chat_limiter(self, chat_id: int | str) -> ChatLimiter:
@@ -170,12 +178,12 @@ class RateLimiter(BaseRequestMiddleware):
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
-                wait = min(exc.retry_after, self._max_retry_after)
+                wait = min(exc.retry_after, self._retries.max_retry_after)
                 logger.warning("429 on %s to %s: waiting %ss", name, chat_id, wait)
                 await self._sleep(wait)
             except (TelegramNetworkError, TelegramServerError):
                 network_failures += 1
-                if network_failures > self._network_retries:
+                if network_failures > self._retries.network:
                     raise
                 backoff = NETWORK_BACKOFF.delay(network_failures)
                 logger.warning(

@@ -139,43 +139,69 @@ def card_text(
         t(lang, "alert.survey", survey=alert.survey, event=alert.event_type),
     ]
     lines += _context_lines(alert)
+    lines.append(_comment_line(alert, lang))
+    lines += _more_lines(alert, lang)
+    lines += _handling_lines(alert, lang, reason_labels)
+    lines += _follow_up_lines(alert, lang)
+    return "\n".join(lines)
+
+
+def _comment_line(alert: AlertView, lang: str) -> str:
+    """The customer's words, or what they sent instead (a voice, a photo and its caption)."""
     if alert.comment_kind and alert.comment_kind != "text":
         caption = f": «{_e(_clip(alert.comment, COMMENT_LIMIT))}»" if alert.comment else ""
-        lines.append(
-            raw_t(
-                lang,
-                "alert.comment_media",
-                kind=t(lang, COMMENT_KINDS[alert.comment_kind]),
-                caption=caption,
-            )
+        return raw_t(
+            lang,
+            "alert.comment_media",
+            kind=t(lang, COMMENT_KINDS[alert.comment_kind]),
+            caption=caption,
         )
-    elif alert.comment:
-        lines.append(t(lang, "alert.comment", comment=_clip(alert.comment, COMMENT_LIMIT)))
-    else:
-        lines.append(t(lang, "alert.no_comment"))
-    lines += _more_lines(alert, lang)
+    if alert.comment:
+        return t(lang, "alert.comment", comment=_clip(alert.comment, COMMENT_LIMIT))
+    return t(lang, "alert.no_comment")
+
+
+def _taken_lines(alert: AlertView, lang: str) -> list[str]:
+    if not (alert.owner_name and alert.taken_at):
+        return []
+    return [t(lang, "alert.taken", name=alert.owner_name, time=_time(alert.taken_at))]
+
+
+def _resolved_line(alert: AlertView, resolved_at: datetime, lang: str) -> str:
+    return t(
+        lang,
+        "alert.resolved",
+        name=alert.resolved_by_name or "?",
+        time=_time(resolved_at),
+        duration=span(resolved_at - alert.created_at),
+    )
+
+
+def _handling_lines(
+    alert: AlertView, lang: str, reason_labels: Mapping[str, Mapping[str, str]] | None
+) -> list[str]:
+    """Who took and resolved it, when and why, and whether it came back."""
+    lines = []
     if alert.status is AlertState.OPEN:
         lines.append(t(lang, "alert.open", time=_time(alert.created_at)))
-    if alert.taken_at and alert.owner_name and alert.status is AlertState.TAKEN:
-        lines.append(t(lang, "alert.taken", name=alert.owner_name, time=_time(alert.taken_at)))
+    if alert.status is AlertState.TAKEN:
+        lines += _taken_lines(alert, lang)
     if alert.status is AlertState.RESOLVED and alert.resolved_at:
-        if alert.owner_name and alert.taken_at and alert.owner_name != alert.resolved_by_name:
-            lines.append(t(lang, "alert.taken", name=alert.owner_name, time=_time(alert.taken_at)))
-        lines.append(
-            t(
-                lang,
-                "alert.resolved",
-                name=alert.resolved_by_name or "?",
-                time=_time(alert.resolved_at),
-                duration=span(alert.resolved_at - alert.created_at),
-            )
-        )
+        if alert.owner_name != alert.resolved_by_name:  # else the resolved line names them
+            lines += _taken_lines(alert, lang)
+        lines.append(_resolved_line(alert, alert.resolved_at, lang))
         if alert.reason:
             lines.append(
                 t(lang, "alert.reason", reason=reason_label(alert.reason, lang, reason_labels))
             )
     if alert.reopened_at and alert.is_open:
         lines.append(t(lang, REOPENED[str(alert.reopen_reason)], time=_time(alert.reopened_at)))
+    return lines
+
+
+def _follow_up_lines(alert: AlertView, lang: str) -> list[str]:
+    """The customer's answer to the recheck, the delivery note, and how to reply."""
+    lines = []
     if alert.recheck_solved is True:
         lines.append(t(lang, "alert.recheck_yes"))
     elif alert.recheck_solved is False:
@@ -186,7 +212,7 @@ def card_text(
         lines.append(t(lang, "alert.note", note=alert.delivery_note))
     if alert.is_open:
         lines.append(t(lang, "alert.reply_hint"))
-    return "\n".join(lines)
+    return lines
 
 
 def _more_lines(alert: AlertView, lang: str) -> list[str]:
@@ -223,18 +249,10 @@ def _erased_card(alert: AlertView, header: str, lang: str) -> str:
     lines = [header, t(lang, "alert.erased")]
     lines.append(t(lang, "alert.survey", survey=alert.survey, event=alert.event_type))
     lines += _context_lines(alert)
-    if alert.status is AlertState.TAKEN and alert.owner_name and alert.taken_at:
-        lines.append(t(lang, "alert.taken", name=alert.owner_name, time=_time(alert.taken_at)))
+    if alert.status is AlertState.TAKEN:
+        lines += _taken_lines(alert, lang)
     if alert.status is AlertState.RESOLVED and alert.resolved_at:
-        lines.append(
-            t(
-                lang,
-                "alert.resolved",
-                name=alert.resolved_by_name or "?",
-                time=_time(alert.resolved_at),
-                duration=span(alert.resolved_at - alert.created_at),
-            )
-        )
+        lines.append(_resolved_line(alert, alert.resolved_at, lang))
     return "\n".join(lines)
 
 
