@@ -33,7 +33,7 @@ from storage.records import AwaitingLink, NewEvent
 from survey_flows.clock import Clock
 from survey_flows.errors import EventConflict, InvalidDefinition
 from survey_flows.flow import stop_reason
-from survey_flows.models import Invitation
+from survey_flows.models import Invitation, Trigger
 from survey_flows.pacing import zone
 
 logger = logging.getLogger(__name__)
@@ -165,6 +165,38 @@ class Intake:
 
     async def accept(self, data: Any) -> Accepted:
         """Validate one event (already parsed from JSON or a CSV row) and schedule it."""
+        checked = self._checked(data)
+        if isinstance(checked, Accepted):
+            return checked
+        event, trigger = checked
+        now = self._clock()
+        start = self._start(event, now)
+        if isinstance(start, Accepted):
+            return start
+        customer = event.customer
+        delay = (
+            timedelta(seconds=event.delay_seconds)
+            if event.delay_seconds is not None
+            else trigger.delay
+        )
+        new = NewEvent(
+            event_id=event.event_id,
+            event_type=event.type,
+            survey=trigger.survey,
+            customer_id=customer.telegram_id,
+            customer_name=customer.name,
+            customer_language=customer.language,
+            context={k: _context_text(v) for k, v in event.context.items()},
+            send_at=start + delay,
+            fingerprint=_fingerprint(event),
+            external_id=customer.external_id,
+            customer_username=customer.username,
+            customer_timezone=customer.timezone,
+        )
+        return await self._store(new, now)
+
+    def _checked(self, data: Any) -> tuple[EventIn, Trigger] | Accepted:
+        """The event and its configured trigger, or the 400 that says what is wrong."""
         if not isinstance(data, dict):
             return rejected(400, "body must be a JSON object")
         try:
@@ -184,34 +216,23 @@ class Intake:
         if trigger is None:
             known = ", ".join(sorted(self._config.triggers))
             return rejected(400, f"type: unknown event type {event.type!r} (configured: {known})")
-        now = self._clock()
-        delay = (
-            timedelta(seconds=event.delay_seconds)
-            if event.delay_seconds is not None
-            else trigger.delay
-        )
-        start = now
-        if event.occurred_at is not None:
-            try:
-                start = parse_time(event.occurred_at)
-            except ValueError:
-                return rejected(400, "occurred_at: not an ISO 8601 date and time")
-            if start > now + CLOCK_SKEW:
-                return rejected(400, "occurred_at: lies in the future")
-        new = NewEvent(
-            event_id=event.event_id,
-            event_type=event.type,
-            survey=trigger.survey,
-            customer_id=customer.telegram_id,
-            customer_name=customer.name,
-            customer_language=customer.language,
-            context={k: _context_text(v) for k, v in event.context.items()},
-            send_at=start + delay,
-            fingerprint=_fingerprint(event),
-            external_id=customer.external_id,
-            customer_username=customer.username,
-            customer_timezone=customer.timezone,
-        )
+        return event, trigger
+
+    @staticmethod
+    def _start(event: EventIn, now: datetime) -> datetime | Accepted:
+        """When the delay starts: the event's own time (not in the future), else now."""
+        if event.occurred_at is None:
+            return now
+        try:
+            start = parse_time(event.occurred_at)
+        except ValueError:
+            return rejected(400, "occurred_at: not an ISO 8601 date and time")
+        if start > now + CLOCK_SKEW:
+            return rejected(400, "occurred_at: lies in the future")
+        return start
+
+    async def _store(self, new: NewEvent, now: datetime) -> Accepted:
+        """Store the invitation once (a replay answers 200 with the stored one)."""
         try:
             if new.customer_id is not None:
                 inv, created = await self._repo.invitations.create_invitation(new, now)
@@ -227,7 +248,7 @@ class Intake:
             )
         if created:
             logger.info(
-                "event %s %s invitation %s at %s", event.type, inv.status, inv.id, inv.send_at
+                "event %s %s invitation %s at %s", new.event_type, inv.status, inv.id, inv.send_at
             )
         return Accepted(202 if created else 200, invitation_json(inv), created)
 

@@ -18,6 +18,7 @@ from bot.telegram.send import (
     Delivered,
     Migrated,
     Rejected,
+    Sent,
     Transient,
     Unauthorized,
     edit_message,
@@ -51,7 +52,7 @@ _DECISION_STATUS = {
 
 
 class DeliveryWorker:
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the settings are keyword-only, each with its default
         self,
         bot: Bot,
         repo: SurveyRepo,
@@ -227,26 +228,35 @@ class DeliveryWorker:
             )
             logger.error("invitation %s names unknown survey %r", inv.id, inv.survey)
             return
+        if not await self._may_send(inv, customer, now):
+            return
+        if not await self._repo.outbox.claim_prompt(inv, now):
+            return  # the conversation moved on meanwhile; the newer prompt is due instead
+        lang = language_of(customer.language if customer else None, self._default_language)
+        if inv.position.phase is Phase.FOLLOWUP and category is None:
+            answers = await self._repo.conversation.answers_for(inv.id)
+            category = next(a.category for a in answers if a.question_index == inv.position.step)
+        prompt = prompt_for(survey, inv.id, inv.position, lang, category, inv.context)
+        sent = await send(self._bot, inv.customer_id, prompt.text, prompt.keyboard)
+        await self._record(inv, sent, now)
+
+    async def _may_send(self, inv: Invitation, customer: Customer | None, now: datetime) -> bool:
+        """Whether the prompt goes now; if not, the invitation is closed or postponed here."""
         if inv.status is InvitationStatus.SCHEDULED:
-            decision = decide_send(
-                inv,
-                customer,
-                now,
-                expire_after=self._expire_after,
-            )
+            decision = decide_send(inv, customer, now, expire_after=self._expire_after)
             if decision is not SendDecision.SEND:
                 logger.info("invitation %s not sent: %s", inv.id, decision)
                 await self._repo.outbox.close_invitation(
                     inv.id, _DECISION_STATUS[decision], decision, now
                 )
-                return
+                return False
             # Only what the bot starts waits out quiet hours; a reply to the customer's own
             # press or words (follow-up, next question, thank-you) goes at once.
             later = self._quiet_until(customer, now)
             if later is not None:
                 logger.info("invitation %s waits for the end of quiet hours", inv.id)
                 await self._repo.outbox.postpone_prompt(inv, later, "quiet hours")
-                return
+                return False
         elif customer is not None and (customer.opted_out_at or customer.unreachable_at):
             # Opting out closes open surveys in the same transaction; this guards any prompt
             # (follow-up, thank-you, and reminders) that would still be due to such a customer.
@@ -258,15 +268,11 @@ class DeliveryWorker:
             why = "opted_out" if customer.opted_out_at else "unreachable"
             logger.info("invitation %s: prompt not sent: %s", inv.id, why)
             await self._repo.outbox.close_invitation(inv.id, status, why, now)
-            return
-        if not await self._repo.outbox.claim_prompt(inv, now):
-            return  # the conversation moved on meanwhile; the newer prompt is due instead
-        lang = language_of(customer.language if customer else None, self._default_language)
-        if inv.position.phase is Phase.FOLLOWUP and category is None:
-            answers = await self._repo.conversation.answers_for(inv.id)
-            category = next(a.category for a in answers if a.question_index == inv.position.step)
-        prompt = prompt_for(survey, inv.id, inv.position, lang, category, inv.context)
-        sent = await send(self._bot, inv.customer_id, prompt.text, prompt.keyboard)
+            return False
+        return True
+
+    async def _record(self, inv: Invitation, sent: Sent, now: datetime) -> None:
+        """What Telegram's answer to a prompt means for the invitation, committed."""
         match sent:
             case Delivered():
                 first = inv.position == START and inv.message_id is None
