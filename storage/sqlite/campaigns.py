@@ -114,11 +114,10 @@ class Campaigns:
             return [_run(r) for r in await cursor.fetchall()]
 
     async def finish_run(self, run_id: int, now: datetime) -> None:
-        async with self._db.transaction() as db:
-            await db.execute(
-                "UPDATE campaign_runs SET finished_at = coalesce(finished_at, ?) WHERE id = ?",
-                (to_db(now), run_id),
-            )
+        await self._db.write(
+            "UPDATE campaign_runs SET finished_at = coalesce(finished_at, ?) WHERE id = ?",
+            (to_db(now), run_id),
+        )
 
     # --- who -----------------------------------------------------------------------------
 

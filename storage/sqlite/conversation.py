@@ -236,12 +236,11 @@ class Conversation:
 
     async def move_prompt(self, inv: Invitation, message_id: int) -> None:
         """The prompt of `inv.position` was shown again as `message_id` (the newest keyboard)."""
-        async with self._db.transaction() as db:
-            await db.execute(
-                "UPDATE invitations SET message_id = ?"
-                f" WHERE id = ? AND prompt_sent = {Prompt.SHOWN} AND step = ? AND phase = ?",
-                (message_id, inv.id, inv.position.step, inv.position.phase.value),
-            )
+        await self._db.write(
+            "UPDATE invitations SET message_id = ?"
+            f" WHERE id = ? AND prompt_sent = {Prompt.SHOWN} AND step = ? AND phase = ?",
+            (message_id, inv.id, inv.position.step, inv.position.phase.value),
+        )
 
 
 async def _attach_early_comment(

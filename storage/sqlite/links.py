@@ -43,13 +43,12 @@ class Links:
         self, external_id: str, token_hash: str, now: datetime, expires_at: datetime
     ) -> bool:
         """Store a new token's hash for a known customer; False when the shop's id is unknown."""
-        async with self._db.transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO link_tokens (token_hash, external_id, created_at, expires_at)"
-                " SELECT ?, external_id, ?, ? FROM external_customers WHERE external_id = ?",
-                (token_hash, to_db(now), to_db(expires_at), external_id),
-            )
-            return cursor.rowcount == 1
+        changed = await self._db.write(
+            "INSERT INTO link_tokens (token_hash, external_id, created_at, expires_at)"
+            " SELECT ?, external_id, ?, ? FROM external_customers WHERE external_id = ?",
+            (token_hash, to_db(now), to_db(expires_at), external_id),
+        )
+        return changed == 1
 
     async def redeem_link_token(
         self,
