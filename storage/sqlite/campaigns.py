@@ -16,7 +16,7 @@ import aiosqlite
 
 from ..records import AudienceQuery, CampaignRun, Selection, Skip
 from .database import Database
-from .rows import one_row
+from .rows import ColumnTypes, from_row, one_row
 from .timestamps import from_db, to_db
 
 CAMPAIGN_EVENT_TYPE = "campaign"
@@ -60,16 +60,16 @@ def _audience_where(query: AudienceQuery, params: dict[str, object]) -> str:
     return " AND ".join(where)
 
 
+_RUN_TYPES: ColumnTypes = {
+    "fire_time": from_db,
+    "manual": bool,
+    "claimed_at": from_db,
+    "finished_at": from_db,
+}
+
+
 def _run(row: aiosqlite.Row) -> CampaignRun:
-    return CampaignRun(
-        id=row["id"],
-        campaign=row["campaign"],
-        fire_time=from_db(row["fire_time"]),
-        manual=bool(row["manual"]),
-        claimed_at=from_db(row["claimed_at"]),
-        finished_at=from_db(row["finished_at"]),
-        invited=row["invited"],
-    )
+    return from_row(CampaignRun, row, _RUN_TYPES)
 
 
 class Campaigns:

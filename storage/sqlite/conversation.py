@@ -24,9 +24,11 @@ from ..records import Comment, NewAlert
 from .alert_cases import insert_alert, redraw_case
 from .database import Database
 from .invitation_rows import INVITATION_COLUMNS, invitation_of
-from .rows import fetch_all, fetch_first, inserted_id
+from .rows import ColumnTypes, fetch_all, fetch_first, from_row, inserted_id
 from .states import Prompt
 from .timestamps import from_db, to_db
+
+_ANSWER_TYPES: ColumnTypes = {"metric": Metric, "category": Category, "answered_at": from_db}
 
 
 class Conversation:
@@ -135,18 +137,7 @@ class Conversation:
                 " comment FROM answers WHERE invitation_id = ? ORDER BY question_index",
                 (invitation_id,),
             )
-            return [
-                Answer(
-                    invitation_id=r["invitation_id"],
-                    question_index=r["question_index"],
-                    metric=Metric(r["metric"]),
-                    score=r["score"],
-                    category=Category(r["category"]),
-                    answered_at=from_db(r["answered_at"]),
-                    comment=r["comment"],
-                )
-                for r in await cursor.fetchall()
-            ]
+            return [from_row(Answer, r, _ANSWER_TYPES) for r in await cursor.fetchall()]
 
     async def awaiting(self, customer_id: int, phase: Phase) -> Invitation | None:
         """The customer's newest open survey standing at `phase`: a score question on their

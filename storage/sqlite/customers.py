@@ -13,21 +13,15 @@ from survey_flows.models import Customer
 from ..records import Erased
 from .database import Database
 from .erasure import erase
-from .rows import fetch_all, fetch_first, one_row
+from .rows import ColumnTypes, fetch_all, fetch_first, from_row, one_row
 from .states import Prompt
 from .timestamps import from_db, to_db
 
+_CUSTOMER_TYPES: ColumnTypes = {"opted_out_at": from_db, "unreachable_at": from_db}
+
 
 def _customer(row: aiosqlite.Row) -> Customer:
-    return Customer(
-        telegram_id=row["telegram_id"],
-        name=row["name"],
-        username=row["username"],
-        language=row["language"],
-        opted_out_at=from_db(row["opted_out_at"]),
-        unreachable_at=from_db(row["unreachable_at"]),
-        timezone=row["timezone"],
-    )
+    return from_row(Customer, row, _CUSTOMER_TYPES)
 
 
 class Customers:
