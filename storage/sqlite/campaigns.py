@@ -36,12 +36,17 @@ _RECENT = (
 )
 
 
+def _language(query: AudienceQuery, table: str, params: dict[str, object]) -> list[str]:
+    """The audience's language filter over `<table>.language` (`de` takes `de-AT` too)."""
+    if query.language is None:
+        return []
+    params["lang"] = query.language.lower()
+    return [f"(lower({table}.language) = :lang OR lower({table}.language) LIKE :lang || '-%')"]
+
+
 def _audience_where(query: AudienceQuery, params: dict[str, object]) -> str:
     """The audience's filters over `customers c`, as SQL with named parameters."""
-    where = ["1"]
-    if query.language is not None:
-        where.append("(lower(c.language) = :lang OR lower(c.language) LIKE :lang || '-%')")
-        params["lang"] = query.language.lower()
+    where = ["1", *_language(query, "c", params)]
     for n, (key, value) in enumerate(query.context):
         where.append(
             "c.telegram_id IN (SELECT i.customer_id FROM invitation_context ic"
@@ -161,11 +166,8 @@ class Campaigns:
     async def _without_chat(self, db: aiosqlite.Connection, query: AudienceQuery) -> int:
         """Customers known only by the shop's id (no Telegram chat yet) who match the audience:
         their language, the context of their waiting events, the time of those events."""
-        where = ["e.telegram_id IS NULL"]
         params: dict[str, object] = {}
-        if query.language is not None:
-            where.append("(lower(e.language) = :lang OR lower(e.language) LIKE :lang || '-%')")
-            params["lang"] = query.language.lower()
+        where = ["e.telegram_id IS NULL", *_language(query, "e", params)]
         for n, (key, value) in enumerate(query.context):
             where.append(
                 "EXISTS (SELECT 1 FROM awaiting_link w, json_each(w.context) j"

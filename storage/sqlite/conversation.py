@@ -192,13 +192,13 @@ class Conversation:
         with a smaller id than the prompt's was sent before the prompt.
         """
         async with self._db.transaction() as db:
-            cursor = await db.execute(
+            row = await fetch_first(
+                db,
                 "SELECT id, step, phase, prompt_sent, message_id, early_comment_step,"
                 " early_comment_kind FROM invitations WHERE customer_id = ?"
                 " AND status IN ('active', 'completed') ORDER BY due_at DESC, id DESC LIMIT 1",
                 (customer_id,),
             )
-            row = await cursor.fetchone()
             if row is None or row["phase"] == Phase.FOLLOWUP.value:
                 return None
             if row["prompt_sent"] == Prompt.SHOWN and (row["message_id"] or 0) <= typed_message_id:
