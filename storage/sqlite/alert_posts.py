@@ -82,11 +82,9 @@ class AlertPosts:
     async def settle_uncertain_alert_posts(self) -> int:
         """At start-up: posts claimed by a process that died mid-send are posted again
         (at-least-once: at most that one card may appear twice)."""
-        async with self._db.transaction() as db:
-            cursor = await db.execute(
-                f"UPDATE alerts SET post_state = {Post.WAITING} WHERE post_state = {Post.POSTING}"
-            )
-            return cursor.rowcount
+        return await self._db.write(
+            f"UPDATE alerts SET post_state = {Post.WAITING} WHERE post_state = {Post.POSTING}"
+        )
 
     async def dirty_alerts(self, limit: int) -> list[AlertView]:
         """Posted cards that changed since they were drawn."""
@@ -99,8 +97,7 @@ class AlertPosts:
             )
 
     async def clear_dirty(self, alert_id: int) -> None:
-        async with self._db.transaction() as db:
-            await db.execute("UPDATE alerts SET dirty = 0 WHERE id = ?", (alert_id,))
+        await self._db.write("UPDATE alerts SET dirty = 0 WHERE id = ?", (alert_id,))
 
     async def stale_digests(self, limit: int = 10) -> list[StaleDigest]:
         """Digests whose alerts changed since they were drawn, with those alerts."""
@@ -117,10 +114,9 @@ class AlertPosts:
         return found
 
     async def digest_drawn(self, message_id: int) -> None:
-        async with self._db.transaction() as db:
-            await db.execute(
-                "UPDATE alert_digests SET dirty = 0 WHERE message_id = ?", (message_id,)
-            )
+        await self._db.write(
+            "UPDATE alert_digests SET dirty = 0 WHERE message_id = ?", (message_id,)
+        )
 
     async def due_reopen_posts(self, limit: int = 20) -> list[ReopenPost]:
         """Reopened cases whose thread has not been told yet."""
@@ -136,8 +132,7 @@ class AlertPosts:
         return [ReopenPost(v, ReopenReason(reasons.get(v.id) or "not_solved")) for v in found]
 
     async def mark_reopen_posted(self, alert_id: int) -> None:
-        async with self._db.transaction() as db:
-            await db.execute("UPDATE alerts SET reopen_post = 0 WHERE id = ?", (alert_id,))
+        await self._db.write("UPDATE alerts SET reopen_post = 0 WHERE id = ?", (alert_id,))
 
     # --- the staff chat's copies of an erased customer's words ---------------------------
 
@@ -153,12 +148,11 @@ class AlertPosts:
             return [(r[0], r[1], r[2]) for r in rows]
 
     async def mark_redacted(self, chat_id: int, message_id: int) -> None:
-        async with self._db.transaction() as db:
-            await db.execute(
-                "UPDATE alert_messages SET redact = 0, customer_words = 0"
-                " WHERE chat_id = ? AND message_id = ?",
-                (chat_id, message_id),
-            )
+        await self._db.write(
+            "UPDATE alert_messages SET redact = 0, customer_words = 0"
+            " WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        )
 
 
 class AlertTimers:
@@ -189,8 +183,7 @@ class AlertTimers:
 
     async def unmark_escalated(self, alert_id: int) -> None:
         """The escalation could not be sent: it is due again."""
-        async with self._db.transaction() as db:
-            await db.execute("UPDATE alerts SET escalated_at = NULL WHERE id = ?", (alert_id,))
+        await self._db.write("UPDATE alerts SET escalated_at = NULL WHERE id = ?", (alert_id,))
 
     async def due_rechecks(self, now: datetime) -> list[AlertView]:
         async with self._db.reading() as db:
@@ -203,12 +196,11 @@ class AlertTimers:
 
     async def mark_recheck_sent(self, alert_id: int, now: datetime) -> bool:
         """Claimed before sending: the question is asked at most once, even across restarts."""
-        async with self._db.transaction() as db:
-            cursor = await db.execute(
-                "UPDATE alerts SET recheck_sent_at = ? WHERE id = ? AND recheck_sent_at IS NULL",
-                (to_db(now), alert_id),
-            )
-            return cursor.rowcount == 1
+        changed = await self._db.write(
+            "UPDATE alerts SET recheck_sent_at = ? WHERE id = ? AND recheck_sent_at IS NULL",
+            (to_db(now), alert_id),
+        )
+        return changed == 1
 
     async def next_alert_due(self) -> datetime | None:
         """When the next escalation or re-check falls due (the worker sleeps until then)."""

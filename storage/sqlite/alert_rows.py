@@ -10,7 +10,7 @@ from typing import Any
 import aiosqlite
 
 from ..records import AlertState, AlertView, LowAnswer, ReopenReason
-from .rows import fetch_all
+from .rows import ColumnTypes, fetch_all, from_row, or_none
 from .timestamps import from_db, to_db
 
 _VIEW_SQL = """
@@ -29,43 +29,28 @@ LEFT JOIN customers c ON c.telegram_id = a.customer_id
 """
 
 
+_VIEW_TYPES: ColumnTypes = {
+    "status": AlertState,
+    "context": json.loads,
+    "created_at": from_db,
+    "taken_at": from_db,
+    "resolved_at": from_db,
+    "escalated_at": from_db,
+    "recheck_sent_at": from_db,
+    "recheck_solved": or_none(bool),
+    "reopened_at": from_db,
+    "reopen_reason": or_none(ReopenReason),
+}
+
+
 def _view(row: aiosqlite.Row) -> AlertView:
-    return AlertView(
-        id=row["id"],
-        status=AlertState(row["status"]),
-        chat_id=row["chat_id"],
-        message_id=row["message_id"],
-        digest_message_id=row["digest_message_id"],
-        invitation_id=row["invitation_id"],
-        customer_id=row["customer_id"],
-        customer_name=row["customer_name"],
-        customer_username=row["customer_username"],
-        customer_language=row["customer_language"],
-        survey=row["survey"],
-        event_type=row["event_type"],
-        question_index=row["question_index"],
-        metric=row["metric"],
-        score=row["score"],
-        comment=row["comment"],
-        comment_kind=row["comment_kind"],
-        comment_file_id=row["comment_file_id"],
-        context=json.loads(row["context"]),
-        created_at=from_db(row["created_at"]),
-        owner_id=row["owner_id"],
-        owner_name=row["owner_name"],
-        taken_at=from_db(row["taken_at"]),
-        resolved_by_name=row["resolved_by_name"],
-        resolved_at=from_db(row["resolved_at"]),
-        escalated_at=from_db(row["escalated_at"]),
-        recheck_sent_at=from_db(row["recheck_sent_at"]),
-        recheck_solved=None if row["recheck_solved"] is None else bool(row["recheck_solved"]),
-        delivery_note=row["delivery_note"],
+    return from_row(
+        AlertView,
+        row,
+        _VIEW_TYPES,
         erased=row["erased_at"] is not None,
         customer_opted_out=row["customer_opted_out_at"] is not None,
         customer_unreachable=row["customer_unreachable_at"] is not None,
-        reopened_at=from_db(row["reopened_at"]),
-        reopen_reason=None if row["reopen_reason"] is None else ReopenReason(row["reopen_reason"]),
-        reason=row["reason"],
     )
 
 

@@ -123,22 +123,19 @@ class Alerts:
 
     async def request_alert_card(self, alert_id: int) -> bool:
         """An alert announced only in a digest gets its own card (a staff member asked)."""
-        async with self._db.transaction() as db:
-            cursor = await db.execute(
-                f"UPDATE alerts SET post_state = {Post.WAITING} WHERE id = ?"
-                f" AND message_id IS NULL AND post_state = {Post.POSTED}",
-                (alert_id,),
-            )
-            return cursor.rowcount == 1
+        changed = await self._db.write(
+            f"UPDATE alerts SET post_state = {Post.WAITING} WHERE id = ?"
+            f" AND message_id IS NULL AND post_state = {Post.POSTED}",
+            (alert_id,),
+        )
+        return changed == 1
 
     async def mark_dirty(self, alert_id: int, note: str | None = None) -> None:
         """The card must be drawn again (with `note` on it, when given)."""
-        async with self._db.transaction() as db:
-            await db.execute(
-                "UPDATE alerts SET dirty = 1, delivery_note = coalesce(?, delivery_note)"
-                " WHERE id = ?",
-                (note, alert_id),
-            )
+        await self._db.write(
+            "UPDATE alerts SET dirty = 1, delivery_note = coalesce(?, delivery_note) WHERE id = ?",
+            (note, alert_id),
+        )
 
     # --- the thread ----------------------------------------------------------------------
 
@@ -147,12 +144,11 @@ class Alerts:
     ) -> None:
         """A message of the alert's thread; `words` say whether it carries the customer's own
         words, which an erasure blanks out."""
-        async with self._db.transaction() as db:
-            await db.execute(
-                "INSERT OR IGNORE INTO alert_messages (chat_id, message_id, alert_id,"
-                " customer_words) VALUES (?, ?, ?, ?)",
-                (chat_id, message_id, alert_id, int(words)),
-            )
+        await self._db.write(
+            "INSERT OR IGNORE INTO alert_messages (chat_id, message_id, alert_id,"
+            " customer_words) VALUES (?, ?, ?, ?)",
+            (chat_id, message_id, alert_id, int(words)),
+        )
 
     async def log_alert_action(
         self,

@@ -16,7 +16,7 @@ import aiosqlite
 
 from ..records import AudienceQuery, CampaignRun, Selection, Skip
 from .database import Database
-from .rows import one_row
+from .rows import ColumnTypes, from_row, one_row
 from .timestamps import from_db, to_db
 
 CAMPAIGN_EVENT_TYPE = "campaign"
@@ -36,12 +36,17 @@ _RECENT = (
 )
 
 
+def _language(query: AudienceQuery, table: str, params: dict[str, object]) -> list[str]:
+    """The audience's language filter over `<table>.language` (`de` takes `de-AT` too)."""
+    if query.language is None:
+        return []
+    params["lang"] = query.language.lower()
+    return [f"(lower({table}.language) = :lang OR lower({table}.language) LIKE :lang || '-%')"]
+
+
 def _audience_where(query: AudienceQuery, params: dict[str, object]) -> str:
     """The audience's filters over `customers c`, as SQL with named parameters."""
-    where = ["1"]
-    if query.language is not None:
-        where.append("(lower(c.language) = :lang OR lower(c.language) LIKE :lang || '-%')")
-        params["lang"] = query.language.lower()
+    where = ["1", *_language(query, "c", params)]
     for n, (key, value) in enumerate(query.context):
         where.append(
             "c.telegram_id IN (SELECT i.customer_id FROM invitation_context ic"
@@ -60,16 +65,16 @@ def _audience_where(query: AudienceQuery, params: dict[str, object]) -> str:
     return " AND ".join(where)
 
 
+_RUN_TYPES: ColumnTypes = {
+    "fire_time": from_db,
+    "manual": bool,
+    "claimed_at": from_db,
+    "finished_at": from_db,
+}
+
+
 def _run(row: aiosqlite.Row) -> CampaignRun:
-    return CampaignRun(
-        id=row["id"],
-        campaign=row["campaign"],
-        fire_time=from_db(row["fire_time"]),
-        manual=bool(row["manual"]),
-        claimed_at=from_db(row["claimed_at"]),
-        finished_at=from_db(row["finished_at"]),
-        invited=row["invited"],
-    )
+    return from_row(CampaignRun, row, _RUN_TYPES)
 
 
 class Campaigns:
@@ -114,11 +119,10 @@ class Campaigns:
             return [_run(r) for r in await cursor.fetchall()]
 
     async def finish_run(self, run_id: int, now: datetime) -> None:
-        async with self._db.transaction() as db:
-            await db.execute(
-                "UPDATE campaign_runs SET finished_at = coalesce(finished_at, ?) WHERE id = ?",
-                (to_db(now), run_id),
-            )
+        await self._db.write(
+            "UPDATE campaign_runs SET finished_at = coalesce(finished_at, ?) WHERE id = ?",
+            (to_db(now), run_id),
+        )
 
     # --- who -----------------------------------------------------------------------------
 
@@ -162,11 +166,8 @@ class Campaigns:
     async def _without_chat(self, db: aiosqlite.Connection, query: AudienceQuery) -> int:
         """Customers known only by the shop's id (no Telegram chat yet) who match the audience:
         their language, the context of their waiting events, the time of those events."""
-        where = ["e.telegram_id IS NULL"]
         params: dict[str, object] = {}
-        if query.language is not None:
-            where.append("(lower(e.language) = :lang OR lower(e.language) LIKE :lang || '-%')")
-            params["lang"] = query.language.lower()
+        where = ["e.telegram_id IS NULL", *_language(query, "e", params)]
         for n, (key, value) in enumerate(query.context):
             where.append(
                 "EXISTS (SELECT 1 FROM awaiting_link w, json_each(w.context) j"

@@ -24,9 +24,11 @@ from ..records import Comment, NewAlert
 from .alert_cases import insert_alert, redraw_case
 from .database import Database
 from .invitation_rows import INVITATION_COLUMNS, invitation_of
-from .rows import fetch_all, fetch_first, inserted_id
+from .rows import ColumnTypes, fetch_all, fetch_first, from_row, inserted_id
 from .states import Prompt
 from .timestamps import from_db, to_db
+
+_ANSWER_TYPES: ColumnTypes = {"metric": Metric, "category": Category, "answered_at": from_db}
 
 
 class Conversation:
@@ -135,18 +137,7 @@ class Conversation:
                 " comment FROM answers WHERE invitation_id = ? ORDER BY question_index",
                 (invitation_id,),
             )
-            return [
-                Answer(
-                    invitation_id=r["invitation_id"],
-                    question_index=r["question_index"],
-                    metric=Metric(r["metric"]),
-                    score=r["score"],
-                    category=Category(r["category"]),
-                    answered_at=from_db(r["answered_at"]),
-                    comment=r["comment"],
-                )
-                for r in await cursor.fetchall()
-            ]
+            return [from_row(Answer, r, _ANSWER_TYPES) for r in await cursor.fetchall()]
 
     async def awaiting(self, customer_id: int, phase: Phase) -> Invitation | None:
         """The customer's newest open survey standing at `phase`: a score question on their
@@ -201,13 +192,13 @@ class Conversation:
         with a smaller id than the prompt's was sent before the prompt.
         """
         async with self._db.transaction() as db:
-            cursor = await db.execute(
+            row = await fetch_first(
+                db,
                 "SELECT id, step, phase, prompt_sent, message_id, early_comment_step,"
                 " early_comment_kind FROM invitations WHERE customer_id = ?"
                 " AND status IN ('active', 'completed') ORDER BY due_at DESC, id DESC LIMIT 1",
                 (customer_id,),
             )
-            row = await cursor.fetchone()
             if row is None or row["phase"] == Phase.FOLLOWUP.value:
                 return None
             if row["prompt_sent"] == Prompt.SHOWN and (row["message_id"] or 0) <= typed_message_id:
@@ -236,12 +227,11 @@ class Conversation:
 
     async def move_prompt(self, inv: Invitation, message_id: int) -> None:
         """The prompt of `inv.position` was shown again as `message_id` (the newest keyboard)."""
-        async with self._db.transaction() as db:
-            await db.execute(
-                "UPDATE invitations SET message_id = ?"
-                f" WHERE id = ? AND prompt_sent = {Prompt.SHOWN} AND step = ? AND phase = ?",
-                (message_id, inv.id, inv.position.step, inv.position.phase.value),
-            )
+        await self._db.write(
+            "UPDATE invitations SET message_id = ?"
+            f" WHERE id = ? AND prompt_sent = {Prompt.SHOWN} AND step = ? AND phase = ?",
+            (message_id, inv.id, inv.position.step, inv.position.phase.value),
+        )
 
 
 async def _attach_early_comment(

@@ -13,21 +13,15 @@ from survey_flows.models import Customer
 from ..records import Erased
 from .database import Database
 from .erasure import erase
-from .rows import fetch_all, fetch_first, one_row
+from .rows import ColumnTypes, fetch_all, fetch_first, from_row, one_row
 from .states import Prompt
 from .timestamps import from_db, to_db
 
+_CUSTOMER_TYPES: ColumnTypes = {"opted_out_at": from_db, "unreachable_at": from_db}
+
 
 def _customer(row: aiosqlite.Row) -> Customer:
-    return Customer(
-        telegram_id=row["telegram_id"],
-        name=row["name"],
-        username=row["username"],
-        language=row["language"],
-        opted_out_at=from_db(row["opted_out_at"]),
-        unreachable_at=from_db(row["unreachable_at"]),
-        timezone=row["timezone"],
-    )
+    return from_row(Customer, row, _CUSTOMER_TYPES)
 
 
 class Customers:
@@ -108,13 +102,12 @@ class Customers:
         new_username = username is not None and username != stored.username
         if not (new_name or new_username):
             return False
-        async with self._db.transaction() as db:
-            cursor = await db.execute(
-                "UPDATE customers SET name = coalesce(name, ?), username = coalesce(?, username)"
-                " WHERE telegram_id = ? AND erased_at IS NULL AND opted_out_at IS NULL",
-                (name, username, telegram_id),
-            )
-            return cursor.rowcount == 1
+        changed = await self._db.write(
+            "UPDATE customers SET name = coalesce(name, ?), username = coalesce(?, username)"
+            " WHERE telegram_id = ? AND erased_at IS NULL AND opted_out_at IS NULL",
+            (name, username, telegram_id),
+        )
+        return changed == 1
 
     async def last_invited_at(self, customer_id: int) -> datetime | None:
         async with self._db.reading() as db:
@@ -148,13 +141,12 @@ class Customers:
             return cursor.rowcount
 
     async def opt_in(self, telegram_id: int) -> bool:
-        async with self._db.transaction() as db:
-            cursor = await db.execute(
-                "UPDATE customers SET opted_out_at = NULL"
-                " WHERE telegram_id = ? AND opted_out_at IS NOT NULL",
-                (telegram_id,),
-            )
-            return cursor.rowcount == 1
+        changed = await self._db.write(
+            "UPDATE customers SET opted_out_at = NULL"
+            " WHERE telegram_id = ? AND opted_out_at IS NOT NULL",
+            (telegram_id,),
+        )
+        return changed == 1
 
     async def mark_unreachable(self, telegram_id: int, now: datetime) -> None:
         """The customer blocked the bot: stop every pending send to them."""

@@ -16,11 +16,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import aiosqlite
 
@@ -159,6 +159,13 @@ class Database:
             assert self._group is not None
             self._group.append(done)
         await done  # committed (or the commit failed, raised here)
+
+    async def write(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> int:
+        """One statement as a transaction of its own (most repository writes); returns how many
+        rows it changed."""
+        async with self.transaction() as db:
+            cursor = await db.execute(sql, params)
+            return cursor.rowcount
 
     async def _flush(self) -> None:
         async with self._lock:

@@ -8,7 +8,7 @@ import aiosqlite
 
 from survey_flows.models import Invitation, InvitationStatus, Phase, Position
 
-from .rows import fetch_first
+from .rows import ColumnTypes, fetch_first, from_row
 from .timestamps import from_db
 
 INVITATION_COLUMNS = (
@@ -17,24 +17,20 @@ INVITATION_COLUMNS = (
 )
 
 
+_INVITATION_TYPES: ColumnTypes = {
+    "context": json.loads,
+    "created_at": from_db,
+    "send_at": from_db,
+    "status": InvitationStatus,
+    "prompt_sent": bool,
+    "sent_at": from_db,
+    "finished_at": from_db,
+}
+
+
 def invitation_of(row: aiosqlite.Row) -> Invitation:
-    return Invitation(
-        id=row["id"],
-        event_id=row["event_id"],
-        event_type=row["event_type"],
-        survey=row["survey"],
-        customer_id=row["customer_id"],
-        context=json.loads(row["context"]),
-        created_at=from_db(row["created_at"]),
-        send_at=from_db(row["send_at"]),
-        status=InvitationStatus(row["status"]),
-        position=Position(row["step"], Phase(row["phase"])),
-        prompt_sent=bool(row["prompt_sent"]),
-        message_id=row["message_id"],
-        sent_at=from_db(row["sent_at"]),
-        finished_at=from_db(row["finished_at"]),
-        note=row["note"],
-    )
+    position = Position(row["step"], Phase(row["phase"]))
+    return from_row(Invitation, row, _INVITATION_TYPES, position=position)
 
 
 async def invitation_by_id(db: aiosqlite.Connection, invitation_id: int) -> Invitation | None:

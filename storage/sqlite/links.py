@@ -15,6 +15,7 @@ from survey_flows.pacing import Recontact
 from ..records import ExternalCustomer, LinkOutcome, Redeemed
 from .database import Database
 from .linking import release_awaiting
+from .rows import fetch_first
 from .timestamps import from_db, to_db
 
 
@@ -26,13 +27,13 @@ class Links:
 
     async def external_customer(self, external_id: str) -> ExternalCustomer | None:
         async with self._db.reading() as db:
-            cursor = await db.execute(
+            row = await fetch_first(
+                db,
                 "SELECT external_id, telegram_id, linked_at, (SELECT count(*) FROM awaiting_link"
                 " a WHERE a.external_id = e.external_id) AS waiting"
                 " FROM external_customers e WHERE external_id = ?",
                 (external_id,),
             )
-            row = await cursor.fetchone()
             if row is None:
                 return None
             return ExternalCustomer(
@@ -43,13 +44,12 @@ class Links:
         self, external_id: str, token_hash: str, now: datetime, expires_at: datetime
     ) -> bool:
         """Store a new token's hash for a known customer; False when the shop's id is unknown."""
-        async with self._db.transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO link_tokens (token_hash, external_id, created_at, expires_at)"
-                " SELECT ?, external_id, ?, ? FROM external_customers WHERE external_id = ?",
-                (token_hash, to_db(now), to_db(expires_at), external_id),
-            )
-            return cursor.rowcount == 1
+        changed = await self._db.write(
+            "INSERT INTO link_tokens (token_hash, external_id, created_at, expires_at)"
+            " SELECT ?, external_id, ?, ? FROM external_customers WHERE external_id = ?",
+            (token_hash, to_db(now), to_db(expires_at), external_id),
+        )
+        return changed == 1
 
     async def redeem_link_token(
         self,

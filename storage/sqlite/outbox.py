@@ -120,75 +120,68 @@ class Outbox:
         """The prompt for `inv.position` is shown. If the customer already moved on (a fast
         press), the newer prompt stays due. `remind_at`: when the one reminder is due, for a
         first question (none if one was already sent)."""
-        async with self._db.transaction() as db:
-            await db.execute(
-                f"UPDATE invitations SET prompt_sent = {Prompt.SHOWN}, message_id = ?,"
-                f" attempts = 0, remind_at = CASE WHEN reminder_sent = {Reminder.WAITING} THEN ?"
-                f" ELSE remind_at END WHERE id = ? AND prompt_sent = {Prompt.SENDING}"
-                " AND step = ? AND phase = ?",
-                (message_id, to_db(remind_at), inv.id, inv.position.step, inv.position.phase.value),
-            )
+        await self._db.write(
+            f"UPDATE invitations SET prompt_sent = {Prompt.SHOWN}, message_id = ?,"
+            f" attempts = 0, remind_at = CASE WHEN reminder_sent = {Reminder.WAITING} THEN ?"
+            f" ELSE remind_at END WHERE id = ? AND prompt_sent = {Prompt.SENDING}"
+            " AND step = ? AND phase = ?",
+            (message_id, to_db(remind_at), inv.id, inv.position.step, inv.position.phase.value),
+        )
 
     async def postpone_prompt(self, inv: Invitation, due_at: datetime, note: str) -> None:
         """Not now (quiet hours): the prompt is due again at `due_at`; not an attempt."""
-        async with self._db.transaction() as db:
-            await db.execute(
-                "UPDATE invitations SET due_at = ?, note = ?"
-                f" WHERE id = ? AND prompt_sent = {Prompt.DUE}",
-                (to_db(due_at), note, inv.id),
-            )
+        await self._db.write(
+            "UPDATE invitations SET due_at = ?, note = ?"
+            f" WHERE id = ? AND prompt_sent = {Prompt.DUE}",
+            (to_db(due_at), note, inv.id),
+        )
 
     # --- the one reminder -----------------------------------------------------------------
 
     async def claim_reminder(self, invitation_id: int) -> bool:
         """Mark the reminder as being sent, if it is still wanted."""
-        async with self._db.transaction() as db:
-            cursor = await db.execute(
-                f"UPDATE invitations SET reminder_sent = {Reminder.SENDING}"
-                f" WHERE id = ? AND {_REMINDER_DUE}",
-                (invitation_id,),
-            )
-            return cursor.rowcount == 1
+        changed = await self._db.write(
+            f"UPDATE invitations SET reminder_sent = {Reminder.SENDING}"
+            f" WHERE id = ? AND {_REMINDER_DUE}",
+            (invitation_id,),
+        )
+        return changed == 1
 
     async def finish_reminder(self, invitation_id: int, sent: bool) -> None:
         """The reminder went out (sent), or was refused for good: either way, never again."""
-        async with self._db.transaction() as db:
-            await db.execute(
-                "UPDATE invitations SET reminder_sent = ?, remind_at = NULL WHERE id = ?",
-                (int(Reminder.SENT if sent else Reminder.REFUSED), invitation_id),
-            )
+        await self._db.write(
+            "UPDATE invitations SET reminder_sent = ?, remind_at = NULL WHERE id = ?",
+            (int(Reminder.SENT if sent else Reminder.REFUSED), invitation_id),
+        )
 
     async def reschedule_reminder(self, invitation_id: int, remind_at: datetime | None) -> None:
         """Due again at `remind_at` (quiet hours, a network error), or dropped with None."""
-        async with self._db.transaction() as db:
-            await db.execute(
-                f"UPDATE invitations SET reminder_sent = {Reminder.WAITING}, remind_at = ?"
-                f" WHERE id = ? AND reminder_sent IN ({Reminder.WAITING}, {Reminder.SENDING})",
-                (to_db(remind_at), invitation_id),
-            )
+        await self._db.write(
+            f"UPDATE invitations SET reminder_sent = {Reminder.WAITING}, remind_at = ?"
+            f" WHERE id = ? AND reminder_sent IN ({Reminder.WAITING}, {Reminder.SENDING})",
+            (to_db(remind_at), invitation_id),
+        )
 
     async def customer_wrote(self, telegram_id: int) -> None:
         """The customer wrote to the bot: no reminder of a question they have seen is wanted."""
-        async with self._db.transaction() as db:
-            await db.execute(
-                "UPDATE invitations SET remind_at = NULL WHERE customer_id = ?"
-                f" AND remind_at IS NOT NULL AND reminder_sent = {Reminder.WAITING}",
-                (telegram_id,),
-            )
+        await self._db.write(
+            "UPDATE invitations SET remind_at = NULL WHERE customer_id = ?"
+            f" AND remind_at IS NOT NULL AND reminder_sent = {Reminder.WAITING}",
+            (telegram_id,),
+        )
 
     async def release_prompt(self, inv: Invitation, due_at: datetime, error: str) -> None:
         """The send failed for now: try again at `due_at`."""
-        async with self._db.transaction() as db:
-            await db.execute(
-                f"UPDATE invitations SET prompt_sent = {Prompt.DUE}, due_at = ?,"
-                " attempts = attempts + 1, note = ?,"
-                " status = CASE WHEN message_id IS NULL AND step = 0 AND phase = 'score'"
-                " THEN 'scheduled' ELSE status END,"
-                " sent_at = CASE WHEN message_id IS NULL AND step = 0 AND phase = 'score'"
-                " THEN NULL ELSE sent_at END"
-                f" WHERE id = ? AND prompt_sent IN ({Prompt.DUE}, {Prompt.SENDING})",
-                (to_db(due_at), error[:500], inv.id),
-            )
+        await self._db.write(
+            f"UPDATE invitations SET prompt_sent = {Prompt.DUE}, due_at = ?,"
+            " attempts = attempts + 1, note = ?,"
+            " status = CASE WHEN message_id IS NULL AND step = 0 AND phase = 'score'"
+            " THEN 'scheduled' ELSE status END,"
+            " sent_at = CASE WHEN message_id IS NULL AND step = 0 AND phase = 'score'"
+            " THEN NULL ELSE sent_at END"
+            f" WHERE id = ? AND prompt_sent IN ({Prompt.DUE}, {Prompt.SENDING})",
+            (to_db(due_at), error[:500], inv.id),
+        )
 
     async def settle_uncertain_prompts(self) -> list[int]:
         """At start-up: prompts claimed by a process that died mid-send are due again now.
@@ -219,12 +212,11 @@ class Outbox:
     async def close_invitation(
         self, invitation_id: int, status: InvitationStatus, note: str, now: datetime
     ) -> None:
-        async with self._db.transaction() as db:
-            await db.execute(
-                f"UPDATE invitations SET status = ?, note = ?, prompt_sent = {Prompt.SHOWN},"
-                " finished_at = coalesce(finished_at, ?) WHERE id = ?",
-                (status.value, note, to_db(now), invitation_id),
-            )
+        await self._db.write(
+            f"UPDATE invitations SET status = ?, note = ?, prompt_sent = {Prompt.SHOWN},"
+            " finished_at = coalesce(finished_at, ?) WHERE id = ?",
+            (status.value, note, to_db(now), invitation_id),
+        )
 
 
 class Expiry:
@@ -239,16 +231,14 @@ class Expiry:
 
         A prompt being sent right now is left for the next sweep, so its message is known.
         """
-        async with self._db.transaction() as db:
-            cursor = await db.execute(
-                "UPDATE invitations SET status = 'expired', note = 'expired: no answer in time',"
-                f" prompt_sent = {Prompt.SHOWN}, finished_at = coalesce(finished_at, ?),"
-                " keyboard_stale = CASE WHEN message_id IS NULL THEN 0 ELSE 1 END"
-                " WHERE id IN (SELECT id FROM invitations WHERE status = 'active'"
-                f" AND prompt_sent != {Prompt.SENDING} AND sent_at <= ? ORDER BY sent_at LIMIT ?)",
-                (to_db(now), to_db(sent_before), limit),
-            )
-            return cursor.rowcount
+        return await self._db.write(
+            "UPDATE invitations SET status = 'expired', note = 'expired: no answer in time',"
+            f" prompt_sent = {Prompt.SHOWN}, finished_at = coalesce(finished_at, ?),"
+            " keyboard_stale = CASE WHEN message_id IS NULL THEN 0 ELSE 1 END"
+            " WHERE id IN (SELECT id FROM invitations WHERE status = 'active'"
+            f" AND prompt_sent != {Prompt.SENDING} AND sent_at <= ? ORDER BY sent_at LIMIT ?)",
+            (to_db(now), to_db(sent_before), limit),
+        )
 
     async def stale_keyboards(self, limit: int) -> list[tuple[int, int, int]]:
         """(invitation id, customer chat, message id) of expired prompts still showing buttons."""
@@ -261,7 +251,6 @@ class Expiry:
             return [(r["id"], r["customer_id"], r["message_id"]) for r in await cursor.fetchall()]
 
     async def clear_stale_keyboard(self, invitation_id: int) -> None:
-        async with self._db.transaction() as db:
-            await db.execute(
-                "UPDATE invitations SET keyboard_stale = 0 WHERE id = ?", (invitation_id,)
-            )
+        await self._db.write(
+            "UPDATE invitations SET keyboard_stale = 0 WHERE id = ?", (invitation_id,)
+        )

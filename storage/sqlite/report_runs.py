@@ -52,12 +52,10 @@ class ReportRuns:
     async def mark_report_sent(
         self, job: str, fire_time: datetime, chat_id: int, now: datetime
     ) -> None:
-        async with self._db.transaction() as db:
-            await db.execute(
-                "UPDATE report_runs SET sent_at = ?"
-                " WHERE job = ? AND fire_time = ? AND chat_id = ?",
-                (to_db(now), job, to_db(fire_time), chat_id),
-            )
+        await self._db.write(
+            "UPDATE report_runs SET sent_at = ? WHERE job = ? AND fire_time = ? AND chat_id = ?",
+            (to_db(now), job, to_db(fire_time), chat_id),
+        )
 
     async def report_sent(self, job: str, fire_time: datetime) -> bool:
         """Whether the run at `fire_time` reached at least one chat."""

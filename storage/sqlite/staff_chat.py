@@ -57,12 +57,11 @@ class StaffChat:
 
     async def set_staff_chat_status(self, status: str) -> None:
         """`ok`, or `unreachable: <reason>`, as last found by the alert worker."""
-        async with self._db.transaction() as db:
-            await db.execute(
-                "INSERT INTO settings (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (STAFF_CHAT_STATUS, status),
-            )
+        await self._db.write(
+            "INSERT INTO settings (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (STAFF_CHAT_STATUS, status),
+        )
 
     async def staff_chat_status(self) -> str:
         async with self._db.reading() as db:
