@@ -11,16 +11,13 @@ drawn) and the bot went idle again.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from answers import bare_bot, machine, rss_mb, settle, survey_bot
-
+from bench.answers import bare_bot, rss_mb, settle, survey_bot
+from bench.common import machine, run_sized
 from tests.e2e.harness import MANAGER, BotProcess
 
 CHART_COMMANDS = ("/csat 30d", "/csat 30d by product", "/stats 30d")
@@ -58,9 +55,7 @@ async def main_async(presses: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--presses", type=int, default=1000)
-    asyncio.run(main_async(parser.parse_args().presses))
+    run_sized(main_async, __doc__, "--presses", 1000)
 
 
 if __name__ == "__main__":
