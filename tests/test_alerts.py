@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from aiogram import Bot
-from aiogram.types import CallbackQuery, Chat, Message, Update, User
+from aiogram.types import Chat, Message, Update
 
 from bot.views.alert_card import span
 from bot.workers.alerts import AlertWorker
@@ -18,8 +18,10 @@ from survey_flows.alerts import AlertRules
 from survey_flows.models import Answer, Metric, Phase, Position
 from survey_flows.scoring import category
 
+from . import updates
 from .clocks import MovableClock as Clock
 from .test_manager import NOW, RecordingSession, make_config
+from .updates import person
 from .wiring import wire
 
 STAFF = -100555
@@ -66,15 +68,7 @@ async def raise_alert(repo: SqliteRepo, customer: int, score: int, clock: Clock)
 
 
 def press(user_id: int, name: str, data: str, chat_id: int = STAFF) -> Update:
-    message = Message(message_id=1, date=NOW, chat=Chat(id=chat_id, type="supergroup"), text="a")
-    query = CallbackQuery(
-        id=str(next(_ids)),
-        from_user=User(id=user_id, is_bot=False, first_name=name),
-        chat_instance="ci",
-        message=message,
-        data=data,
-    )
-    return Update(update_id=next(_ids), callback_query=query)
+    return updates.press(person(user_id, name), data, NOW, chat_id=chat_id)
 
 
 def staff_texts(session: RecordingSession) -> list[str]:
