@@ -28,7 +28,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import machine, post_events, run_sized, survey_bot_running
+from bench.common import machine, post_events, print_table, run_sized, survey_bot_running
 from telegram_emulator import BotAPIEmulator
 from tests.e2e.harness import BOT_TOKEN, ROOT, BotProcess, wait_until
 
@@ -72,6 +72,15 @@ class Run:
     @property
     def per_press_ms(self) -> float:
         return 1000 * self.cpu / self.presses
+
+    def cells(self) -> list[str]:
+        return [
+            self.name,
+            f"{self.presses}",
+            f"{self.per_press_ms:.2f} ms",
+            f"{self.wall:.1f} s",
+            f"{self.rss:.0f} MB",
+        ]
 
 
 async def press_all(
@@ -163,13 +172,10 @@ async def main_async(presses: int) -> None:
     print(machine(), flush=True)
     bare = await bare_bot(presses)
     ours = await survey_bot(presses)
-    print("| bot | presses | CPU per answer | wall | RSS after |")
-    print("|---|---|---|---|---|")
-    for run in (bare, ours):
-        print(
-            f"| {run.name} | {run.presses} | {run.per_press_ms:.2f} ms |"
-            f" {run.wall:.1f} s | {run.rss:.0f} MB |"
-        )
+    print_table(
+        ["bot", "presses", "CPU per answer", "wall", "RSS after"],
+        [run.cells() for run in (bare, ours)],
+    )
     ratio = ours.per_press_ms / bare.per_press_ms
     print(
         f"answers: survey-bot {ours.per_press_ms:.2f} ms vs bare {bare.per_press_ms:.2f} ms"

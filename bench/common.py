@@ -37,6 +37,14 @@ def machine(*details: str) -> str:
     return f"machine: {', '.join(parts)}, {platform.system()} {platform.machine()}"
 
 
+def print_table(columns: list[str], rows: list[list[str]]) -> None:
+    """The figures as a Markdown table, the way the README shows them."""
+    print(f"| {' | '.join(columns)} |")
+    print("|" + "---|" * len(columns))
+    for cells in rows:
+        print(f"| {' | '.join(cells)} |")
+
+
 def run_sized(main_async: Callable[[int], Awaitable[None]], doc: str, option: str, default: int):
     """Run a benchmark whose one option is its size, e.g. `--presses 300`."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])

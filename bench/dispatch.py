@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import machine, post_events, survey_bot_running
+from bench.common import machine, post_events, print_table, survey_bot_running
 from telegram_emulator import FloodLimits
 from tests.e2e.harness import wait_until
 
@@ -44,13 +44,17 @@ class Figures:
     lost: int
     duplicated: int
 
-    def row(self) -> str:
+    def cells(self) -> list[str]:
         share = 100 * self.refused / max(1, self.sends)
-        return (
-            f"| {self.name} | {self.customers} | {self.seconds:.1f} s | {self.per_second:.1f}/s"
-            f" ({self.per_second / self.ceiling:.2f} of {self.ceiling:.0f}) |"
-            f" {self.refused} ({share:.1f}%) | {self.lost} | {self.duplicated} |"
-        )
+        return [
+            self.name,
+            f"{self.customers}",
+            f"{self.seconds:.1f} s",
+            f"{self.per_second:.1f}/s ({self.per_second / self.ceiling:.2f} of {self.ceiling:.0f})",
+            f"{self.refused} ({share:.1f}%)",
+            f"{self.lost}",
+            f"{self.duplicated}",
+        ]
 
 
 def due_together(customers: int, tag: str) -> list[dict]:
@@ -107,10 +111,8 @@ async def main_async(args: argparse.Namespace) -> None:
         results.append(await scenario("free", args.free, "", 30))
     if args.paid:
         results.append(await scenario("paid", args.paid, "paid_broadcast = true", 1000))
-    print("| limit | customers | first to last | invitations/s | 429s | lost | duplicated |")
-    print("|---|---|---|---|---|---|---|")
-    for figures in results:
-        print(figures.row())
+    columns = ["limit", "customers", "first to last", "invitations/s", "429s", "lost", "duplicated"]
+    print_table(columns, [figures.cells() for figures in results])
     last = "; ".join(
         f"{f.name}: {f.per_second:.1f}/s, {f.refused} x 429, {f.lost} lost, {f.duplicated} dup"
         for f in results

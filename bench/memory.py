@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.answers import bare_bot, rss_mb, settle, survey_bot
-from bench.common import machine, run_sized
+from bench.common import machine, print_table, run_sized
 from tests.e2e.harness import MANAGER, BotProcess
 
 CHART_COMMANDS = ("/csat 30d", "/csat 30d by product", "/stats 30d")
@@ -44,10 +44,13 @@ async def main_async(presses: int) -> None:
         after_charts.append(await charts_drawn(bot))
 
     ours = await survey_bot(presses, after)
-    print("| bot | after the answers | after three charts |")
-    print("|---|---|---|")
-    print(f"| bare aiogram bot | {bare.rss:.0f} MB | – |")
-    print(f"| survey-bot | {ours.rss:.0f} MB | {after_charts[0]:.0f} MB |")
+    print_table(
+        ["bot", "after the answers", "after three charts"],
+        [
+            ["bare aiogram bot", f"{bare.rss:.0f} MB", "–"],
+            ["survey-bot", f"{ours.rss:.0f} MB", f"{after_charts[0]:.0f} MB"],
+        ],
+    )
     print(
         f"memory: survey-bot {ours.rss:.0f} MB, {after_charts[0]:.0f} MB after charts;"
         f" bare {bare.rss:.0f} MB (+{after_charts[0] - bare.rss:.0f} MB)"
