@@ -171,9 +171,5 @@ async def bench(customers: int) -> None:
     print(machine(f"SQLite {sqlite3.sqlite_version}"))
 
 
-def main() -> None:
-    run_sized(bench, __doc__, "--customers", 60_000)
-
-
 if __name__ == "__main__":
-    main()
+    run_sized(bench, __doc__, "--customers", 60_000)

@@ -57,9 +57,5 @@ async def main_async(presses: int) -> None:
     )
 
 
-def main() -> None:
-    run_sized(main_async, __doc__, "--presses", 1000)
-
-
 if __name__ == "__main__":
-    main()
+    run_sized(main_async, __doc__, "--presses", 1000)
