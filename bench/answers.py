@@ -15,14 +15,10 @@ question is on screen and the moment every follow-up was sent, divided by the pr
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
-import platform
-import shutil
 import signal
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,18 +28,11 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import machine, post_events, print_table, run_sized, survey_bot_running
 from telegram_emulator import BotAPIEmulator
 from tests.e2e.harness import BOT_TOKEN, ROOT, BotProcess, wait_until
 
 FIRST_USER = 9_000_001
-CONFIG = """
-[triggers.purchase]
-survey = "csat"
-delay = "0s"
-
-[throttle]
-recontact = "0s"
-"""
 TICK = os.sysconf("SC_CLK_TCK")
 PRODUCTS = ("Kettle", "Toaster", "Iron")
 
@@ -84,6 +73,15 @@ class Run:
     def per_press_ms(self) -> float:
         return 1000 * self.cpu / self.presses
 
+    def cells(self) -> list[str]:
+        return [
+            self.name,
+            f"{self.presses}",
+            f"{self.per_press_ms:.2f} ms",
+            f"{self.wall:.1f} s",
+            f"{self.rss:.0f} MB",
+        ]
+
 
 async def press_all(
     emulator: BotAPIEmulator, questions: dict[int, dict], pid: int, name: str
@@ -111,30 +109,19 @@ async def press_all(
 
 
 async def survey_bot(presses: int, after: Callable[[BotProcess], Awaitable[None]] | None = None):
-    emulator = BotAPIEmulator(BOT_TOKEN)
-    await emulator.start()
-    tmp = Path(tempfile.mkdtemp(prefix="answers-"))
-    bot = BotProcess(emulator, tmp, CONFIG, telegram_keys="rate_limit = 100000", log_level="INFO")
-    try:
-        await bot.start()
+    async with survey_bot_running("answers-", "rate_limit = 100000") as bot:
+        emulator = bot.emulator
         users = list(range(FIRST_USER, FIRST_USER + presses))
-        async with aiohttp.ClientSession() as http:
-            for start in range(0, presses, 1000):
-                events = [
-                    {
-                        "event_id": f"a-{u}",
-                        "type": "purchase",
-                        "customer": {"telegram_id": u, "language": "en"},
-                        "context": {"product": PRODUCTS[u % len(PRODUCTS)]},
-                    }
-                    for u in users[start : start + 1000]
-                ]
-                async with http.post(
-                    f"{bot.api_url}/api/v1/events:batch",
-                    json={"events": events},
-                    headers={"Authorization": "Bearer test-api-token-0123456789"},
-                ) as response:
-                    assert response.status == 200, await response.text()
+        events = [
+            {
+                "event_id": f"a-{u}",
+                "type": "purchase",
+                "customer": {"telegram_id": u, "language": "en"},
+                "context": {"product": PRODUCTS[u % len(PRODUCTS)]},
+            }
+            for u in users
+        ]
+        await post_events(bot, events)
         await wait_until(
             lambda: len(emulator.calls_of("sendMessage")) >= presses, 300, "every question"
         )
@@ -144,10 +131,6 @@ async def survey_bot(presses: int, after: Callable[[BotProcess], Awaitable[None]
         if after is not None:
             await after(bot)
         return run
-    finally:
-        await bot.stop()
-        await emulator.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 async def bare_bot(presses: int) -> Run:
@@ -185,24 +168,14 @@ async def bare_bot(presses: int) -> Run:
         await emulator.stop()
 
 
-def machine() -> str:
-    return (
-        f"machine: {os.cpu_count()} cores, Python {platform.python_version()},"
-        f" {platform.system()} {platform.machine()}"
-    )
-
-
 async def main_async(presses: int) -> None:
     print(machine(), flush=True)
     bare = await bare_bot(presses)
     ours = await survey_bot(presses)
-    print("| bot | presses | CPU per answer | wall | RSS after |")
-    print("|---|---|---|---|---|")
-    for run in (bare, ours):
-        print(
-            f"| {run.name} | {run.presses} | {run.per_press_ms:.2f} ms |"
-            f" {run.wall:.1f} s | {run.rss:.0f} MB |"
-        )
+    print_table(
+        ["bot", "presses", "CPU per answer", "wall", "RSS after"],
+        [run.cells() for run in (bare, ours)],
+    )
     ratio = ours.per_press_ms / bare.per_press_ms
     print(
         f"answers: survey-bot {ours.per_press_ms:.2f} ms vs bare {bare.per_press_ms:.2f} ms"
@@ -210,11 +183,5 @@ async def main_async(presses: int) -> None:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--presses", type=int, default=1000)
-    asyncio.run(main_async(parser.parse_args().presses))
-
-
 if __name__ == "__main__":
-    main()
+    run_sized(main_async, __doc__, "--presses", 1000)

@@ -12,11 +12,7 @@ audience with every filter, and the bulk insert of the whole shop's invitations.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
-import os
-import platform
 import random
 import sqlite3
 import sys
@@ -27,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import machine, run_sized
 from bot.config.campaigns import Audience, CampaignConfig
 from bot.workers.campaigns import Campaigns
 from storage.records import Selection
@@ -171,18 +168,8 @@ async def bench(customers: int) -> None:
             f" {(time.perf_counter() - start) * 1000:8.0f} ms"
         )
         await repo.close()
-    print(
-        f"machine: {os.cpu_count()} cores, Python {platform.python_version()},"
-        f" SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.machine()}"
-    )
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=60_000)
-    args = parser.parse_args()
-    asyncio.run(bench(args.customers))
+    print(machine(f"SQLite {sqlite3.sqlite_version}"))
 
 
 if __name__ == "__main__":
-    main()
+    run_sized(bench, __doc__, "--customers", 60_000)

@@ -18,32 +18,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
-import platform
-import shutil
 import sys
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from telegram_emulator import BotAPIEmulator, FloodLimits
-from tests.e2e.harness import API_TOKEN, BOT_TOKEN, BotProcess, wait_until
+from bench.common import machine, post_events, print_table, survey_bot_running
+from telegram_emulator import FloodLimits
+from tests.e2e.harness import wait_until
 
 FIRST_USER = 8_000_001
-CONFIG = """
-[triggers.purchase]
-survey = "csat"
-delay = "0s"
-
-[throttle]
-recontact = "0s"
-"""
 
 
 @dataclass(frozen=True)
@@ -58,19 +44,23 @@ class Figures:
     lost: int
     duplicated: int
 
-    def row(self) -> str:
+    def cells(self) -> list[str]:
         share = 100 * self.refused / max(1, self.sends)
-        return (
-            f"| {self.name} | {self.customers} | {self.seconds:.1f} s | {self.per_second:.1f}/s"
-            f" ({self.per_second / self.ceiling:.2f} of {self.ceiling:.0f}) |"
-            f" {self.refused} ({share:.1f}%) | {self.lost} | {self.duplicated} |"
-        )
+        return [
+            self.name,
+            f"{self.customers}",
+            f"{self.seconds:.1f} s",
+            f"{self.per_second:.1f}/s ({self.per_second / self.ceiling:.2f} of {self.ceiling:.0f})",
+            f"{self.refused} ({share:.1f}%)",
+            f"{self.lost}",
+            f"{self.duplicated}",
+        ]
 
 
-async def post_events(bot: BotProcess, customers: int, tag: str) -> None:
-    # Due together, once all are posted: sending is measured apart from the intake.
+def due_together(customers: int, tag: str) -> list[dict]:
+    """Purchases due at one moment once all are posted: sending is measured apart from intake."""
     delay = 2 + customers // 400
-    events = [
+    return [
         {
             "event_id": f"{tag}-{i}",
             "type": "purchase",
@@ -79,26 +69,13 @@ async def post_events(bot: BotProcess, customers: int, tag: str) -> None:
         }
         for i in range(customers)
     ]
-    headers = {"Authorization": f"Bearer {API_TOKEN}", "Content-Type": "application/json"}
-    async with aiohttp.ClientSession() as http:
-        for start in range(0, customers, 1000):
-            body = json.dumps({"events": events[start : start + 1000]})
-            url = f"{bot.api_url}/api/v1/events:batch"
-            async with http.post(url, data=body, headers=headers) as response:
-                answer = await response.json()
-                assert response.status == 200, answer
-                assert answer["accepted"] == len(events[start : start + 1000]), answer
 
 
 async def scenario(name: str, customers: int, telegram_keys: str, ceiling: float) -> Figures:
-    emulator = BotAPIEmulator(BOT_TOKEN, limits=FloodLimits())
-    await emulator.start()
-    tmp = Path(tempfile.mkdtemp(prefix="dispatch-"))
-    bot = BotProcess(emulator, tmp, CONFIG, telegram_keys=telegram_keys, log_level="INFO")
-    try:
-        await bot.start()
-        await post_events(bot, customers, name)
-        users = range(FIRST_USER, FIRST_USER + customers)
+    users = range(FIRST_USER, FIRST_USER + customers)
+    async with survey_bot_running("dispatch-", telegram_keys, FloodLimits()) as bot:
+        emulator = bot.emulator
+        await post_events(bot, due_together(customers, name))
 
         def firsts() -> list:
             return [
@@ -109,10 +86,6 @@ async def scenario(name: str, customers: int, telegram_keys: str, ceiling: float
 
         await wait_until(lambda: len(firsts()) >= customers, 600, f"{customers} first questions")
         sent = firsts()
-    finally:
-        await bot.stop()
-        await emulator.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
     times = sorted(c.at for c in sent)
     seconds = times[-1] - times[0]
     per_chat = Counter(c.params["chat_id"] for c in sent)
@@ -132,20 +105,14 @@ async def scenario(name: str, customers: int, telegram_keys: str, ceiling: float
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    print(
-        f"machine: {os.cpu_count()} cores, Python {platform.python_version()},"
-        f" {platform.system()} {platform.machine()}",
-        flush=True,
-    )
+    print(machine(), flush=True)
     results = []
     if args.free:
         results.append(await scenario("free", args.free, "", 30))
     if args.paid:
         results.append(await scenario("paid", args.paid, "paid_broadcast = true", 1000))
-    print("| limit | customers | first to last | invitations/s | 429s | lost | duplicated |")
-    print("|---|---|---|---|---|---|---|")
-    for figures in results:
-        print(figures.row())
+    columns = ["limit", "customers", "first to last", "invitations/s", "429s", "lost", "duplicated"]
+    print_table(columns, [figures.cells() for figures in results])
     last = "; ".join(
         f"{f.name}: {f.per_second:.1f}/s, {f.refused} x 429, {f.lost} lost, {f.duplicated} dup"
         for f in results

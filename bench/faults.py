@@ -31,8 +31,6 @@ import argparse
 import asyncio
 import dataclasses
 import json
-import os
-import platform
 import random
 import shutil
 import sys
@@ -45,6 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import machine
 from bench.fault_figures import Figures, measure
 from telegram_emulator import BotAPIEmulator
 from tests.e2e.crowd import QUESTIONS, Customer, Run, Watcher, customer
@@ -232,11 +231,7 @@ async def main_async(args: argparse.Namespace) -> int:
     outage_s = args.outage or (5.0 if quick else 30.0)
     small = max(10, surveys // 10)
     patience = 20.0 if quick else 60.0
-    print(
-        f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.machine()}; seed {args.seed}",
-        flush=True,
-    )
+    print(f"{machine()}; seed {args.seed}", flush=True)
     window = max(5.0, 2.5 * kills)
     results = [
         await scenario(

@@ -11,16 +11,13 @@ drawn) and the bot went idle again.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from answers import bare_bot, machine, rss_mb, settle, survey_bot
-
+from bench.answers import bare_bot, rss_mb, settle, survey_bot
+from bench.common import machine, print_table, run_sized
 from tests.e2e.harness import MANAGER, BotProcess
 
 CHART_COMMANDS = ("/csat 30d", "/csat 30d by product", "/stats 30d")
@@ -47,21 +44,18 @@ async def main_async(presses: int) -> None:
         after_charts.append(await charts_drawn(bot))
 
     ours = await survey_bot(presses, after)
-    print("| bot | after the answers | after three charts |")
-    print("|---|---|---|")
-    print(f"| bare aiogram bot | {bare.rss:.0f} MB | – |")
-    print(f"| survey-bot | {ours.rss:.0f} MB | {after_charts[0]:.0f} MB |")
+    print_table(
+        ["bot", "after the answers", "after three charts"],
+        [
+            ["bare aiogram bot", f"{bare.rss:.0f} MB", "–"],
+            ["survey-bot", f"{ours.rss:.0f} MB", f"{after_charts[0]:.0f} MB"],
+        ],
+    )
     print(
         f"memory: survey-bot {ours.rss:.0f} MB, {after_charts[0]:.0f} MB after charts;"
         f" bare {bare.rss:.0f} MB (+{after_charts[0] - bare.rss:.0f} MB)"
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--presses", type=int, default=1000)
-    asyncio.run(main_async(parser.parse_args().presses))
-
-
 if __name__ == "__main__":
-    main()
+    run_sized(main_async, __doc__, "--presses", 1000)

@@ -12,8 +12,6 @@ weighted log-odds ranking per language. Prints the time and the top themes per l
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import sys
 import time
@@ -21,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import machine
 from bot.reports.themes import rank_by_language
 
 FILLER = {
@@ -57,11 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--comments", type=int, default=100_000)
     args = parser.parse_args()
-    print(
-        f"machine: {os.cpu_count()} cores, Python {platform.python_version()},"
-        f" {platform.system()} {platform.machine()}",
-        flush=True,
-    )
+    print(machine(), flush=True)
     rows = generate(args.comments)
     rank_by_language(generate(200), 30)  # load jieba's dictionary outside the timing
     started = time.perf_counter()

@@ -12,15 +12,17 @@ from pathlib import Path
 
 import pytest
 from aiogram import Bot
-from aiogram.types import CallbackQuery, Chat, Message, Update, User
+from aiogram.types import Update
 
 from bot.workers.alerts import AlertWorker
 from storage.sqlite import SqliteRepo, open_sqlite
 from survey_flows.alerts import AlertRules
 
+from . import updates
 from .clocks import MovableClock as Clock
 from .test_alerts import raise_alert
 from .test_manager import MANAGER, NOW, STRANGER, RecordingSession, make_config, seed
+from .updates import person
 from .wiring import wire
 
 STAFF = -100555  # the staff chat of test_alerts.raise_alert
@@ -55,31 +57,12 @@ class Env:
     async def say(
         self, user_id: int, chat_id: int, text: str, *, reply_to: int | None = None
     ) -> list:
-        kind = "private" if chat_id > 0 else "supergroup"
-        message = Message(
-            message_id=next(_ids),
-            date=NOW,
-            chat=Chat(id=chat_id, type=kind),
-            from_user=User(id=user_id, is_bot=False, first_name=f"U{user_id}", language_code="en"),
-            text=text,
-            reply_to_message=(
-                None
-                if reply_to is None
-                else Message(message_id=reply_to, date=NOW, chat=Chat(id=chat_id, type=kind))
-            ),
-        )
-        return await self.feed(Update(update_id=next(_ids), message=message))
+        user = person(user_id, f"U{user_id}", language_code="en")
+        return await self.feed(updates.message(user, text, NOW, chat_id=chat_id, reply_to=reply_to))
 
     async def press(self, user_id: int, chat_id: int, data: str) -> list:
-        kind = "private" if chat_id > 0 else "supergroup"
-        query = CallbackQuery(
-            id=str(next(_ids)),
-            from_user=User(id=user_id, is_bot=False, first_name=f"U{user_id}"),
-            chat_instance="ci",
-            message=Message(message_id=1, date=NOW, chat=Chat(id=chat_id, type=kind), text="a"),
-            data=data,
-        )
-        return await self.feed(Update(update_id=next(_ids), callback_query=query))
+        user = person(user_id, f"U{user_id}")
+        return await self.feed(updates.press(user, data, NOW, chat_id=chat_id))
 
 
 def data_sent(calls: list) -> list:

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from aiogram.types import CallbackQuery, Chat, Message, Update, User
+from aiogram.types import Update
 
 from bot.views.alert_card import list_text
 from storage.records import Comment, NewAlert, NewEvent
 from survey_flows.models import Answer, Metric, Phase, Position
 from survey_flows.scoring import category
 
-from .test_alerts import ANNA, NOW, STAFF, _ids, press, staff_texts
+from . import updates
+from .test_alerts import ANNA, NOW, STAFF, press, staff_texts
 from .test_alerts import env as env  # the fixture, shared
+from .updates import person
 
 CUSTOMER = 4711
 
@@ -63,15 +65,7 @@ async def test_a_survey_answered_low_twice_is_one_case_showing_both(env):
 
 
 def customer_press(data: str) -> Update:
-    message = Message(message_id=9, date=NOW, chat=Chat(id=CUSTOMER, type="private"), text="?")
-    query = CallbackQuery(
-        id=str(next(_ids)),
-        from_user=User(id=CUSTOMER, is_bot=False, first_name="Olga"),
-        chat_instance="c",
-        message=message,
-        data=data,
-    )
-    return Update(update_id=next(_ids), callback_query=query)
+    return updates.press(person(CUSTOMER, "Olga"), data, NOW, message_id=9)
 
 
 async def test_not_solved_at_the_recheck_reopens_the_case_for_its_owner(env):

@@ -8,18 +8,20 @@ from pathlib import Path
 
 import pytest
 from aiogram import Bot
-from aiogram.types import CallbackQuery, Chat, Message, Update, User
+from aiogram.types import Chat, Message, Update
 
 from bot.views.alert_card import span
 from bot.workers.alerts import AlertWorker
-from storage.records import NewAlert, NewEvent
+from storage.records import AlertView, NewAlert, NewEvent
 from storage.sqlite import SqliteRepo, open_sqlite
 from survey_flows.alerts import AlertRules
 from survey_flows.models import Answer, Metric, Phase, Position
 from survey_flows.scoring import category
 
+from . import updates
 from .clocks import MovableClock as Clock
 from .test_manager import NOW, RecordingSession, make_config
+from .updates import person
 from .wiring import wire
 
 STAFF = -100555
@@ -66,15 +68,17 @@ async def raise_alert(repo: SqliteRepo, customer: int, score: int, clock: Clock)
 
 
 def press(user_id: int, name: str, data: str, chat_id: int = STAFF) -> Update:
-    message = Message(message_id=1, date=NOW, chat=Chat(id=chat_id, type="supergroup"), text="a")
-    query = CallbackQuery(
-        id=str(next(_ids)),
-        from_user=User(id=user_id, is_bot=False, first_name=name),
-        chat_instance="ci",
-        message=message,
-        data=data,
-    )
-    return Update(update_id=next(_ids), callback_query=query)
+    return updates.press(person(user_id, name), data, NOW, chat_id=chat_id)
+
+
+async def posted_alert(
+    repo: SqliteRepo, worker: AlertWorker, customer: int, clock: Clock
+) -> AlertView:
+    """`customer` scored CSAT 1 and the worker posted the alert's card: the open alert."""
+    await raise_alert(repo, customer, 1, clock)
+    await worker.run_once()
+    (alert,) = await repo.alerts.open_alerts()
+    return alert
 
 
 def staff_texts(session: RecordingSession) -> list[str]:
@@ -85,9 +89,7 @@ def staff_texts(session: RecordingSession) -> list[str]:
 
 async def test_take_on_an_alert_someone_else_owns_says_who(env):
     dp, repo, bot, session, worker, clock = env
-    await raise_alert(repo, 1, 1, clock)
-    await worker.run_once()
-    (alert,) = await repo.alerts.open_alerts()
+    alert = await posted_alert(repo, worker, 1, clock)
     await dp.feed_update(bot, press(ANNA, "Anna", f"a:t:{alert.id}"))
     await dp.feed_update(bot, press(BORIS, "Boris", f"a:t:{alert.id}"))
     answers = [p for name, p, _ in session.calls if name == "answerCallbackQuery"]
@@ -132,9 +134,7 @@ async def test_escalation_fires_once_after_the_configured_time(env):
 
 async def test_recheck_goes_out_once_after_resolution(env):
     dp, repo, bot, session, worker, clock = env
-    await raise_alert(repo, 7, 1, clock)
-    await worker.run_once()
-    (alert,) = await repo.alerts.open_alerts()
+    alert = await posted_alert(repo, worker, 7, clock)
     await dp.feed_update(bot, press(ANNA, "Anna", f"a:r:{alert.id}"))
     await dp.feed_update(bot, press(ANNA, "Anna", f"w:{alert.id}:0"))
     clock.now = NOW + timedelta(hours=23)

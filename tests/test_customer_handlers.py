@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 from aiogram import Bot
-from aiogram.types import CallbackQuery, Chat, Message, Update, User
+from aiogram.types import Update
 
 from bot.workers.delivery import DeliveryWorker
 from storage.records import NewEvent
 from storage.sqlite import open_sqlite
 
+from . import updates
 from .test_manager import NOW, RecordingSession, make_config
+from .updates import person
 from .wiring import wire
 
 OWNER, FORGER = 5001, 5002
@@ -34,17 +36,7 @@ async def setup(tmp_path: Path, dispatcher):
 
 
 def press(user_id: int, chat_id: int, data: str) -> Update:
-    message = Message(
-        message_id=1, date=NOW, chat=Chat(id=chat_id, type="private"), text="question"
-    )
-    query = CallbackQuery(
-        id=str(next(_ids)),
-        from_user=User(id=user_id, is_bot=False, first_name="X"),
-        chat_instance="ci",
-        message=message,
-        data=data,
-    )
-    return Update(update_id=next(_ids), callback_query=query)
+    return updates.press(person(user_id), data, NOW, chat_id=chat_id)
 
 
 async def test_forged_callback_cannot_answer_someone_elses_survey(setup):

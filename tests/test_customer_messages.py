@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from aiogram import Bot
-from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
 from bot.workers.alerts import AlertWorker
 from bot.workers.delivery import DeliveryWorker
@@ -21,8 +20,10 @@ from storage.sqlite import open_sqlite
 from survey_flows.alerts import AlertRules
 from survey_flows.models import InvitationStatus, Phase, Position
 
+from . import updates
 from .clocks import MovableClock as Clock
 from .test_manager import NOW, RecordingSession, make_config
+from .updates import person
 from .wiring import wire
 
 STAFF = -100777
@@ -51,40 +52,19 @@ class Chats:
 
     async def say(self, text: str, message_id: int | None = None) -> list:
         before = len(self.session.calls)
-        message = Message(
-            message_id=next(_ids) if message_id is None else message_id,
-            date=self.clock(),
-            chat=Chat(id=ANN, type="private"),
-            from_user=User(id=ANN, is_bot=False, first_name="Ann", language_code="en"),
-            text=text,
-        )
-        await self.dp.feed_update(self.bot, Update(update_id=next(_ids), message=message))
+        ann = person(ANN, "Ann", language_code="en")
+        update = updates.message(ann, text, self.clock(), message_id=message_id)
+        await self.dp.feed_update(self.bot, update)
         return self.session.calls[before:]
 
     async def staff_reply(self, reply_to: int, text: str) -> None:
-        card = Message(message_id=reply_to, date=self.clock(), chat=Chat(id=STAFF, type="group"))
-        message = Message(
-            message_id=next(_ids),
-            date=self.clock(),
-            chat=Chat(id=STAFF, type="supergroup"),
-            from_user=User(id=901, is_bot=False, first_name="Staff"),
-            text=text,
-            reply_to_message=card,
-        )
-        await self.dp.feed_update(self.bot, Update(update_id=next(_ids), message=message))
+        staff = person(901, "Staff")
+        update = updates.message(staff, text, self.clock(), chat_id=STAFF, reply_to=reply_to)
+        await self.dp.feed_update(self.bot, update)
 
     async def press(self, data: str, message_id: int = 1) -> None:
-        message = Message(
-            message_id=message_id, date=self.clock(), chat=Chat(id=ANN, type="private"), text="q"
-        )
-        query = CallbackQuery(
-            id=str(next(_ids)),
-            from_user=User(id=ANN, is_bot=False, first_name="Ann"),
-            chat_instance="ci",
-            message=message,
-            data=data,
-        )
-        await self.dp.feed_update(self.bot, Update(update_id=next(_ids), callback_query=query))
+        update = updates.press(person(ANN, "Ann"), data, self.clock(), message_id=message_id)
+        await self.dp.feed_update(self.bot, update)
 
     def to(self, chat_id: int, calls: list | None = None) -> list[dict]:
         return [

@@ -16,7 +16,7 @@ from bot.telegram.ratelimit import RateLimiter
 from bot.workers.delivery import DeliveryWorker
 from storage.records import NewEvent
 from storage.sqlite import SqliteRepo
-from survey_flows.models import InvitationStatus
+from survey_flows.models import Invitation, InvitationStatus
 from telegram_emulator import BotAPIEmulator
 
 from .clocks import MovableClock as Clock
@@ -32,6 +32,20 @@ def make_worker(tmp_path: Path, bot: Bot, repo: SqliteRepo, clock: Clock) -> Del
     return DeliveryWorker(bot, repo, surveys, clock, expire_after=timedelta(days=3))
 
 
+async def ann_bought(repo: SqliteRepo) -> Invitation:
+    """Ann's purchase at NOW: the CSAT invitation it made, due at once."""
+    inv, _ = await repo.invitations.create_invitation(
+        NewEvent("e1", "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
+    )
+    return inv
+
+
+async def deliver(worker: DeliveryWorker) -> None:
+    """One pass of the worker and the sends it started."""
+    await worker.run_once()
+    await worker.drain()
+
+
 # 401 and 404 were the examples here until send() learnt to interpret them (tests below); a 409
 # is still an error send() lets through.
 @pytest.mark.parametrize(("error_code", "raised"), [(409, "TelegramConflictError")])
@@ -45,13 +59,10 @@ async def test_an_unexpected_send_error_reschedules_the_prompt(
 ) -> None:
     clock = Clock(NOW)
     worker = make_worker(tmp_path, bot, repo, clock)
-    inv, _ = await repo.invitations.create_invitation(
-        NewEvent("e1", "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
-    )
+    inv = await ann_bought(repo)
     # An answer send() turns into no result: aiogram raises, the worker's guard catches it.
     emulator.fail_next("sendMessage", error_code=error_code, chat_id=CUSTOMER)
-    await worker.run_once()
-    await worker.drain()
+    await deliver(worker)
 
     assert emulator.last_bot_message(CUSTOMER) is None
     after = await repo.invitations.get_invitation(inv.id)
@@ -137,12 +148,9 @@ async def test_a_chat_that_no_longer_exists_marks_the_customer_unreachable(
 ) -> None:
     clock = Clock(NOW)
     worker = make_worker(tmp_path, bot, repo, clock)
-    inv, _ = await repo.invitations.create_invitation(
-        NewEvent("e1", "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
-    )
+    inv = await ann_bought(repo)
     emulator.fail_next("sendMessage", error_code=404, description="Not Found", chat_id=CUSTOMER)
-    await worker.run_once()
-    await worker.drain()
+    await deliver(worker)
     after = await repo.invitations.get_invitation(inv.id)
     assert after is not None and after.status is InvitationStatus.FAILED, after
     customer = await repo.customers.get_customer(CUSTOMER)
@@ -158,24 +166,19 @@ async def test_a_revoked_token_backs_off_instead_of_failing_or_spinning(
 ) -> None:
     clock = Clock(NOW)
     worker = make_worker(tmp_path, bot, repo, clock)
-    inv, _ = await repo.invitations.create_invitation(
-        NewEvent("e1", "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
-    )
+    inv = await ann_bought(repo)
     emulator.fail_next("sendMessage", error_code=401, times=2, chat_id=CUSTOMER)
-    await worker.run_once()
-    await worker.drain()
+    await deliver(worker)
     after = await repo.invitations.get_invitation(inv.id)
     assert after is not None and after.status is InvitationStatus.SCHEDULED, after
     assert after.note is not None and after.note.startswith("unauthorized")
     assert await repo.outbox.next_due_at() == NOW + timedelta(seconds=30)
     clock.now = NOW + timedelta(seconds=30)
-    await worker.run_once()
-    await worker.drain()
+    await deliver(worker)
     assert await repo.outbox.next_due_at() == clock.now + timedelta(seconds=60), "no backoff"
     # The token works again: the question goes out at the next try.
     clock.now += timedelta(seconds=60)
-    await worker.run_once()
-    await worker.drain()
+    await deliver(worker)
     shown = emulator.last_bot_message(CUSTOMER)
     assert shown is not None, "the customer never got the question once the token worked"
 
@@ -185,11 +188,8 @@ async def test_an_unanswered_invitation_expires_on_its_own_and_loses_its_buttons
 ) -> None:
     clock = Clock(NOW)
     worker = make_worker(tmp_path, bot, repo, clock)
-    inv, _ = await repo.invitations.create_invitation(
-        NewEvent("e1", "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
-    )
-    await worker.run_once()
-    await worker.drain()
+    inv = await ann_bought(repo)
+    await deliver(worker)
 
     def question() -> dict[str, Any]:
         (shown,) = [m for m in emulator.messages(CUSTOMER) if m["from"]["is_bot"]]
@@ -225,9 +225,7 @@ async def test_buttons_of_an_expired_invitation_are_removed_after_a_restart(
     def worker() -> DeliveryWorker:
         return DeliveryWorker(bot, repo, config.surveys, clock, expire_after=timedelta(days=3))
 
-    await repo.invitations.create_invitation(
-        NewEvent("e1", "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
-    )
+    await ann_bought(repo)
     first = worker()
     await first.run_once()
     await first.drain()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiogram.types import Chat, Message, PhotoSize, Update, User
+from aiogram.types import PhotoSize
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.intake.api import IntakeApi
@@ -24,10 +24,11 @@ from storage.records import Comment, NewEvent
 from storage.sqlite import SqliteRepo, open_sqlite
 from survey_flows.models import Answer, Category, Metric, Phase, Position
 
-from . import test_customer_messages
+from . import test_customer_messages, updates
 from .test_customer_messages import ANN, STAFF, Chats
 from .test_manager import MANAGER, NOW, make_config
 from .test_opt_out import keyboard_data, press_as
+from .updates import person
 
 room = test_customer_messages.chats  # the fixture of customers' chats, shared
 _ids = itertools.count(95_000)
@@ -48,15 +49,8 @@ async def every_text(repo: SqliteRepo) -> str:
 
 async def say_as(room: Chats, user_id: int, text: str | None = None, **media: Any) -> list:
     before = len(room.session.calls)
-    message = Message(
-        message_id=next(_ids),
-        date=room.clock(),
-        chat=Chat(id=user_id, type="private"),
-        from_user=User(id=user_id, is_bot=False, first_name="Ann", username="ann_k"),
-        text=text,
-        **media,
-    )
-    await room.dp.feed_update(room.bot, Update(update_id=next(_ids), message=message))
+    ann = person(user_id, "Ann", username="ann_k")
+    await room.dp.feed_update(room.bot, updates.message(ann, text, room.clock(), **media))
     return room.session.calls[before:]
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher
-from aiogram.types import CallbackQuery, Chat, Message, Update, User
+from aiogram.types import User
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config import parse_config
@@ -29,6 +29,7 @@ from bot.workers.delivery import DeliveryWorker
 from storage.sqlite import SqliteRepo, open_sqlite
 from survey_flows.alerts import AlertRules
 
+from . import updates
 from .clocks import MovableClock
 from .test_manager import NOW, RecordingSession
 from .wiring import wire
@@ -73,25 +74,12 @@ class Shop:
     async def say(self, user: User, text: str) -> list[dict[str, Any]]:
         """`user` writes `text` in their private chat; returns the bot's messages to them."""
         before = len(self.session.calls)
-        message = Message(
-            message_id=next(_ids),
-            date=self.clock(),
-            chat=Chat(id=user.id, type="private"),
-            from_user=user,
-            text=text,
-        )
-        await self.dp.feed_update(self.bot, Update(update_id=next(_ids), message=message))
+        await self.dp.feed_update(self.bot, updates.message(user, text, self.clock()))
         await self.work()
         return self.to(user.id, self.session.calls[before:])
 
     async def press(self, user: User, data: str) -> None:
-        message = Message(
-            message_id=1, date=self.clock(), chat=Chat(id=user.id, type="private"), text="q"
-        )
-        query = CallbackQuery(
-            id=str(next(_ids)), from_user=user, chat_instance="ci", message=message, data=data
-        )
-        await self.dp.feed_update(self.bot, Update(update_id=next(_ids), callback_query=query))
+        await self.dp.feed_update(self.bot, updates.press(user, data, self.clock()))
         await self.work()
 
     def to(self, chat_id: int, calls: list | None = None) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
-from aiogram.types import BufferedInputFile, Chat, FSInputFile, Message, Update, User
+from aiogram.types import BufferedInputFile, Chat, FSInputFile, Message
 
 from bot.charts.models import ChartJob, OverviewChart, TrendChart
 from bot.charts.worker import ChartWorker
@@ -23,7 +23,9 @@ from bot.reports.compose import chart_labels
 from storage.sqlite import SqliteRepo, open_sqlite
 from survey_flows.models import Metric
 
+from . import updates
 from .test_analytics import add_answers, add_unanswered
+from .updates import person
 
 NOW = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)
 MANAGER, STRANGER = 42, 777
@@ -105,14 +107,8 @@ class Harness:
 
     async def say(self, user_id: int, text: str, lang: str = "en") -> list:
         before = len(self.session.calls)
-        message = Message(
-            message_id=next(_update_ids),
-            date=NOW,
-            chat=Chat(id=user_id, type="private"),
-            from_user=User(id=user_id, is_bot=False, first_name="M", language_code=lang),
-            text=text,
-        )
-        await self.dp.feed_update(self.bot, Update(update_id=next(_update_ids), message=message))
+        manager = person(user_id, "M", language_code=lang)
+        await self.dp.feed_update(self.bot, updates.message(manager, text, NOW))
         return self.session.calls[before:]
 
 

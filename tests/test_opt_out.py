@@ -9,12 +9,11 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from aiogram.types import CallbackQuery, Chat, Message, Update, User
-
 from survey_flows.models import InvitationStatus
 
-from . import test_customer_messages
+from . import test_customer_messages, updates
 from .test_customer_messages import ANN, NOW, STAFF, Chats
+from .updates import person
 
 room = test_customer_messages.chats  # the fixture of customers' chats, shared
 
@@ -30,17 +29,10 @@ def keyboard_data(message: dict) -> list[str]:
 async def press_as(chats: Chats, user_id: int, data: str, message_id: int = 1) -> list:
     """A button press by `user_id` in their own private chat; returns the calls it caused."""
     before = len(chats.session.calls)
-    message = Message(
-        message_id=message_id, date=chats.clock(), chat=Chat(id=user_id, type="private"), text="q"
+    user = person(user_id, "U", language_code="en")
+    await chats.dp.feed_update(
+        chats.bot, updates.press(user, data, chats.clock(), message_id=message_id)
     )
-    query = CallbackQuery(
-        id=str(next(_ids)),
-        from_user=User(id=user_id, is_bot=False, first_name="U", language_code="en"),
-        chat_instance="ci",
-        message=message,
-        data=data,
-    )
-    await chats.dp.feed_update(chats.bot, Update(update_id=next(_ids), callback_query=query))
     return chats.session.calls[before:]
 
 

@@ -37,7 +37,9 @@ GROUP, OTHER_GROUP, OWNER, STRANGER = -100700, -100800, 501, 502
 CODE_LINE = re.compile(r"Your one-time code: ([A-Z0-9]+)")
 
 
-async def run_init(*args: str) -> asyncio.subprocess.Process:
+async def run_init(token: str, api_base: str, path: Path) -> asyncio.subprocess.Process:
+    """`survey-bot init --yes` writing `path`, with Telegram's answers from `api_base`."""
+    args = ("--token", token, "--api-base", api_base, "--config", str(path))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SURVEY_BOT_")}
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -73,9 +75,7 @@ async def test_init_writes_the_config_and_both_claims_fill_it(
     tmp_path: Path, emulator: BotAPIEmulator
 ) -> None:
     path = tmp_path / "config.toml"
-    process = await run_init(
-        "--token", "123456:TEST", "--api-base", emulator.base_url, "--config", str(path)
-    )
+    process = await run_init("123456:TEST", emulator.base_url, path)
     try:
         await _init_and_claim(process, path, emulator)
     finally:
@@ -130,9 +130,7 @@ async def test_init_refuses_a_wrong_token_in_one_line(
     tmp_path: Path, emulator: BotAPIEmulator
 ) -> None:
     path = tmp_path / "config.toml"
-    process = await run_init(
-        "--token", "999:WRONG", "--api-base", emulator.base_url, "--config", str(path)
-    )
+    process = await run_init("999:WRONG", emulator.base_url, path)
     async with asyncio.timeout(60):
         _, err = await process.communicate()
     assert process.returncode == 2

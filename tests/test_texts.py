@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 import string
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -132,28 +133,24 @@ def test_plural_messages_have_every_form_of_the_language(lang: str) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("marks", "lost"),
+    [
+        (placeholders, "a value would be missing, or KeyError on rendering"),
+        (tags, "a translation would lose or add bold, italics or code marks"),
+    ],
+    ids=["placeholders", "html_tags"],
+)
 @pytest.mark.parametrize("lang", LANGS)
-def test_placeholders_match_english(lang: str) -> None:
-    english = {key: placeholders(texts[-1]) for key, texts in EN_FORMS.items()}
+def test_marks_match_english(lang: str, marks: Callable[[str], object], lost: str) -> None:
+    english = {key: marks(texts[-1]) for key, texts in EN_FORMS.items()}
     mismatched = {
-        (key, i): (placeholders(text), english[key])
+        (key, i): (marks(text), english[key])
         for key, texts in FORMS[lang].items()
         for i, text in enumerate(texts)
-        if key in english and placeholders(text) != english[key]
+        if key in english and marks(text) != english[key]
     }
-    assert mismatched == {}, "a value would be missing, or KeyError on rendering"
-
-
-@pytest.mark.parametrize("lang", LANGS)
-def test_html_tags_match_english(lang: str) -> None:
-    english = {key: tags(texts[-1]) for key, texts in EN_FORMS.items()}
-    mismatched = {
-        (key, i): (tags(text), english[key])
-        for key, texts in FORMS[lang].items()
-        for i, text in enumerate(texts)
-        if key in english and tags(text) != english[key]
-    }
-    assert mismatched == {}, "a translation would lose or add bold, italics or code marks"
+    assert mismatched == {}, lost
 
 
 @pytest.mark.parametrize(("lang", "key"), all_texts())

@@ -6,6 +6,24 @@ from .harness import STAFF_CHAT, BotProcess, wait_until
 from .test_survey_loop import CUSTOMER, answer_question, button_for, event, next_message
 
 
+async def first_accepted_question(emulator) -> dict:
+    """The first question in the customer's chat that Telegram accepted (after any refusal)."""
+    return await next_message(
+        emulator, CUSTOMER, 0, predicate=lambda c: c.response.get("ok"), timeout=15
+    )
+
+
+async def recorded_as_shown(bot: BotProcess, question: dict, what: str) -> None:
+    """Wait until the database holds `question` as the invitation's shown message."""
+    await wait_until(
+        lambda: (
+            bot.query("SELECT message_id FROM invitations")[0]["message_id"]
+            == question["message_id"]
+        ),
+        what=what,
+    )
+
+
 def sends_to(emulator, chat_id: int, text: str) -> int:
     return sum(
         1 for c in emulator.calls_of("sendMessage", chat_id=chat_id) if text in c.params["text"]
@@ -60,20 +78,12 @@ async def test_429_is_waited_out_and_the_same_message_retried(emulator, start_bo
     bot = await start_bot()
     emulator.fail_next("sendMessage", error_code=429, retry_after=1, chat_id=CUSTOMER)
     await bot.post_event(event("o-429"))
-    question = await next_message(
-        emulator, CUSTOMER, 0, predicate=lambda c: c.response.get("ok"), timeout=15
-    )
+    question = await first_accepted_question(emulator)
     assert "satisfied" in question["text"]
     failed = [c for c in emulator.calls_of("sendMessage", chat_id=CUSTOMER) if not c.response["ok"]]
     assert len(failed) == 1 and failed[0].response["error_code"] == 429
     assert sends_to(emulator, CUSTOMER, "satisfied") == 2  # one refused, one delivered
-    await wait_until(
-        lambda: (
-            bot.query("SELECT message_id FROM invitations")[0]["message_id"]
-            == question["message_id"]
-        ),
-        what="the delivered question to be recorded as sent",
-    )
+    await recorded_as_shown(bot, question, "the delivered question to be recorded as sent")
 
 
 async def test_blocked_bot_marks_customer_unreachable_and_stops_sends(emulator, start_bot):
@@ -151,9 +161,7 @@ async def test_a_dropped_connection_is_retried_and_delivered_once(emulator, star
     bot = await start_bot()
     emulator.fail_next("sendMessage", disconnect=True, chat_id=CUSTOMER)
     await bot.post_event(event("o-net"))
-    question = await next_message(
-        emulator, CUSTOMER, 0, predicate=lambda c: c.response.get("ok"), timeout=15
-    )
+    question = await first_accepted_question(emulator)
     assert "satisfied" in question["text"]
     delivered = [c for c in emulator.calls_of("sendMessage", chat_id=CUSTOMER) if c.ok]
     assert len(delivered) == 1, "the question was delivered twice after a network error"
@@ -172,18 +180,10 @@ async def test_a_question_in_flight_at_a_crash_is_sent_again_on_restart(emulator
     await bot.kill()
 
     await start_bot(reuse=bot)
-    question = await next_message(
-        emulator, CUSTOMER, 0, predicate=lambda c: c.response.get("ok"), timeout=15
-    )
+    question = await first_accepted_question(emulator)
     assert "satisfied" in question["text"], "the question in flight at the crash was lost"
     assert button_for(question, 5), "the question came back without its score buttons"
-    await wait_until(
-        lambda: (
-            bot.query("SELECT message_id FROM invitations")[0]["message_id"]
-            == question["message_id"]
-        ),
-        what="the resent question to be recorded as shown",
-    )
+    await recorded_as_shown(bot, question, "the resent question to be recorded as shown")
 
 
 async def test_an_alert_in_flight_at_a_crash_is_posted_again_on_restart(emulator, start_bot):
