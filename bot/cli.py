@@ -8,7 +8,9 @@ import asyncio
 import contextlib
 import logging
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from bot.config import ENV_TOKEN, Config, ConfigError, environment, load_config, log_level
 from bot.process.startup import StartupError, check_telegram
@@ -106,11 +108,16 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(args.log_level)
     from bot.app import run as run_bot
 
+    return _serve(run_bot(config), "survey-bot", StartupError)
+
+
+def _serve(main: Coroutine[Any, Any, object], name: str, *fatal: type[Exception]) -> int:
+    """Run until done or Ctrl-C; one of the `fatal` errors is one line on stderr and exit 2."""
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run_bot(config))
-    except StartupError as exc:
-        print(f"survey-bot: cannot start: {exc}", file=sys.stderr)
+            asyncio.run(main)
+    except fatal as exc:
+        print(f"{name}: cannot start: {exc}", file=sys.stderr)
         return 2
     return 0
 
@@ -145,16 +152,7 @@ def run_demo(args: argparse.Namespace) -> int:
         browser=not args.no_browser,
         seed=args.seed,
     )
-    try:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run_demo(options))
-    except StartupError as exc:
-        print(f"survey-bot demo: cannot start: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"survey-bot demo: cannot start: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return _serve(run_demo(options), "survey-bot demo", StartupError, OSError)
 
 
 def _setup_logging(level: str) -> None:

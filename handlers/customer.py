@@ -9,7 +9,8 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandStart
 from aiogram.types import CallbackQuery, Message
 
-from bot.conversation import Conversation, Notice, Refused, Unrouted
+from bot.conversation import Conversation
+from bot.conversation.outcomes import Notice, Refused, Unrouted
 from bot.telegram.send import edit_message
 from bot.views.callbacks import OptInCb, RecheckCb, ScoreCb, SkipCb
 from bot.views.keyboards import one_button
@@ -33,13 +34,17 @@ def _display_name(message: Message, lang: str) -> str:
     return user.first_name if user and user.first_name else t(lang, "start.no_name")
 
 
+async def _has_opted_out(repo: SurveyRepo, user_id: int) -> bool:
+    customer = await repo.customers.get_customer(user_id)
+    return customer is not None and customer.opted_out_at is not None
+
+
 @router.message(CommandStart())
 async def on_start(message: Message, repo: SurveyRepo, clock: Clock, lang: str) -> None:
     user = message.from_user
     if user is None:
         return  # no sender (a channel post): there is nobody to answer
-    customer = await repo.customers.get_customer(user.id)
-    if customer is not None and customer.opted_out_at is not None:
+    if await _has_opted_out(repo, user.id):
         # They said stop: ask before opting them in again (handlers/privacy.py).
         button = one_button(t(lang, "button.optin"), OptInCb())
         await message.answer(t(lang, "start.optin_ask"), reply_markup=button)
@@ -55,8 +60,7 @@ async def on_stop(message: Message, repo: SurveyRepo, clock: Clock, lang: str) -
     user = message.from_user
     if user is None:
         return  # no sender (a channel post): there is nobody to answer
-    customer = await repo.customers.get_customer(user.id)
-    if customer is not None and customer.opted_out_at is not None:
+    if await _has_opted_out(repo, user.id):
         await message.answer(t(lang, "stop.already"))
         return
     cancelled = await repo.customers.opt_out(user.id, clock())

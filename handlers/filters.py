@@ -45,3 +45,10 @@ def may_act_on_alerts(user_id: int | None, config: Config) -> bool:
     if not config.staff_ids:
         return True
     return user_id is not None and user_id in config.staff_ids
+
+
+class MayActOnAlerts(BaseFilter):
+    """An alert button pressed by someone `may_act_on_alerts` allows."""
+
+    async def __call__(self, query: CallbackQuery, config: Config) -> bool:
+        return may_act_on_alerts(query.from_user.id, config)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, assert_never
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, or_f
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Config
@@ -25,7 +25,7 @@ from storage.records import AlertState, AlertView
 from survey_flows.alerts import AlertRules
 from survey_flows.clock import Clock
 
-from .filters import InStaffChat, may_act_on_alerts
+from .filters import InStaffChat, MayActOnAlerts, may_act_on_alerts
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def _name(user: Any) -> str:
     return user.full_name or (f"@{user.username}" if user.username else str(user.id))
 
 
-@router.callback_query(AlertCb.filter())
+@router.callback_query(AlertCb.filter(), MayActOnAlerts())
 async def on_alert_button(
     query: CallbackQuery,
     callback_data: AlertCb,
@@ -53,10 +53,6 @@ async def on_alert_button(
     signals: Signals,
     lang: str,
 ) -> None:
-    if not may_act_on_alerts(query.from_user.id, config):
-        logger.info("alert button pressed by %s, who is not in staff_ids", query.from_user.id)
-        await query.answer(t(lang, "alert.not_staff"), show_alert=True)
-        return
     alert = await repo.alerts.get_alert(callback_data.alert)
     if alert is None:
         await query.answer(t(lang, "alert.gone"))
@@ -118,7 +114,7 @@ async def _resolve(
         await query.answer(t(lang, "alert.already_resolved"))
 
 
-@router.callback_query(ReasonCb.filter())
+@router.callback_query(ReasonCb.filter(), MayActOnAlerts())
 async def on_reason(
     query: CallbackQuery,
     callback_data: ReasonCb,
@@ -129,9 +125,6 @@ async def on_reason(
     lang: str,
 ) -> None:
     """The reason picked after Resolved: stored with the alert and in its action log."""
-    if not may_act_on_alerts(query.from_user.id, config):
-        await query.answer(t(lang, "alert.not_staff"), show_alert=True)
-        return
     reasons = config.alerts.reasons
     if not 0 <= callback_data.reason < len(reasons):  # an old card, or forged data
         await query.answer(t(lang, "alert.gone"))
@@ -147,6 +140,13 @@ async def on_reason(
     else:
         await query.answer(t(lang, "alert.already_resolved"))
     signals.alerts()
+
+
+@router.callback_query(or_f(AlertCb.filter(), ReasonCb.filter()))
+async def on_not_staff(query: CallbackQuery, lang: str) -> None:
+    """An alert's button pressed by someone who may not act on alerts (MayActOnAlerts said no)."""
+    logger.info("alert button pressed by %s, who is not in staff_ids", query.from_user.id)
+    await query.answer(t(lang, "alert.not_staff"), show_alert=True)
 
 
 @router.message(F.migrate_to_chat_id)

@@ -49,6 +49,15 @@ def _check_open(inv: Invitation, now: datetime, expire_after: timedelta) -> None
         raise StaleAnswer(Staleness.EXPIRED, f"invitation {inv.id} expired")
 
 
+def _awaited(inv: Invitation, asked: Position, now: datetime, expire_after: timedelta) -> Position:
+    """The invitation's position, when it is still open and waiting at `asked`."""
+    _check_open(inv, now, expire_after)
+    if inv.position != asked:
+        what = "question" if asked.phase is Phase.SCORE else "follow-up of question"
+        raise StaleAnswer(Staleness.MOVED_ON, f"{what} {asked.step} of {inv.id} is not asked")
+    return inv.position
+
+
 def on_score(
     survey: Survey,
     inv: Invitation,
@@ -59,12 +68,7 @@ def on_score(
     thresholds: dict[Metric, Thresholds] | None = None,
 ) -> ScoreOutcome:
     """A score button was pressed for question `question_index`."""
-    _check_open(inv, now, expire_after)
-    pos = inv.position
-    if pos.phase is not Phase.SCORE or pos.step != question_index:
-        raise StaleAnswer(
-            Staleness.MOVED_ON, f"question {question_index} of invitation {inv.id} is not asked"
-        )
+    pos = _awaited(inv, Position(question_index, Phase.SCORE), now, expire_after)
     metric = survey.questions[question_index].metric
     check_score(metric, score)
     return ScoreOutcome(Position(pos.step, Phase.FOLLOWUP), category(metric, score, thresholds))
@@ -74,12 +78,7 @@ def on_followup(
     survey: Survey, inv: Invitation, question_index: int, now: datetime, expire_after: timedelta
 ) -> Position:
     """The follow-up for `question_index` was answered (text, media) or skipped."""
-    _check_open(inv, now, expire_after)
-    pos = inv.position
-    if pos.phase is not Phase.FOLLOWUP or pos.step != question_index:
-        raise StaleAnswer(
-            Staleness.MOVED_ON, f"no follow-up awaited for question {question_index} of {inv.id}"
-        )
+    pos = _awaited(inv, Position(question_index, Phase.FOLLOWUP), now, expire_after)
     if pos.step + 1 < len(survey.questions):
         return Position(pos.step + 1, Phase.SCORE)
     return Position(pos.step, Phase.DONE)

@@ -88,6 +88,13 @@ def _widened(value: float, low: float, high: float) -> tuple[float, tuple[float,
     return max(value - interval[0], interval[1] - value), interval
 
 
+def _per_point(metric: Metric, counts: Mapping[int, int]) -> tuple[int, dict[str, float]]:
+    """The number of answers and the count at each point of the scale, every score checked."""
+    for score in counts:
+        check_score(metric, score)
+    return sum(counts.values()), {str(s): float(counts.get(s, 0)) for s in SCALES[metric].points}
+
+
 def nps(counts: Mapping[int, int]) -> MetricResult:
     """NPS = % promoters - % detractors, in -100..100; adjusted Wald interval."""
     n = sum(counts.values())
@@ -109,10 +116,7 @@ def csat(
 ) -> MetricResult:
     """CSAT = % of satisfied answers (above the CSAT thresholds' passive band: 4 or 5 by
     default); Wilson score interval."""
-    for score in counts:
-        check_score(Metric.CSAT, score)
-    n = sum(counts.values())
-    breakdown = {str(s): float(counts.get(s, 0)) for s in SCALES[Metric.CSAT].points}
+    n, breakdown = _per_point(Metric.CSAT, counts)
     if n == 0:
         return MetricResult(Metric.CSAT, None, 0, breakdown)
     satisfied = sum(
@@ -128,10 +132,7 @@ def csat(
 
 def ces(counts: Mapping[int, int]) -> MetricResult:
     """CES = mean score on 1..7 (7 = easiest); Student's t interval on the mean."""
-    for score in counts:
-        check_score(Metric.CES, score)
-    n = sum(counts.values())
-    breakdown = {str(s): float(counts.get(s, 0)) for s in SCALES[Metric.CES].points}
+    n, breakdown = _per_point(Metric.CES, counts)
     if n == 0:
         return MetricResult(Metric.CES, None, 0, breakdown)
     mean = sum(s * c for s, c in counts.items()) / n

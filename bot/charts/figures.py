@@ -66,6 +66,12 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+def png_or_empty(fig: Figure | None, title: str, labels: ChartLabels) -> bytes:
+    """A drawn chart's PNG; for nothing drawn (None), a card under `title` saying there is no
+    data, so a report still shows where the chart would be."""
+    return _empty(title, labels) if fig is None else _png(fig)
+
+
 def _category_handles(labels: ChartLabels) -> list[Patch]:
     return [
         Patch(color=COLOURS[c], label=n) for c, n in zip(Category, labels.categories, strict=True)
@@ -289,8 +295,7 @@ def render_trend(
     labels: ChartLabels,
     frame: Frame | None = None,
 ) -> bytes:
-    fig = draw_trend(metric, title, points, total, labels, frame)
-    return _empty(title, labels) if fig is None else _png(fig)
+    return png_or_empty(draw_trend(metric, title, points, total, labels, frame), title, labels)
 
 
 def draw_overview(
@@ -386,8 +391,7 @@ def render_overview(
     labels: ChartLabels,
     frame: Frame | None = None,
 ) -> bytes:
-    fig = draw_overview(title, series, labels, frame)
-    return _empty(title, labels) if fig is None else _png(fig)
+    return png_or_empty(draw_overview(title, series, labels, frame), title, labels)
 
 
 def render_segments(
@@ -447,6 +451,7 @@ __all__ = [
     "Frame",
     "format_margin",
     "format_value",
+    "png_or_empty",
     "render_overview",
     "render_segments",
     "render_trend",

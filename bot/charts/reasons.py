@@ -10,7 +10,7 @@ from matplotlib import dates as mdates
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from bot.charts.figures import BASE_FONT, ChartLabels, _date_axis, _empty, _figure, _png, _style
+from bot.charts.figures import BASE_FONT, ChartLabels, _date_axis, _figure, _style
 
 # Colour-blind-safe (Okabe-Ito), one per reason in the configured order; "none" is grey.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000")
@@ -49,16 +49,3 @@ def draw_reasons(
     fig.legend(loc="outside lower left", ncols=4, fontsize=BASE_FONT - 3, frameon=False)
     _date_axis(ax, edges[0], edges[-1], tz)
     return fig
-
-
-def render_reasons(
-    title: str,
-    edges: Sequence[datetime],
-    counts: Sequence[dict[str, int]],
-    names: Sequence[tuple[str, str]],
-    labels: ChartLabels,
-    tz: tzinfo,
-    ylabel: str = "alerts",
-) -> bytes:
-    fig = draw_reasons(title, edges, counts, names, labels, tz, ylabel)
-    return _empty(title, labels) if fig is None else _png(fig)

@@ -41,9 +41,10 @@ def _render(job: ChartJob) -> bytes:
         case SegmentsChart():
             return figures.render_segments(job.metric, job.title, job.segments, job.labels)
         case ReasonsChart():
-            return reasons_chart.render_reasons(
+            fig = reasons_chart.draw_reasons(
                 job.title, job.edges, job.counts, job.names, job.labels, job.tz, job.ylabel
             )
+            return figures.png_or_empty(fig, job.title, job.labels)
         case _:
             assert_never(job)
 

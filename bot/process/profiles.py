@@ -7,12 +7,12 @@ staff cards and digests should still say who it is.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.enums import ChatType
-from aiogram.types import Chat, TelegramObject, User
+from aiogram.types import TelegramObject
+
+from bot.views.i18n import Handler, private_sender
 
 logger = logging.getLogger(__name__)
 
@@ -23,17 +23,10 @@ class CustomerProfileMiddleware(BaseMiddleware):
     used (else one primary-key read); a write only when something is new; people who are not
     customers are not stored."""
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        user: User | None = data.get("event_from_user")
-        chat: Chat | None = data.get("event_chat")
-        repo = data.get("repo")
-        private = chat is not None and chat.type == ChatType.PRIVATE
-        if user is not None and not user.is_bot and private and repo is not None:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        sender = private_sender(data)
+        if sender is not None and not sender.user.is_bot:
+            user, repo = sender.user, sender.repo
             try:
                 if await repo.customers.remember_profile(
                     user.id,

@@ -97,7 +97,7 @@ async def init(
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base), timeout=CHECK_TIMEOUT)
     bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
     try:
-        return await _wait_for_claims(bot, me, path, env, say, clock)
+        return await _wait_for_claims(_Claiming(bot, me, path, env, say, clock))
     finally:
         await session.close()
 
@@ -158,15 +158,22 @@ async def get_me(token: str, api_base: str) -> User:
         await session.close()
 
 
-async def _wait_for_claims(
-    bot: Bot,
-    me: User,
-    path: Path,
-    env: Mapping[str, str],
-    say: Callable[[str], None],
-    clock: Callable[[], datetime],
-) -> int:
+@dataclass(frozen=True, slots=True)
+class _Claiming:
+    """What answering the claims works with: the bot, the config file they are written to, and
+    the terminal's line printer."""
+
+    bot: Bot
+    me: User
+    path: Path
+    env: Mapping[str, str]
+    say: Callable[[str], None]
+    clock: Callable[[], datetime]
+
+
+async def _wait_for_claims(claiming: _Claiming) -> int:
     """Answer /claim and /id from the bot's updates until both roles are claimed."""
+    bot, path, say, clock = claiming.bot, claiming.path, claiming.say, claiming.clock
     offset: int | None = None
     try:
         while True:
@@ -185,7 +192,7 @@ async def _wait_for_claims(
             for update in updates:
                 offset = update.update_id + 1
                 if update.message is not None:
-                    await _on_message(bot, me, update.message, path, env, say, clock)
+                    await _on_message(claiming, update.message)
     except TelegramConflictError:
         say("Another program reads this bot's updates (a running survey-bot?): send the /claim")
         say("there; it records the claims the same way.")
@@ -194,7 +201,7 @@ async def _wait_for_claims(
         if offset is not None:  # confirm what was read, so the bot does not answer it again
             with contextlib.suppress(TelegramAPIError, OSError):
                 await bot.get_updates(offset=offset, timeout=0)
-    config = load_config(path, env)
+    config = load_config(path, claiming.env)
     say("")
     say(
         f"Done: {path} has staff_chat_id = {config.telegram.staff_chat_id} and "
@@ -204,15 +211,8 @@ async def _wait_for_claims(
     return 0
 
 
-async def _on_message(
-    bot: Bot,
-    me: User,
-    message: Message,
-    path: Path,
-    env: Mapping[str, str],
-    say: Callable[[str], None],
-    clock: Callable[[], datetime],
-) -> None:
+async def _on_message(claiming: _Claiming, message: Message) -> None:
+    bot, me, path, say = claiming.bot, claiming.me, claiming.path, claiming.say
     user, text = message.from_user, (message.text or "").strip()
     if user is None or not text.startswith("/"):
         return
@@ -237,8 +237,8 @@ async def _on_message(
         chat_id=message.chat.id,
         chat_type=message.chat.type,
         user_id=user.id,
-        now=clock(),
-        env=env,
+        now=claiming.clock(),
+        env=claiming.env,
     )
     who = f"@{user.username}" if user.username else user.full_name
     if claimed.outcome is claims.Outcome.STAFF_CHAT:

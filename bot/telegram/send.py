@@ -27,6 +27,85 @@ from aiogram.types import InlineKeyboardMarkup, Message, ReactionTypeEmoji, Repl
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """Telegram accepted the message."""
+
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Telegram did not take it; `error` is why, as Telegram said it."""
+
+    error: str
+
+
+class Blocked(Failure):
+    """The chat blocked the bot (403), the bot was removed, or the chat no longer exists."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Migrated(Failure):
+    """The group became a supergroup: the same message belongs in `to_chat_id`."""
+
+    to_chat_id: int
+
+
+class Unauthorized(Failure):
+    """The bot's token was revoked: no send can work until someone replaces it."""
+
+    __slots__ = ()
+
+
+class Rejected(Failure):
+    """Any other 400: sending the same again fails the same way."""
+
+    __slots__ = ()
+
+
+class Transient(Failure):
+    """A network or server failure (or a 429) the RateLimiter's retries did not get past: the
+    same send may work later."""
+
+    __slots__ = ()
+
+
+# The outcome of one send. Callers `match` it, ending with `case _: assert_never(sent)` so that
+# mypy names any outcome left unhandled; `isinstance(sent, Delivered)` where only success counts.
+Sent: TypeAlias = Delivered | Blocked | Migrated | Unauthorized | Rejected | Transient
+
+# The errors that end an attempt (what reaches here was already retried by the RateLimiter); a
+# 409 conflict is a second poller, not a send's, and is left to raise.
+_FINAL = (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNotFound,
+    TelegramMigrateToChat,
+    TelegramUnauthorizedError,
+    TelegramNetworkError,
+    TelegramServerError,
+    TelegramRetryAfter,
+)
+
+
+def failure(exc: TelegramAPIError) -> Blocked | Migrated | Unauthorized | Rejected | Transient:
+    """What one of the `_FINAL` errors means for the chat: send, edit and delete all read it so."""
+    if isinstance(exc, TelegramMigrateToChat):
+        return Migrated(exc.message, exc.migrate_to_chat_id)
+    if isinstance(exc, TelegramForbiddenError | TelegramNotFound):
+        return Blocked(exc.message)  # blocked, kicked, or a chat that no longer exists
+    if isinstance(exc, TelegramUnauthorizedError):
+        return Unauthorized(f"unauthorized: {exc.message}")
+    if isinstance(exc, TelegramBadRequest):
+        if "chat not found" in exc.message.lower():
+            return Blocked(exc.message)
+        return Rejected(exc.message)
+    return Transient(str(exc))
+
+
 async def edit_message(
     bot: Bot,
     chat_id: int,
@@ -48,20 +127,8 @@ async def edit_message(
             await bot.edit_message_text(
                 text=text, chat_id=chat_id, message_id=message_id, reply_markup=keyboard
             )
-    except TelegramBadRequest as exc:
-        if "not modified" in exc.message or "not found" in exc.message:
-            return True
-        logger.info("edit of message %s in %s refused: %s", message_id, chat_id, exc.message)
-        return False
-    except (TelegramForbiddenError, TelegramNotFound):
-        logger.info("edit of message %s in %s: blocked, or chat gone", message_id, chat_id)
-        return True
-    except (TelegramMigrateToChat, TelegramUnauthorizedError) as exc:
-        logger.info("edit of message %s in %s refused: %s", message_id, chat_id, exc.message)
-        return False
-    except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
-        logger.warning("edit of message %s in %s failed: %s", message_id, chat_id, exc)
-        return False
+    except _FINAL as exc:
+        return _settled("edit", chat_id, message_id, failure(exc), ("not modified", "not found"))
     return True
 
 
@@ -70,72 +137,28 @@ async def delete_message(bot: Bot, chat_id: int, message_id: int) -> bool:
     own group messages only for 48 hours, so False is an expected answer for older ones."""
     try:
         await bot.delete_message(chat_id=chat_id, message_id=message_id)
-    except TelegramBadRequest as exc:
-        if "not found" in exc.message:
-            return True
-        logger.info("delete of message %s in %s refused: %s", message_id, chat_id, exc.message)
-        return False
-    except (TelegramForbiddenError, TelegramNotFound):
-        return True  # the chat is gone or the bot was removed: nothing is shown any more
-    except (
-        TelegramMigrateToChat,
-        TelegramUnauthorizedError,
-        TelegramNetworkError,
-        TelegramServerError,
-        TelegramRetryAfter,
-    ) as exc:
-        logger.warning("delete of message %s in %s failed: %s", message_id, chat_id, exc)
-        return False
+    except _FINAL as exc:
+        return _settled("delete", chat_id, message_id, failure(exc), ("not found",))
     return True
 
 
-@dataclass(frozen=True, slots=True)
-class Delivered:
-    """Telegram accepted the message."""
-
-    message: Message
-
-
-@dataclass(frozen=True, slots=True)
-class Blocked:
-    """The chat blocked the bot (403), the bot was removed, or the chat no longer exists."""
-
-    error: str
-
-
-@dataclass(frozen=True, slots=True)
-class Migrated:
-    """The group became a supergroup: the same message belongs in `to_chat_id`."""
-
-    to_chat_id: int
-    error: str
-
-
-@dataclass(frozen=True, slots=True)
-class Unauthorized:
-    """The bot's token was revoked: no send can work until someone replaces it."""
-
-    error: str
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """Any other 400: sending the same again fails the same way."""
-
-    error: str
-
-
-@dataclass(frozen=True, slots=True)
-class Transient:
-    """A network or server failure (or a 429) the RateLimiter's retries did not get past: the
-    same send may work later."""
-
-    error: str
-
-
-# The outcome of one send. Callers `match` it, ending with `case _: assert_never(sent)` so that
-# mypy names any outcome left unhandled; `isinstance(sent, Delivered)` where only success counts.
-Sent: TypeAlias = Delivered | Blocked | Migrated | Unauthorized | Rejected | Transient
+def _settled(
+    action: str, chat_id: int, message_id: int, failed: Failure, done: tuple[str, ...]
+) -> bool:
+    """Whether a failed edit or delete leaves nothing to do: the chat is gone or blocked the bot,
+    or Telegram's 400 says one of `done` ("not modified": it shows that already)."""
+    if isinstance(failed, Blocked):
+        logger.info("%s of message %s in %s: blocked, or chat gone", action, message_id, chat_id)
+        return True
+    if isinstance(failed, Rejected):
+        if any(reason in failed.error for reason in done):
+            return True
+        logger.info("%s of message %s in %s refused: %s", action, message_id, chat_id, failed.error)
+    else:
+        logger.warning(
+            "%s of message %s in %s failed: %s", action, message_id, chat_id, failed.error
+        )
+    return False
 
 
 _MEDIA_SENDERS = {
@@ -174,25 +197,13 @@ async def send(
             )
         else:
             raise TypeError("send() needs a text or media")
-    except TelegramMigrateToChat as exc:
-        # A group upgraded to a supergroup: the same message belongs in the new chat.
-        logger.debug("chat %s moved to %s", chat_id, exc.migrate_to_chat_id)
-        return Migrated(exc.migrate_to_chat_id, exc.message)
-    except (TelegramForbiddenError, TelegramNotFound) as exc:
-        # Blocked, kicked, or a chat that no longer exists: the callers log what it means.
-        logger.debug("chat %s refused a message: %s", chat_id, exc.message)
-        return Blocked(exc.message)
-    except TelegramUnauthorizedError as exc:
-        logger.debug("message to chat %s: token refused: %s", chat_id, exc.message)
-        return Unauthorized(f"unauthorized: {exc.message}")
-    except TelegramBadRequest as exc:
-        logger.debug("message to chat %s rejected: %s", chat_id, exc.message)
-        if "chat not found" in exc.message.lower():
-            return Blocked(exc.message)
-        return Rejected(exc.message)
-    except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
-        logger.warning("message to chat %s failed: %s", chat_id, exc)
-        return Transient(str(exc))
+    except _FINAL as exc:
+        failed = failure(exc)
+        if isinstance(failed, Transient):
+            logger.warning("message to chat %s failed: %s", chat_id, failed.error)
+        else:  # the callers log what it means
+            logger.debug("message to chat %s: %r", chat_id, failed)
+        return failed
     return Delivered(message)
 
 

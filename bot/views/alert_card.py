@@ -113,18 +113,16 @@ def reasons_keyboard(
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+def line_fields(alert: AlertView) -> dict[str, str]:
+    """What every line naming an alert starts with: its number, metric and score."""
+    return {"id": str(alert.id), "metric": alert.metric.upper(), "score": str(alert.score)}
+
+
 def card_text(
     alert: AlertView, lang: str, reason_labels: Mapping[str, Mapping[str, str]] | None = None
 ) -> str:
-    metric = Metric(alert.metric)
-    header = raw_t(
-        lang,
-        "alert.header",
-        id=str(alert.id),
-        metric=metric.value.upper(),
-        score=str(alert.score),
-        high=str(SCALES[metric].high),
-    )
+    high = SCALES[Metric(alert.metric)].high
+    header = raw_t(lang, "alert.header", **line_fields(alert), high=str(high))
     if alert.erased:
         return _erased_card(alert, header, lang)
     lines = [
@@ -286,9 +284,7 @@ def list_text(alerts: list[AlertView], lang: str, now: datetime) -> str:
             raw_t(
                 lang,
                 "alert.list_line",
-                id=str(alert.id),
-                metric=alert.metric.upper(),
-                score=str(alert.score),
+                **line_fields(alert),
                 customer=customer_label(alert, lang),
                 age=span(now - alert.created_at, minutes=True),
                 owner=_e(alert.owner_name) if alert.owner_name else t(lang, "alert.unowned"),

@@ -12,6 +12,7 @@ import html
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.views.alert_card import line_fields
 from bot.views.callbacks import AlertAction, AlertCb
 from bot.views.texts import nt, raw_t, t
 from storage.records import AlertState, AlertView
@@ -52,9 +53,7 @@ def digest_line(alert: AlertView, lang: str) -> str:
     return raw_t(
         lang,
         "alert.digest_line",
-        id=str(alert.id),
-        metric=alert.metric.upper(),
-        score=str(alert.score),
+        **line_fields(alert),
         customer=_who(alert, lang),
         details=_details(alert),
         status=_status(alert, lang),

@@ -8,12 +8,35 @@ nothing called its gettext, and `t()` also escapes the values it fills in.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram import BaseMiddleware, Router
+from aiogram.enums import ChatType
 from aiogram.types import Chat, TelegramObject, User
 
 from bot.views.texts import language_of
+from storage.base import SurveyRepo
+
+# What an outer middleware is given to call next.
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    user: User
+    repo: SurveyRepo
+
+
+def private_sender(data: dict[str, Any]) -> Sender | None:
+    """The sender of an update in a private chat, with the repo to look them up in (None for a
+    group, a sender-less update, or a dispatcher wired without a repo)."""
+    user: User | None = data.get("event_from_user")
+    chat: Chat | None = data.get("event_chat")
+    repo: SurveyRepo | None = data.get("repo")
+    if user is None or repo is None or chat is None or chat.type != ChatType.PRIVATE:
+        return None
+    return Sender(user, repo)
 
 
 class AudienceLanguageMiddleware(BaseMiddleware):
@@ -41,7 +64,7 @@ class AudienceLanguageMiddleware(BaseMiddleware):
         default = config.delivery.default_language
         chat: Chat | None = data.get("event_chat")
         user: User | None = data.get("event_from_user")
-        repo = data.get("repo")
+        repo: SurveyRepo | None = data.get("repo")
         staff = config.telegram.staff_chat_id
         if (
             chat is not None
@@ -50,17 +73,12 @@ class AudienceLanguageMiddleware(BaseMiddleware):
         ):
             return default
         stored = None
-        if user is not None and repo is not None and chat is not None and chat.type == "private":
-            customer = await repo.customers.get_customer(user.id)
+        if (sender := private_sender(data)) is not None:
+            customer = await sender.repo.customers.get_customer(sender.user.id)
             data["customer"] = customer  # read once: CustomerProfileMiddleware uses it too
             stored = customer.language if customer else None
         return language_of(stored or (user.language_code if user else None), default)
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         data["lang"] = await self.get_locale(event, data)
         return await handler(event, data)

@@ -79,15 +79,11 @@ def _escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-_QUESTION_KEYS: Mapping[Metric, str] = {
-    Metric.CSAT: N_("question.csat"),
-    Metric.NPS: N_("question.nps"),
-    Metric.CES: N_("question.ces"),
-}
-_SCALE_KEYS: Mapping[Metric, str] = {
-    Metric.CSAT: N_("scale.csat"),
-    Metric.NPS: N_("scale.nps"),
-    Metric.CES: N_("scale.ces"),
+# A metric's default question and the scale line under it.
+_QUESTION_KEYS: Mapping[Metric, tuple[str, str]] = {
+    Metric.CSAT: (N_("question.csat"), N_("scale.csat")),
+    Metric.NPS: (N_("question.nps"), N_("scale.nps")),
+    Metric.CES: (N_("question.ces"), N_("scale.ces")),
 }
 _FOLLOWUP_KEYS: Mapping[Category, str] = {
     Category.DETRACTOR: N_("followup.detractor"),
@@ -125,9 +121,10 @@ def question_text(
     context: Mapping[str, str] | None = None,
 ) -> str:
     """The question as shown to the customer (HTML)."""
-    text = localized(question.text, lang, context) or t(lang, _QUESTION_KEYS[question.metric])
+    asked, scale = _QUESTION_KEYS[question.metric]
+    text = localized(question.text, lang, context) or t(lang, asked)
     if with_scale:
-        text += f"\n<i>{t(lang, _SCALE_KEYS[question.metric])}</i>"
+        text += f"\n<i>{t(lang, scale)}</i>"
     return text
 
 
