@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import aiohttp
+
 from bot.app import run as run_bot
 from bot.config import Config
 from bot.process.startup import StartupError
@@ -141,8 +143,14 @@ async def _serve(
         stop.set()
         if shop_task is not None:
             shop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await shop_task
+            except asyncio.CancelledError:
+                pass
+            except aiohttp.ClientConnectionError:
+                # After Ctrl-C the bot closes its API first: the shop's last post found it gone.
+                if not bot_task.done():
+                    raise
         await shop.close()
         await runner.cleanup()
         await bot_task  # raises why the bot stopped, if it failed
