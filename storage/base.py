@@ -1,7 +1,7 @@
 """What handlers and workers rely on: a narrow Protocol per aggregate, and the facade of them.
 
 Records in, records out (`storage.records`); every method is one transaction. A backend
-(`storage.sqlite`, later `storage.postgres`) implements them; callers type against these.
+(`storage.sqlite`, `storage.postgres`) implements them; callers type against these.
 """
 
 from __future__ import annotations
@@ -447,6 +447,26 @@ class ImportRepo(Protocol):
     async def import_answer(self, answer: ImportedAnswer, now: datetime) -> bool: ...
 
 
+class ClusterRepo(Protocol):
+    """Several processes on one database (PostgreSQL): who leads, who polls. On SQLite there is
+    one process, which always leads and polls (`shared` is false)."""
+
+    shared: bool
+
+    async def try_lead(self) -> bool:
+        """Become, or stay, the one process that runs the scheduler, campaigns and sweepers;
+        held until this process ends, then the next caller gets it."""
+        ...
+
+    async def try_poll(self, bot_id: int) -> bool:
+        """Become the one process polling Telegram for `bot_id`: false if another does."""
+        ...
+
+    async def processes(self) -> int:
+        """How many bot processes share this database (at least this one)."""
+        ...
+
+
 class SurveyRepo(Protocol):
     """The storage the app opens once and hands around as `repo`: one repository per aggregate.
 
@@ -480,6 +500,8 @@ class SurveyRepo(Protocol):
     def campaigns(self) -> CampaignRepo: ...
     @property
     def imports(self) -> ImportRepo: ...
+    @property
+    def cluster(self) -> ClusterRepo: ...
 
     def batch(self) -> AbstractAsyncContextManager[None]: ...
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher
@@ -13,16 +14,66 @@ from aiogram.client.telegram import TelegramAPIServer
 from bot.app import build_dispatcher
 from bot.charts.worker import ChartWorker
 from bot.conversation import Conversation, Signals
-from storage.sqlite import SqliteRepo, open_sqlite
+from storage.base import SurveyRepo
+from storage.open import open_storage
 from telegram_emulator import BotAPIEmulator
 
+from . import backends
 from .test_manager import NOW, make_config
+
+OpenBackend = Callable[..., Awaitable[SurveyRepo]]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "backends(*names): the storage backends a test runs on (default: sqlite)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("backends")
+        metafunc.parametrize("backend", marker.args if marker else ("sqlite",))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server for the run (SURVEY_BOT_TEST_POSTGRES, or a throwaway cluster),
+    with the migrated template each test's database is copied from."""
+    for url in backends.server():
+        backends.make_template(url)
+        yield url
 
 
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[SqliteRepo]:
-    """A fresh SQLite file with every migration (modules that need more define their own)."""
-    repo = await open_sqlite(tmp_path / "repo.sqlite3")
+def storage_target(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Where this test's fresh database is: a SQLite path, or a PostgreSQL url."""
+    if backend == "sqlite":
+        yield tmp_path / "repo.sqlite3"
+        return
+    url = backends.new_database(request.getfixturevalue("postgres_server"))
+    yield url
+    backends.drop_database(url)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for a test that is about PostgreSQL alone."""
+    url = backends.new_database(postgres_server)
+    yield url
+    backends.drop_database(url)
+
+
+@pytest.fixture
+def open_backend(storage_target: Any) -> OpenBackend:
+    """Opens (again: a restart) this test's database, with the given `recontact`."""
+    return lambda **rules: open_storage(storage_target, **rules)
+
+
+@pytest.fixture
+async def repo(open_backend: OpenBackend) -> AsyncIterator[SurveyRepo]:
+    """A fresh database with every migration, on the test's backend."""
+    repo = await open_backend()
     yield repo
     await repo.close()
 

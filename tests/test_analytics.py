@@ -15,7 +15,7 @@ import pytest
 from bot.config import ReportsConfig
 from bot.reports.export import export_csv
 from storage.sqlite import SqliteRepo
-from storage.sqlite.timestamps import to_db
+from storage.timestamps import to_db
 from survey_flows.metrics import category_counts, change, csat, nps, too_few
 from survey_flows.models import Category, Metric
 from survey_flows.periods import Bucket, Period, bucket_edges

@@ -22,7 +22,7 @@ from bot.workers.campaigns import Campaigns, CampaignScheduler
 from bot.workers.delivery import DeliveryWorker
 from storage.records import Skip
 from storage.sqlite import SqliteRepo, open_sqlite
-from storage.sqlite.timestamps import to_db
+from storage.timestamps import to_db
 from survey_flows.definitions import BUILTIN_SURVEYS
 from telegram_emulator import BotAPIEmulator
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from storage.sqlite import SqliteRepo
-from storage.sqlite.timestamps import to_db
+from storage.timestamps import to_db
 from survey_flows.models import Metric
 from survey_flows.periods import Bucket, Period, bucket_edges
 

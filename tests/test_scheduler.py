@@ -15,7 +15,7 @@ from bot.config.crontab import cron_trigger
 from bot.reports.periods import latest_fire, nominal_span, on_demand_period
 from bot.workers.scheduler import ReportScheduler, run_report
 from storage.sqlite import SqliteRepo, open_sqlite
-from storage.sqlite.timestamps import to_db
+from storage.timestamps import to_db
 from survey_flows.models import Metric
 
 from .clocks import MovableClock as Clock

@@ -9,9 +9,9 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
+from storage.migrations import numbered
 from storage.records import Comment, NewEvent
 from storage.sqlite import SqliteRepo, open_sqlite
-from storage.sqlite.database import _migrations
 from survey_flows.errors import EventConflict
 from survey_flows.models import (
     Answer,
@@ -83,7 +83,7 @@ def score(inv: Invitation, value: int, metric: Metric = Metric.CES, at: datetime
 
 async def test_migrations_and_pragmas(repo: SqliteRepo, db_path: Path) -> None:
     assert await asyncio.to_thread(db_path.exists), "db file not created on first start"
-    latest = max(n for n, _ in _migrations())
+    latest = max(n for n, _ in numbered("storage.sqlite"))
     (version,) = await (await repo.database.connection.execute("PRAGMA user_version")).fetchone()
     assert version == latest, f"schema at version {version}, migrations go to {latest}"
     (mode,) = await (await repo.database.connection.execute("PRAGMA journal_mode")).fetchone()
@@ -94,7 +94,7 @@ async def test_migrations_and_pragmas(repo: SqliteRepo, db_path: Path) -> None:
 
 def test_migration_numbers_are_unique_and_consecutive() -> None:
     """Two files with one number: the second would be skipped on every new database."""
-    numbers = [n for n, _ in _migrations()]
+    numbers = [n for n, _ in numbered("storage.sqlite")]
     assert numbers == list(range(1, len(numbers) + 1)), numbers
 
 

@@ -16,9 +16,9 @@ import aiosqlite
 from survey_flows.models import Invitation
 
 from ..records import NewAlert, ReopenReason
+from ..timestamps import to_db
 from .alert_rows import log_action
 from .rows import fetch_first, inserted_id
-from .timestamps import to_db
 
 
 async def insert_alert(

@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..records import AlertView, ReopenPost, ReopenReason, StaleDigest
+from ..states import Post
+from ..timestamps import from_db, to_db
 from .alert_rows import log_action, views
 from .database import Database
 from .rows import fetch_all, fetch_first, one_row
-from .states import Post
-from .timestamps import from_db, to_db
 
 
 class AlertPosts:

@@ -10,8 +10,9 @@ from typing import Any
 import aiosqlite
 
 from ..records import AlertState, AlertView, LowAnswer, ReopenReason
-from .rows import ColumnTypes, fetch_all, from_row, or_none
-from .timestamps import from_db, to_db
+from ..rows import ColumnTypes, from_row, or_none
+from ..timestamps import from_db, to_db
+from .rows import fetch_all
 
 _VIEW_SQL = """
 SELECT a.id, a.status, a.chat_id, a.message_id, a.digest_message_id, a.invitation_id,

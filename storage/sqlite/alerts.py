@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..records import AlertView, ReopenReason, Words
+from ..states import Post
+from ..timestamps import from_db, to_db
 from .alert_cases import reopen
 from .alert_rows import first_view, log_action, views
 from .database import Database
 from .rows import fetch_all, fetch_first
-from .states import Post
-from .timestamps import from_db, to_db
 
 
 class Alerts:

@@ -18,9 +18,9 @@ from typing import Any
 from survey_flows.models import Metric
 
 from ..records import Activity, Counts, ExportRow, Filters, RecentComment
+from ..timestamps import from_db, to_db
 from .database import Database
 from .rows import one_row
-from .timestamps import from_db, to_db
 
 EXPORT_PAGE = 5000
 _METRICS = tuple(m.value for m in Metric)

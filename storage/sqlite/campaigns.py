@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from ..records import AudienceQuery, CampaignRun, Selection, Skip
+from ..rows import ColumnTypes, from_row
+from ..timestamps import from_db, to_db
 from .database import Database
-from .rows import ColumnTypes, from_row, one_row
-from .timestamps import from_db, to_db
+from .rows import one_row
 
 CAMPAIGN_EVENT_TYPE = "campaign"
 

@@ -21,12 +21,13 @@ from survey_flows.models import (
 )
 
 from ..records import Comment, NewAlert
+from ..rows import ColumnTypes, from_row
+from ..states import Prompt
+from ..timestamps import from_db, to_db
 from .alert_cases import insert_alert, redraw_case
 from .database import Database
 from .invitation_rows import INVITATION_COLUMNS, invitation_of
-from .rows import ColumnTypes, fetch_all, fetch_first, from_row, inserted_id
-from .states import Prompt
-from .timestamps import from_db, to_db
+from .rows import fetch_all, fetch_first, inserted_id
 
 _ANSWER_TYPES: ColumnTypes = {"metric": Metric, "category": Category, "answered_at": from_db}
 

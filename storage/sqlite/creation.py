@@ -16,10 +16,10 @@ from survey_flows.models import Invitation
 from survey_flows.pacing import Recontact
 
 from ..records import NewEvent
+from ..states import Prompt
+from ..timestamps import to_db
 from .invitation_rows import INVITATION_COLUMNS, invitation_by_id, invitation_of
 from .rows import fetch_first, inserted_id
-from .states import Prompt
-from .timestamps import to_db
 
 
 async def replayed_invitation(db: aiosqlite.Connection, event: NewEvent) -> Invitation | None:

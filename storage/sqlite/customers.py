@@ -11,11 +11,12 @@ import aiosqlite
 from survey_flows.models import Customer
 
 from ..records import Erased
+from ..rows import ColumnTypes, from_row
+from ..states import Prompt
+from ..timestamps import from_db, to_db
 from .database import Database
 from .erasure import erase
-from .rows import ColumnTypes, fetch_all, fetch_first, from_row, one_row
-from .states import Prompt
-from .timestamps import from_db, to_db
+from .rows import fetch_all, fetch_first, one_row
 
 _CUSTOMER_TYPES: ColumnTypes = {"opted_out_at": from_db, "unreachable_at": from_db}
 

@@ -18,24 +18,15 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Any, Self
 
 import aiosqlite
 
+from ..migrations import numbered, pending
 from .rows import one_row
 
 logger = logging.getLogger(__name__)
-
-
-def _migrations() -> list[tuple[int, str]]:
-    folder = resources.files("storage.sqlite") / "migrations"
-    found: list[tuple[int, str]] = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
-    return sorted(found)
 
 
 class Database:
@@ -67,7 +58,11 @@ class Database:
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA busy_timeout=5000")
         database = cls(conn, path)
-        await database._migrate()
+        try:
+            await database._migrate()
+        except BaseException:  # a database newer than the code: nothing is left open
+            await conn.close()
+            raise
         return database
 
     async def close(self) -> None:
@@ -84,9 +79,7 @@ class Database:
     async def _migrate(self) -> None:
         async with self._lock:
             (version,) = await one_row(await self._conn.execute("PRAGMA user_version"))
-            for number, sql in _migrations():
-                if number <= version:
-                    continue
+            for number, sql in pending(numbered("storage.sqlite"), version):
                 logger.info("applying migration %03d", number)
                 # executescript commits on its own; user_version moves inside the same script.
                 await self._conn.executescript(

@@ -20,9 +20,9 @@ from typing import Any
 import aiosqlite
 
 from ..records import Erased
+from ..states import Prompt
+from ..timestamps import to_db
 from .rows import one_row
-from .states import Prompt
-from .timestamps import to_db
 
 
 async def _count(db: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> int:

@@ -16,9 +16,9 @@ import aiosqlite
 from survey_flows.errors import EventConflict
 
 from ..records import ImportedAnswer
+from ..timestamps import to_db
 from .database import Database
 from .rows import inserted_id
-from .timestamps import to_db
 
 # Imported answers whose customer has no known Telegram chat belong to this placeholder customer.
 # It is created unreachable, so no survey is ever sent to it (Telegram ids are positive).

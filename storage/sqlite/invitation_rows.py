@@ -8,8 +8,9 @@ import aiosqlite
 
 from survey_flows.models import Invitation, InvitationStatus, Phase, Position
 
-from .rows import ColumnTypes, fetch_first, from_row
-from .timestamps import from_db
+from ..rows import ColumnTypes, from_row
+from ..timestamps import from_db
+from .rows import fetch_first
 
 INVITATION_COLUMNS = (
     "id, event_id, event_type, survey, customer_id, context, created_at, send_at, status, step,"

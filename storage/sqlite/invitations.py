@@ -10,12 +10,12 @@ from survey_flows.models import Invitation
 from survey_flows.pacing import Recontact
 
 from ..records import AwaitingLink, NewEvent
+from ..timestamps import to_db
 from .creation import insert_invitation, replayed_invitation
 from .database import Database
 from .invitation_rows import invitation_by_id
 from .linking import awaiting_event, awaiting_of, link_chat
 from .rows import one_row
-from .timestamps import to_db
 
 
 class Invitations:

@@ -15,9 +15,9 @@ import aiosqlite
 from survey_flows.pacing import Recontact
 
 from ..records import AwaitingLink, NewEvent
+from ..timestamps import from_db, to_db
 from .creation import insert_invitation
 from .rows import fetch_all, fetch_first
-from .timestamps import from_db, to_db
 
 
 async def link_chat(

@@ -13,10 +13,10 @@ import aiosqlite
 from survey_flows.pacing import Recontact
 
 from ..records import ExternalCustomer, LinkOutcome, Redeemed
+from ..timestamps import from_db, to_db
 from .database import Database
 from .linking import release_awaiting
 from .rows import fetch_first
-from .timestamps import from_db, to_db
 
 
 class Links:

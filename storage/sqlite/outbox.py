@@ -13,11 +13,11 @@ from datetime import datetime
 from survey_flows.models import Category, Invitation, InvitationStatus
 
 from ..records import DueBatch
+from ..states import Prompt, Reminder
+from ..timestamps import from_db, to_db
 from .database import Database
 from .invitation_rows import INVITATION_COLUMNS, invitation_of
 from .rows import fetch_all, fetch_first
-from .states import Prompt, Reminder
-from .timestamps import from_db, to_db
 
 # The one reminder of an invitation is due: its first question is on screen, unanswered, and the
 # customer has not written since (writing clears remind_at). Both queries below must agree, or

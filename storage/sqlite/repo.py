@@ -22,6 +22,21 @@ from .report_runs import ReportRuns
 from .staff_chat import StaffChat
 
 
+class SingleProcess:
+    """`ClusterRepo` for SQLite: one process owns the file, so it leads and polls."""
+
+    shared = False
+
+    async def try_lead(self) -> bool:
+        return True
+
+    async def try_poll(self, bot_id: int) -> bool:
+        return True
+
+    async def processes(self) -> int:
+        return 1
+
+
 class SqliteRepo:
     """What the app opens once and hands around as `repo` (callers see `storage.base.SurveyRepo`).
 
@@ -47,6 +62,7 @@ class SqliteRepo:
         self.report_runs = ReportRuns(database)
         self.campaigns = Campaigns(database)
         self.imports = Imports(database)
+        self.cluster = SingleProcess()
 
     def batch(self) -> AbstractAsyncContextManager[None]:
         """Many calls in one transaction, committed (one fsync) on exit; see Database.batch."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..timestamps import from_db, to_db
 from .database import Database
 from .rows import one_row
-from .timestamps import from_db, to_db
 
 
 class ReportRuns:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..timestamps import to_db
 from .database import Database
-from .timestamps import to_db
 
 STAFF_CHAT_STATUS = "staff_chat_status"
 

@@ -1,0 +1,12 @@
+"""TODO: port of storage/sqlite/invitations.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .database import Database
+
+
+class Invitations:
+    def __init__(self, database: Database, *rules: Any) -> None:
+        self._db = database

@@ -1,0 +1,1 @@
+-- Folded into 001_initial.sql: PostgreSQL support began at version 019.
