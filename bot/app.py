@@ -9,6 +9,7 @@ import signal
 import socket
 import sqlite3
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -25,6 +26,7 @@ from bot.conversation import Conversation, Signals
 from bot.intake.api import IntakeApi
 from bot.process.database import open_repo
 from bot.process.heap import settle_after_startup
+from bot.process.leadership import Leadership
 from bot.process.profiles import CustomerProfileMiddleware
 from bot.process.startup import StartupError, bind_port, check_telegram
 from bot.setup.menus import set_menus
@@ -160,6 +162,11 @@ async def _serve(
     stop: asyncio.Event,
     bot_username: str | None = None,
 ) -> None:
+    if config.telegram.mode != "webhook" and not await repo.cluster.try_poll(bot.id):
+        raise StartupError(
+            "telegram.mode: another survey-bot process already polls Telegram for this bot on"
+            ' this database; run the others with mode = "webhook" behind one address'
+        )
     worker = DeliveryWorker(
         bot,
         repo,
@@ -171,18 +178,8 @@ async def _serve(
         timezone=config.throttle.timezone,
         default_language=config.delivery.default_language,
     )
-    alerts = None
-    if config.alerts_enabled and config.telegram.staff_chat_id is not None:
-        alerts = AlertWorker(
-            bot,
-            repo,
-            config.alerts,
-            config.telegram.staff_chat_id,
-            clock,
-            language=config.delivery.default_language,
-        )
-    else:
-        logger.info("alerts disabled: no alerts")
+    worker.sweeps = False  # until this process leads
+    alerts = _alert_worker(config, bot, repo, clock)
     charts = ChartWorker()  # its process starts with the first chart
     stack.callback(charts.close)  # after the scheduler has stopped (the stack unwinds in reverse)
     signals = Signals(worker.wake, alerts.wake if alerts is not None else Signals().alerts)
@@ -205,12 +202,8 @@ async def _serve(
     logger.info("intake API on http://%s:%s/api/v1/events", config.api.host, config.api.port)
     worker_task = asyncio.create_task(worker.run(), name="delivery")
     stack.push_async_callback(_stop_delivery, worker, worker_task)
-    if alerts is not None:
-        alerts_task = asyncio.create_task(alerts.run(), name="alerts")
-        stack.push_async_callback(_stop_alerts, alerts, alerts_task)
     reports = ReportScheduler(bot, repo, config.reports, clock, charts)
     stack.push_async_callback(reports.stop)
-    await reports.start()  # sends a report missed while down (within the grace time) first
     campaigns = Campaigns(
         repo.campaigns,
         config.campaigns,
@@ -220,7 +213,13 @@ async def _serve(
     )
     campaign_jobs = CampaignScheduler(campaigns, config.campaigns, clock)
     stack.push_async_callback(campaign_jobs.stop)
-    await campaign_jobs.start()  # resumes a run cut short, runs one missed while down
+
+    work = _LeaderWork(repo, worker, alerts, reports, campaign_jobs, stack)
+    limiter = next((m for m in bot.session.middleware if isinstance(m, RateLimiter)), None)
+    leadership = Leadership(repo, work.lead, settle=work.settle, limiter=limiter)
+    await leadership.start()
+    elections = asyncio.create_task(leadership.run(stop), name="leadership")
+    stack.push_async_callback(_cancelled, elections)
     await set_menus(bot, config)  # per role and language; a refusal is logged, never fatal
     if webhook:
 
@@ -236,6 +235,47 @@ async def _serve(
 
     settle_after_startup()
     await _until_signalled(dp, bot, serve, stop)
+
+
+def _alert_worker(config: Config, bot: Bot, repo: SurveyRepo, clock: Clock) -> AlertWorker | None:
+    if config.alerts_enabled and config.telegram.staff_chat_id is not None:
+        return AlertWorker(
+            bot,
+            repo,
+            config.alerts,
+            config.telegram.staff_chat_id,
+            clock,
+            language=config.delivery.default_language,
+        )
+    logger.info("alerts disabled: no alerts")
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _LeaderWork:
+    """The work one process does for all (on SQLite: this one, from the start)."""
+
+    repo: SurveyRepo
+    worker: DeliveryWorker
+    alerts: AlertWorker | None
+    reports: ReportScheduler
+    campaign_jobs: CampaignScheduler
+    stack: contextlib.AsyncExitStack
+
+    async def lead(self) -> None:
+        self.worker.sweeps = True
+        if self.alerts is not None:
+            task = asyncio.create_task(self.alerts.run(), name="alerts")
+            self.stack.push_async_callback(_stop_alerts, self.alerts, task)
+        await self.reports.start()  # sends a report missed while down (within grace) first
+        await self.campaign_jobs.start()  # resumes a run cut short, runs one missed while down
+
+    async def settle(self) -> None:
+        """What dead processes had claimed is due again at once (PostgreSQL)."""
+        if await self.repo.outbox.settle_uncertain_prompts():
+            self.worker.wake()
+        if self.alerts is not None and await self.repo.alert_posts.settle_uncertain_alert_posts():
+            self.alerts.wake()
 
 
 async def _until_signalled(
@@ -262,3 +302,9 @@ async def _stop_delivery(worker: DeliveryWorker, task: asyncio.Task[None]) -> No
 async def _stop_alerts(alerts: AlertWorker, task: asyncio.Task[None]) -> None:
     alerts.stop()
     await task
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -107,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
 
     _setup_logging(args.log_level)
     from bot.app import run as run_bot
+    from bot.telegram.polling import PollingConflict
 
-    return _serve(run_bot(config), "survey-bot", StartupError)
+    return _serve(run_bot(config), "survey-bot", StartupError, PollingConflict)
 
 
 def _serve(main: Coroutine[Any, Any, object], name: str, *fatal: type[Exception]) -> int:

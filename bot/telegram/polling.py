@@ -19,7 +19,12 @@ import logging
 from asyncio import FIRST_COMPLETED
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.exceptions import (
+    TelegramConflictError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.types import Update
 
 from survey_flows.backoff import Backoff
@@ -32,6 +37,10 @@ BACKOFF = Backoff(first=1.0, cap=30.0)  # after a failed getUpdates: 1 s, 2 s, .
 # Fetching again after every finished handler parsed each update of a burst 15 times, a third
 # of the bot's CPU; waiting for the older half moves the offset past most of them first.
 REPEAT_WAIT = 0.2
+
+
+class PollingConflict(Exception):
+    """Another process polls Telegram with this bot's token."""
 
 
 async def _until(stop: asyncio.Event, seconds: float) -> None:
@@ -120,9 +129,23 @@ async def poll(dp: Dispatcher, bot: Bot, stop: asyncio.Event, drain: float = 10.
     allowed = dp.resolve_used_update_types()
     window = _Window()
     failures = 0
+    polled = False  # a getUpdates of ours has succeeded
     while not stop.is_set():
         try:
             updates = await _fetch(bot, window.confirmable(), allowed, stop)
+        except TelegramConflictError:
+            # Telegram ends the older of two getUpdates with 409. A process that never got
+            # through is the second one: it says so and ends. One that was polling waits and
+            # tries again: the newcomer's next request then fails first, and it leaves.
+            if not polled:
+                raise PollingConflict(
+                    "telegram.mode: another process already polls Telegram with this bot token"
+                    ' (409 Conflict); run one poller, or the others with mode = "webhook"'
+                ) from None
+            failures += 1
+            logger.warning("getUpdates: another process polls this bot too (409); retrying")
+            await _until(stop, BACKOFF.delay(failures))
+            continue
         except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
             failures += 1
             delay = BACKOFF.delay(failures)
@@ -131,7 +154,7 @@ async def poll(dp: Dispatcher, bot: Bot, stop: asyncio.Event, drain: float = 10.
             continue
         if updates is None:
             break
-        failures = 0
+        failures, polled = 0, True
         fresh = [u for u in updates if not window.seen(u.update_id)]
         for update in fresh:
             window.start(dp, bot, update)

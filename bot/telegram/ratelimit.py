@@ -126,14 +126,38 @@ class RateLimiter(BaseRequestMiddleware):
         retries: Retries = Retries(),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        self._limits = (per_second, paid_per_second, group_per_minute)
         self._global = _Pool(per_second)
         # Set only with paid broadcast on: the pool that sends above the free rate draw from.
         self._paid = _Pool(paid_per_second) if paid_per_second else None
         self._private = (private_burst, private_period)
         self._group = (group_per_minute, group_window)
+        self.processes = 1
         self._chats: OrderedDict[int | str, ChatLimiter] = OrderedDict()
         self._retries = retries
         self._sleep = sleep
+
+    def share(self, processes: int) -> None:
+        """Telegram's limits are the bot's, whichever process sends: with `processes` bot
+        processes on one database, each keeps to its share of the overall rates and of each
+        group's (the staff chat's 20/min). A private chat's limit is not divided: one customer's
+        prompts are sent by one process at a time (the outbox's claims)."""
+        processes = max(1, processes)
+        if processes == self.processes:
+            return
+        self.processes = processes
+        free, paid, group = self._limits
+        self._global = _Pool(free / processes)
+        self._paid = _Pool(paid / processes) if paid else None
+        self._group = (max(1, group // processes), self._group[1])
+        self._chats = OrderedDict(  # groups' windows are made anew at the new size
+            (chat, limiter)
+            for chat, limiter in self._chats.items()
+            if isinstance(limiter, AsyncLimiter)
+        )
+        logger.info(
+            "%d bot processes share this bot: sending at 1/%d of its limits", processes, processes
+        )
 
     def _chat_limiter(self, chat_id: int | str) -> ChatLimiter:
         limiter = self._chats.get(chat_id)

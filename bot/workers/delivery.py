@@ -78,6 +78,9 @@ class DeliveryWorker:
         self._customers_busy: set[int] = set()
         self._stopping = False
         self._swept_at: datetime | None = None
+        # Expiry is swept by one process for all: with several, the leader's (the app clears
+        # this until bot/process/leadership.py says this process leads).
+        self.sweeps = True
 
     def wake(self) -> None:
         """Something became due now (a new event, an answer): look at the outbox at once."""
@@ -148,7 +151,7 @@ class DeliveryWorker:
         their last message. Both steps are rows in SQLite, so a restart in between forgets
         nothing."""
         now = self._clock()
-        if self._swept_at is not None and now - self._swept_at < SWEEP_EVERY:
+        if not self.sweeps or (self._swept_at is not None and now - self._swept_at < SWEEP_EVERY):
             return
         self._swept_at = now
         try:

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
 from telegram_emulator import BotAPIEmulator
 
+from .. import backends
 from .harness import BOT_TOKEN, BotProcess
 
 
@@ -20,11 +21,23 @@ async def emulator() -> AsyncIterator[BotAPIEmulator]:
 
 
 @pytest.fixture
-async def start_bot(emulator, tmp_path) -> AsyncIterator[Callable]:
+def bot_storage(backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The bots' database: None for a SQLite file of their own, or a fresh PostgreSQL
+    database's url (for tests marked to run on both backends)."""
+    if backend == "sqlite":
+        yield None
+        return
+    url = backends.new_database(request.getfixturevalue("postgres_server"))
+    yield url
+    backends.drop_database(url)
+
+
+@pytest.fixture
+async def start_bot(emulator, tmp_path, bot_storage) -> AsyncIterator[Callable]:
     started: list[BotProcess] = []
 
     async def start(extra_config: str = "", *, reuse: BotProcess | None = None) -> BotProcess:
-        bot = reuse or BotProcess(emulator, tmp_path, extra_config)
+        bot = reuse or BotProcess(emulator, tmp_path, extra_config, storage_url=bot_storage)
         await bot.start()
         started.append(bot)
         return bot

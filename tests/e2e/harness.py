@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import itertools
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -58,6 +61,10 @@ class BotProcess:
     telegram_keys: str = ""  # more [telegram] keys, e.g. paid_broadcast = true
     log_level: str = "DEBUG"  # benchmarks use the production default, INFO
     webhook_secret: str = "test_webhook-Secret_0123"
+    # A PostgreSQL database's url ([storage] url), or None for the SQLite file in workdir.
+    storage_url: str | None = None
+    # The webhook address given to Telegram, when it is not this process's own (a proxy's).
+    public_url: str | None = None
     proc: asyncio.subprocess.Process | None = None
 
     @property
@@ -70,7 +77,12 @@ class BotProcess:
 
     @property
     def webhook_url(self) -> str:
-        return f"{self.api_url}/telegram/webhook"
+        return self.public_url or f"{self.api_url}/telegram/webhook"
+
+    def _storage(self) -> str:
+        if self.storage_url is not None:
+            return f'url = "{self.storage_url}"'
+        return 'path = "data/bot.sqlite3"'
 
     def _webhook_keys(self) -> str:
         if self.mode == "polling":
@@ -93,7 +105,7 @@ manager_ids = [{MANAGER}]
 {self.telegram_keys}
 
 [storage]
-path = "data/bot.sqlite3"
+{self._storage()}
 
 [api]
 host = "127.0.0.1"
@@ -191,10 +203,33 @@ token = "{API_TOKEN}"
         ):
             return r.status, await r.json()
 
-    def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, params: tuple = ()) -> list[Any]:
+        """Rows of a raw query (SQLite's `?` placeholders) on the bot's database, either
+        backend; rows are read by column name or position."""
+        if self.storage_url is not None:
+            return postgres_query(self.storage_url, sql, params)
         conn = sqlite3.connect(self.db_path)
         conn.row_factory = sqlite3.Row
         try:
             return conn.execute(sql, params).fetchall()
         finally:
             conn.close()
+
+
+def postgres_query(url: str, sql: str, params: tuple = ()) -> list[Any]:
+    """A query on PostgreSQL from synchronous test code: asyncpg on a thread of its own (the
+    test's event loop is busy running the test)."""
+    import asyncpg
+
+    numbers = itertools.count(1)
+    statement = re.sub(r"\?", lambda _: f"${next(numbers)}", sql)
+
+    async def run() -> list[Any]:
+        conn = await asyncpg.connect(url)
+        try:
+            return list(await conn.fetch(statement, *params))
+        finally:
+            await conn.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
