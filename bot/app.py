@@ -42,6 +42,7 @@ from bot.workers.delivery import DeliveryWorker
 from bot.workers.scheduler import ReportScheduler
 from handlers import get_routers, links
 from storage.base import SurveyRepo
+from storage.migrations import SchemaTooNew
 from survey_flows.clock import Clock, system_clock
 
 logger = logging.getLogger(__name__)
@@ -143,13 +144,26 @@ async def run(
 
 
 async def _open_storage(config: Config) -> SurveyRepo:
+    storage = config.storage
+    key = "storage.path" if storage.url is None else "storage.url"
     try:
-        return await open_repo(config)
-    except (OSError, sqlite3.Error) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise StartupError(
-            f"storage.path: cannot open the database {config.storage.path} ({reason})"
-        ) from None
+        repo = await open_repo(config)
+    except _open_failures(postgres=storage.url is not None) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise StartupError(f"{key}: cannot open the database {storage.shown} ({reason})") from None
+    logger.info("database: %s", storage.shown)
+    return repo
+
+
+def _open_failures(*, postgres: bool) -> tuple[type[Exception], ...]:
+    """What opening the database raises when the database, not the code, is at fault: its file
+    or server unreachable, refused, or migrated by a newer survey-bot."""
+    if not postgres:
+        return (OSError, sqlite3.Error, SchemaTooNew)
+    import asyncpg  # here only: a SQLite set-up never loads it
+
+    # InterfaceError: the client side of a failed connection (the server hung up, SSL refused).
+    return (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, SchemaTooNew)
 
 
 async def _serve(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -59,11 +59,13 @@ ENV_TOKEN = "SURVEY_BOT_TOKEN"
 ENV_API_TOKEN = "SURVEY_BOT_API_TOKEN"
 ENV_WEBHOOK_SECRET = "SURVEY_BOT_WEBHOOK_SECRET"
 ENV_LOG_LEVEL = "SURVEY_BOT_LOG_LEVEL"
+ENV_STORAGE_URL = "SURVEY_BOT_STORAGE_URL"
 # Keys the environment may set, so that secrets need not be in the file.
 SECRETS = {
     ("telegram", "token"): ENV_TOKEN,
     ("api", "token"): ENV_API_TOKEN,
     ("telegram", "webhook_secret"): ENV_WEBHOOK_SECRET,
+    ("storage", "url"): ENV_STORAGE_URL,  # the whole url, as its password is in it
 }
 # Telegram's rule for setWebhook's secret_token.
 WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -155,10 +157,81 @@ def _path(path: Any) -> Path:
     return Path(path)
 
 
+POSTGRES_URL = "must look like postgresql://user:password@host:5432/database"
+
+
+def _postgres_url(url: str) -> str:
+    """Checked before any connection is tried; what is wrong is said without the url itself,
+    whose password must not reach a log."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("postgresql", "postgres") or "://" not in url:
+        # Only what precedes :// is surely no password ("user:secret@host" parses as a scheme).
+        scheme = f'its scheme is "{parts.scheme}"; ' if "://" in url else ""
+        raise Invalid(f"{scheme}{POSTGRES_URL}")
+    # libpq's form for a Unix socket names the host in the query: ...?host=/run/postgresql
+    if not parts.hostname and not dict(parse_qsl(parts.query)).get("host"):
+        raise Invalid(f"has no host ({POSTGRES_URL})")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or parts.netloc.rpartition("@")[2].endswith(":"):
+        # Also what a password with an unencoded / ? or # looks like: "user:pa/ss@..."
+        raise Invalid("has a bad port (a number 1-65535; in a password write / ? # as %2F %3F %23)")
+    if not parts.path.strip("/"):
+        raise Invalid(f"has no database name ({POSTGRES_URL})")
+    return url.strip()
+
+
+def masked(url: str) -> str:
+    """`url` with its password (in the user part or a password= parameter) shown as ***."""
+    parts = urlsplit(url)
+    user, at, host = parts.netloc.rpartition("@")
+    netloc = f"{user.partition(':')[0]}:***@{host}" if at and ":" in user else parts.netloc
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = parts.query
+    if any(key == "password" for key, _ in pairs):
+        hidden = [(key, "***" if key == "password" else value) for key, value in pairs]
+        query = urlencode(hidden, safe="*/")
+    # By hand, not urlunsplit, which drops the // of a url with no host (a Unix socket's).
+    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
+
+
 @dataclass(frozen=True, slots=True)
 class StorageConfig:
+    """A SQLite file (`path`, the default) or a PostgreSQL database (`url`), never both."""
+
     # Relative: to the config file's folder.
     path: Annotated[Path, PlainValidator(_path)] = Path("data/survey-bot.sqlite3")
+    # Several processes share one PostgreSQL database; SURVEY_BOT_STORAGE_URL may give it.
+    url: Annotated[Text, AfterValidator(_postgres_url)] | None = None
+
+    @property
+    def target(self) -> str | Path:
+        """What storage.open.open_storage opens: the url, else the SQLite file."""
+        return self.url if self.url is not None else self.path
+
+    @property
+    def shown(self) -> str:
+        """The database for log lines and errors: the url without its password, or the path."""
+        return masked(self.url) if self.url is not None else str(self.path)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_of_the_two(cls, table: Any, info: ValidationInfo) -> Any:
+        if not (isinstance(table, Mapping) and "path" in table and "url" in table):
+            return table
+        if (info.context or {}).get("storage_url_from_env"):
+            raise Invalid(
+                f"set here while {ENV_STORAGE_URL} sets storage.url; keep one (path: a SQLite "
+                "file, the variable: a PostgreSQL database)",
+                "path",
+            )
+        raise Invalid(
+            "given with storage.path too; keep one (url: a PostgreSQL database, path: a "
+            "SQLite file)",
+            "url",
+        )
 
 
 def _api_token(token: str) -> str:
@@ -253,7 +326,12 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
     alerts_on = not (isinstance(alerts, Mapping) and alerts.get("enabled") is False)
     try:
         file = ConfigFile.model_validate(
-            _with_secrets(tables, env), context={"surveys": surveys, "alerts": alerts_on}
+            _with_secrets(tables, env),
+            context={
+                "surveys": surveys,
+                "alerts": alerts_on,
+                "storage_url_from_env": bool(env.get(ENV_STORAGE_URL)),
+            },
         )
     except ValidationError as exc:
         raise ConfigError(one_line(exc)) from None
@@ -262,7 +340,8 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
         reports = replace(reports, chat_ids=file.telegram.manager_ids)
     return Config(
         file.telegram,
-        StorageConfig(base_dir / file.storage.path),  # an absolute path stays as it is
+        # An absolute path stays as it is.
+        StorageConfig(base_dir / file.storage.path, file.storage.url),
         file.api,
         file.delivery,
         surveys,
@@ -281,7 +360,7 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path)
 def _with_secrets(tables: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
     """The tables with the environment's secrets in place of the file's (an empty variable counts
     as unset); a token given by neither reads as "", which its check calls missing."""
-    result = {"telegram": {}, "api": {}, **tables}
+    result = {"telegram": {}, "api": {}, "storage": {}, **tables}
     for (section, key), variable in SECRETS.items():
         table, secret = result[section], env.get(variable)
         if isinstance(table, Mapping) and (secret or key == "token"):
