@@ -7,7 +7,6 @@ import contextlib
 import logging
 import signal
 import socket
-import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -24,7 +23,7 @@ from bot.charts.worker import ChartWorker
 from bot.config import Config
 from bot.conversation import Conversation, Signals
 from bot.intake.api import IntakeApi
-from bot.process.database import open_repo
+from bot.process.database import open_checked
 from bot.process.heap import settle_after_startup
 from bot.process.leadership import Leadership
 from bot.process.profiles import CustomerProfileMiddleware
@@ -42,7 +41,6 @@ from bot.workers.delivery import DeliveryWorker
 from bot.workers.scheduler import ReportScheduler
 from handlers import get_routers, links
 from storage.base import SurveyRepo
-from storage.migrations import SchemaTooNew
 from survey_flows.clock import Clock, system_clock
 
 logger = logging.getLogger(__name__)
@@ -124,7 +122,7 @@ async def run(
             loop.add_signal_handler(sig, stop.set)
             stack.callback(loop.remove_signal_handler, sig)
         checked = await check_telegram(config)
-        repo = await _open_storage(config)
+        repo = await open_checked(config)
         stack.push_async_callback(repo.close)
         # Only now: up to here a wrong setting is the one line the operator sees on stderr.
         logger.info("token ok: %s; staff chat: %s", checked.username, checked.staff_chat or "none")
@@ -141,29 +139,6 @@ async def run(
             bot_username=checked.bot_username,
         )
     logger.info("stopped")
-
-
-async def _open_storage(config: Config) -> SurveyRepo:
-    storage = config.storage
-    key = "storage.path" if storage.url is None else "storage.url"
-    try:
-        repo = await open_repo(config)
-    except _open_failures(postgres=storage.url is not None) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        raise StartupError(f"{key}: cannot open the database {storage.shown} ({reason})") from None
-    logger.info("database: %s", storage.shown)
-    return repo
-
-
-def _open_failures(*, postgres: bool) -> tuple[type[Exception], ...]:
-    """What opening the database raises when the database, not the code, is at fault: its file
-    or server unreachable, refused, or migrated by a newer survey-bot."""
-    if not postgres:
-        return (OSError, sqlite3.Error, SchemaTooNew)
-    import asyncpg  # here only: a SQLite set-up never loads it
-
-    # InterfaceError: the client side of a failed connection (the server hung up, SSL refused).
-    return (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, SchemaTooNew)
 
 
 async def _serve(

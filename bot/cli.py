@@ -48,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     campaign_run.add_argument("--config", default="config.toml")
 
+    migrate = sub.add_parser(
+        "migrate",
+        help="create or upgrade the database to this version's schema, then exit (run does it too)",
+    )
+    migrate.add_argument("--config", default="config.toml", help="path to the TOML config")
     demo = sub.add_parser(
         "demo",
         help="try it without Telegram: the bot, a simulated shop and a web page, all local",
@@ -97,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "check-config":
         return check_config(args.config, config, online=args.online)
+    if args.command == "migrate":
+        from bot.process.database import migrate
+
+        return _serve(migrate(config), "survey-bot migrate", StartupError)
     if args.command == "import":
         return asyncio.run(import_file(config, args.kind, args.file))
 

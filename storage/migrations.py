@@ -36,3 +36,8 @@ def pending(migrations: list[tuple[int, str]], version: int) -> list[tuple[int, 
     if version > known:
         raise SchemaTooNew(version, known)
     return [(number, sql) for number, sql in migrations if number > version]
+
+
+def latest_version() -> int:
+    """The schema version this code migrates to (both dialects share the numbers)."""
+    return numbered("storage.sqlite")[-1][0]

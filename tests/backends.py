@@ -91,6 +91,11 @@ def drop_database(url: str) -> None:
         )
 
 
+def admin(url: str, *statements: str) -> None:
+    """Statements run on `url` from synchronous test code (outside any event loop)."""
+    asyncio.run(_admin(url, *statements))
+
+
 def _dollars(sql: str) -> str:
     numbers = itertools.count(1)
     return re.sub(r"\?", lambda _: f"${next(numbers)}", sql)
