@@ -38,6 +38,8 @@ async def start_bot(emulator, tmp_path, bot_storage) -> AsyncIterator[Callable]:
 
     async def start(extra_config: str = "", *, reuse: BotProcess | None = None) -> BotProcess:
         bot = reuse or BotProcess(emulator, tmp_path, extra_config, storage_url=bot_storage)
+        if bot.storage_url is None:  # a test's own BotProcess runs on the test's backend too
+            bot.storage_url = bot_storage
         await bot.start()
         started.append(bot)
         return bot

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from .. import backends
 from .harness import STAFF_CHAT, wait_until
 from .test_survey_loop import CUSTOMER, answer_question, event, next_message
+
+# The acceptance scenarios: the same on SQLite and on PostgreSQL.
+pytestmark = backends.BOTH
 
 ANNA, BORIS = 800001, 800002
 FAST = '[alerts]\nescalate_after = "1h"\nrecheck_after = "0s"\n'

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import aiohttp
 
+from .. import backends
 from .harness import API_TOKEN, wait_until
 from .test_alerts import FAST, card, detractor
 from .test_survey_loop import CUSTOMER, buttons, event, next_message
+
+# The acceptance scenarios: the same on SQLite and on PostgreSQL.
+pytestmark = backends.BOTH
 
 
 async def test_forget_erases_the_customer_and_the_opt_out_button_stops_surveys(emulator, start_bot):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from .. import backends
 from .harness import STAFF_CHAT, BotProcess, wait_until
 from .test_survey_loop import CUSTOMER, answer_question, button_for, event, next_message
+
+# The acceptance scenarios: the same on SQLite and on PostgreSQL.
+pytestmark = backends.BOTH
 
 
 async def first_accepted_question(emulator) -> dict:

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from .. import backends
+
+# The acceptance scenarios: the same on SQLite and on PostgreSQL.
+pytestmark = backends.BOTH
+
 CUSTOMER = 5550001
 
 

@@ -6,8 +6,12 @@ from typing import Any
 
 import aiohttp
 
+from .. import backends
 from .harness import BotProcess, wait_until
 from .test_survey_loop import CUSTOMER, answer_question, button_for, event, next_message
+
+# The acceptance scenarios: the same on SQLite and on PostgreSQL.
+pytestmark = backends.BOTH
 
 
 def webhook_bot(emulator: Any, tmp_path: Any) -> BotProcess:
