@@ -202,10 +202,14 @@ async def import_file(config: Config, kind: str, path: str) -> int:
     delivery worker notices the new invitations within a second."""
     from bot.intake.events import Intake
     from bot.intake.imports import run_import
-    from bot.process.database import open_repo
+    from bot.process.database import open_checked
     from survey_flows.clock import system_clock as clock
 
-    repo = await open_repo(config)
+    try:
+        repo = await open_checked(config)
+    except StartupError as exc:
+        print(f"survey-bot import: {exc}", file=sys.stderr)
+        return 2
     try:
         return await run_import(kind, path, repo, Intake(config, repo, clock), clock)
     finally:

@@ -10,7 +10,8 @@ import sys
 from datetime import timedelta
 
 from bot.config import Config
-from bot.process.database import open_repo
+from bot.process.database import open_checked
+from bot.process.startup import StartupError
 from bot.workers.campaigns import Campaigns, recontact_window
 from storage.records import Selection, Skip
 from survey_flows.clock import system_clock
@@ -39,7 +40,11 @@ async def run_campaign_command(config: Config, name: str, *, dry_run: bool) -> i
         known = ", ".join(sorted(config.campaigns)) or "none configured"
         print(f"survey-bot: unknown campaign {name!r} (configured: {known})", file=sys.stderr)
         return 2
-    repo = await open_repo(config)
+    try:
+        repo = await open_checked(config)
+    except StartupError as exc:
+        print(f"survey-bot campaign: {exc}", file=sys.stderr)
+        return 2
     try:
         campaigns = Campaigns(
             repo.campaigns, config.campaigns, system_clock, recontact=recontact_window(config)
