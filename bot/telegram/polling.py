@@ -37,6 +37,10 @@ BACKOFF = Backoff(first=1.0, cap=30.0)  # after a failed getUpdates: 1 s, 2 s, .
 # Fetching again after every finished handler parsed each update of a burst 15 times, a third
 # of the bot's CPU; waiting for the older half moves the offset past most of them first.
 REPEAT_WAIT = 0.2
+# A poller that has polled this long (or got an answer) is the one already running when a 409
+# says another process polls too: it stays and retries after CONFLICT_RETRY; the other leaves.
+INCUMBENT_AFTER = 3.0
+CONFLICT_RETRY = 0.5
 
 
 class PollingConflict(Exception):
@@ -129,22 +133,23 @@ async def poll(dp: Dispatcher, bot: Bot, stop: asyncio.Event, drain: float = 10.
     allowed = dp.resolve_used_update_types()
     window = _Window()
     failures = 0
-    polled = False  # a getUpdates of ours has succeeded
+    polled = False  # a getUpdates of ours has come back
+    loop = asyncio.get_running_loop()
+    since = loop.time()
     while not stop.is_set():
         try:
             updates = await _fetch(bot, window.confirmable(), allowed, stop)
         except TelegramConflictError:
-            # Telegram ends the older of two getUpdates with 409. A process that never got
-            # through is the second one: it says so and ends. One that was polling waits and
-            # tries again: the newcomer's next request then fails first, and it leaves.
-            if not polled:
+            # Telegram ends the older of two getUpdates with 409, so both pollers see them.
+            # The newcomer (nothing came back yet, started just now) says so and ends; the
+            # one that was polling tries again, which ends the newcomer's first request.
+            if not polled and loop.time() - since < INCUMBENT_AFTER:
                 raise PollingConflict(
                     "telegram.mode: another process already polls Telegram with this bot token"
                     ' (409 Conflict); run one poller, or the others with mode = "webhook"'
                 ) from None
-            failures += 1
             logger.warning("getUpdates: another process polls this bot too (409); retrying")
-            await _until(stop, BACKOFF.delay(failures))
+            await _until(stop, CONFLICT_RETRY)
             continue
         except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
             failures += 1

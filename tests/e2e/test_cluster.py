@@ -170,6 +170,11 @@ async def test_a_second_poller_with_the_same_token_exits_on_telegram_409(
     emulator, start_bot, tmp_path
 ):
     first = await start_bot()  # a SQLite file of its own: only Telegram sees the two
+    # The first has polled: a getUpdates of its came back (with a customer's /start).
+    mark = len(emulator.calls)
+    emulator.user_message(CUSTOMER, "/start")
+    await next_message(emulator, CUSTOMER, mark)
+    await emulator.wait_for_call("getUpdates", after=mark, timeout=10)
     (tmp_path / "second").mkdir()
     second = BotProcess(emulator, tmp_path / "second")
     code, output = await exits(second)
@@ -189,24 +194,21 @@ async def exits(bot: BotProcess, timeout: float = 30.0) -> tuple[int, str]:
     config = bot.write_config()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SURVEY_BOT_")}
     env["PYTHONPATH"] = str(ROOT)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--config",
-        str(config),
-        "--log-level",
-        "WARNING",
-        cwd=bot.workdir,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
-        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
-    except TimeoutError:
-        proc.kill()
-        out, _ = await proc.communicate()
-        raise AssertionError(f"the second poller did not exit:\n{out.decode()[-3000:]}") from None
-    return proc.returncode or 0, out.decode(errors="replace")
+    log = bot.workdir / "bot.log"
+    with log.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "bot", "run", "--config", str(config)),
+            *("--log-level", "WARNING"),
+            cwd=bot.workdir,
+            env=env,
+            stdout=out,
+            stderr=out,
+        )
+        try:
+            code = await asyncio.wait_for(proc.wait(), timeout)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            text = log.read_text(errors="replace")[-3000:]
+            raise AssertionError(f"the second poller did not exit:\n{text}") from None
+    return code, log.read_text(errors="replace")
