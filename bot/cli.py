@@ -48,11 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     campaign_run.add_argument("--config", default="config.toml")
 
-    migrate = sub.add_parser(
+    migration = sub.add_parser(
         "migrate",
         help="create or upgrade the database to this version's schema, then exit (run does it too)",
     )
-    migrate.add_argument("--config", default="config.toml", help="path to the TOML config")
+    migration.add_argument("--config", default="config.toml", help="path to the TOML config")
     demo = sub.add_parser(
         "demo",
         help="try it without Telegram: the bot, a simulated shop and a web page, all local",

@@ -72,6 +72,7 @@ ord-4,purchase,not-a-number,Di,en,Mug,web
 ord-5,purchase,1005,Ed,en
 ord-2,purchase,1002,Борис,ru,"Tea, black",shop
 ,purchase,1006,Fay,en,Cup,web
+ord-7,purchase,1007,G\x00il,en,Cup,web
 """
 
 
@@ -83,13 +84,14 @@ def test_events_file_good_duplicate_and_broken_rows_then_the_same_file_again(
     code, out, err = run_cli(capsys, "events", str(file), "--config", str(config_path))
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[-1] == "2 accepted, 1 duplicates (imported before), 5 rejected", out
+    assert lines[-1] == "2 accepted, 1 duplicates (imported before), 6 rejected", out
     # Each rejection names its line in the file (the header is line 1) and what is wrong.
     assert "line 5: type: unknown event type 'refund'" in out
     assert any(x.startswith("line 6: customer.telegram_id:") for x in lines), out
     assert "line 7: has 5 cells, the header has 7" in out
     assert any(x.startswith("line 8: ") and "different body" in x for x in lines), out
     assert any(x.startswith("line 9: event_id:") for x in lines), out
+    assert "line 10: a cell holds a NUL character" in out
     stored = rows(config_path, "SELECT event_id, customer_id, context FROM invitations ORDER BY id")
     assert [r[:2] for r in stored] == [("ord-1", 1001), ("ord-2", 1002)]
     assert '"product": "Tea, green"' in stored[1][2], "a quoted cell with a comma was split"
@@ -100,7 +102,7 @@ def test_events_file_good_duplicate_and_broken_rows_then_the_same_file_again(
     before = rows(config_path, "SELECT * FROM invitations ORDER BY id")
     code, out, _ = run_cli(capsys, "events", str(file), "--config", str(config_path))
     assert code == 0
-    assert out.splitlines()[-1] == "0 accepted, 3 duplicates (imported before), 5 rejected"
+    assert out.splitlines()[-1] == "0 accepted, 3 duplicates (imported before), 6 rejected"
     assert rows(config_path, "SELECT * FROM invitations ORDER BY id") == before, (
         "importing the same file twice changed what was stored"
     )

@@ -47,6 +47,9 @@ class Table:
                         f"has {len(cells)} cells, the header has {len(self.header)}",
                     )
                     continue
+                if any("\x00" in c for c in cells):  # no database stores it as text
+                    yield Row(line, {}, "a cell holds a NUL character (\\x00)")
+                    continue
                 yield Row(line, {h: c.strip() for h, c in zip(self.header, cells, strict=True)})
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -44,18 +45,31 @@ CLOCK_SKEW = timedelta(minutes=5)
 # Imports and batch posts commit this many events at a time (one fsync each, not one per event).
 BATCH_SIZE = 500
 
-ShortStr = Annotated[StrictStr, Field(min_length=1, max_length=256)]
+
+# No text may hold NUL (\x00): PostgreSQL refuses it in text, so it is bad input on every backend.
+def _no_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("must not contain a NUL character (\\x00)")
+    return text
+
+
+NO_NUL = AfterValidator(_no_nul)
+ShortStr = Annotated[StrictStr, Field(min_length=1, max_length=256), NO_NUL]
 # Context values are what a shop's systems have at hand; stored as text for filters and cards.
-ContextValue = Annotated[StrictStr, Field(max_length=1024)] | StrictBool | StrictInt | StrictFloat
+ContextValue = (
+    Annotated[StrictStr, Field(max_length=1024), NO_NUL] | StrictBool | StrictInt | StrictFloat
+)
 
 
 class CustomerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # At least one of the two: a user's private chat id, or the shop's own id of the customer.
     telegram_id: Annotated[StrictInt, Field(gt=0, lt=2**52)] | None = None
-    external_id: Annotated[StrictStr, Field(min_length=1, max_length=EXTERNAL_ID_MAX)] | None = None
+    external_id: (
+        Annotated[StrictStr, Field(min_length=1, max_length=EXTERNAL_ID_MAX), NO_NUL] | None
+    ) = None
     name: ShortStr | None = None
-    language: Annotated[StrictStr, Field(min_length=2, max_length=16)] | None = None
+    language: Annotated[StrictStr, Field(min_length=2, max_length=16), NO_NUL] | None = None
     username: ShortStr | None = None
     # IANA name ("Europe/Berlin"): quiet hours are kept in the customer's own time.
     timezone: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
@@ -76,9 +90,9 @@ class EventIn(BaseModel):
     event_id: ShortStr
     type: ShortStr
     customer: CustomerIn
-    context: dict[Annotated[StrictStr, Field(min_length=1, max_length=64)], ContextValue] = Field(
-        default_factory=dict, max_length=50
-    )
+    context: dict[
+        Annotated[StrictStr, Field(min_length=1, max_length=64), NO_NUL], ContextValue
+    ] = Field(default_factory=dict, max_length=50)
     delay_seconds: Annotated[StrictInt, Field(ge=0, le=int(MAX_DELAY.total_seconds()))] | None = (
         None
     )
@@ -96,7 +110,8 @@ def parse_time(text: str) -> datetime:
 def describe(exc: ValidationError) -> str:
     """The first validation error as `field.path: problem`."""
     err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "body"
+    # Without the union member pydantic tried ("context.k.constrained-str"): not the sender's.
+    where = ".".join(str(p) for p in err["loc"] if not _union_tag(p)) or "body"
     if err["type"] == "missing":
         return f"{where}: required field is missing"
     if err["type"] == "extra_forbidden":
@@ -104,6 +119,10 @@ def describe(exc: ValidationError) -> str:
     if err["type"] == "value_error":
         return f"{where}: {err['ctx']['error']}"
     return f"{where}: {err['msg']}"
+
+
+def _union_tag(part: int | str) -> bool:
+    return isinstance(part, str) and (part.startswith(("function-", "constrained-")) or "[" in part)
 
 
 def _context_text(value: str | bool | int | float) -> str:
