@@ -257,3 +257,16 @@ CREATE INDEX answers_invitation ON answers (invitation_id);
 CREATE INDEX alert_answers_answer ON alert_answers (answer_id);
 
 -- The triggers that keep daily totals and digests (SQLite's 015, 017, 019) follow.
+
+-- Digests stay current (SQLite's 017): a digest is to be drawn again when one of the alerts it
+-- lists changes status or owner, in that same transaction. Like SQLite's `UPDATE OF`, it fires
+-- whenever an UPDATE sets those columns.
+CREATE FUNCTION alert_digest_stale() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE alert_digests SET dirty = 1 WHERE message_id = NEW.digest_message_id;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER alert_digest_stale AFTER UPDATE OF status, owner_id ON alerts
+FOR EACH ROW WHEN (NEW.digest_message_id IS NOT NULL) EXECUTE FUNCTION alert_digest_stale();
