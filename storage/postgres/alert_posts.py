@@ -31,6 +31,10 @@ _ABANDONED = (
     f"(({DEAD_HOLDER.format(column='claimed_by')})"
     f" OR claimed_at IS NULL OR claimed_at < {_LEASE_START})"
 )
+# The rows a claim takes, locked once: not `WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP
+# LOCKED)`, which the planner may run again for each row it updates (a nested-loop semi-join),
+# every run skipping the rows already updated and so claiming more than `n`.
+_PICK = "WITH picked AS MATERIALIZED ("
 # alerts.reopen_post: 1 = its line is due (storage/postgres/alert_cases.py), 0 = posted; the
 # value this module adds while a process sends the line.
 _REOPEN_CLAIMED = 2
@@ -47,10 +51,10 @@ class AlertPosts:
         another process is claiming at this moment are skipped, not waited for."""
         async with self._db.transaction() as conn:
             rows = await conn.fetch(
-                f"UPDATE alerts SET post_state = {Post.POSTING}, claimed_by = $1,"
-                f" claimed_at = {_NOW} WHERE post_state = {Post.WAITING} AND id IN ("
-                f" SELECT id FROM alerts WHERE post_state = {Post.WAITING}"
-                "  ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id",
+                f"{_PICK} SELECT id FROM alerts WHERE post_state = {Post.WAITING}"
+                "  ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)"
+                f" UPDATE alerts a SET post_state = {Post.POSTING}, claimed_by = $1,"
+                f" claimed_at = {_NOW} FROM picked WHERE a.id = picked.id RETURNING a.id",
                 self._db.holder,
                 limit,
             )
@@ -153,13 +157,13 @@ class AlertPosts:
         next pass, as on SQLite); another process's only once abandoned."""
         async with self._db.transaction() as conn:
             rows = await conn.fetch(
-                f"UPDATE alerts SET reopen_post = {_REOPEN_CLAIMED}, claimed_by = $1,"
-                f" claimed_at = {_NOW} WHERE id IN ("
-                " SELECT id FROM alerts WHERE"
+                f"{_PICK} SELECT id FROM alerts WHERE"
                 f"  (reopen_post = 1 OR (reopen_post = {_REOPEN_CLAIMED}"
                 f"   AND (claimed_by = $1 OR {_ABANDONED})))"
                 f"  AND post_state = {Post.POSTED} AND message_id IS NOT NULL"
-                "  ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id",
+                "  ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)"
+                f" UPDATE alerts a SET reopen_post = {_REOPEN_CLAIMED}, claimed_by = $1,"
+                f" claimed_at = {_NOW} FROM picked WHERE a.id = picked.id RETURNING a.id",
                 self._db.holder,
                 limit,
             )
