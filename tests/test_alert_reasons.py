@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from . import backends
 from .test_alert_digest import low_answer
 from .test_alerts import ANNA, NOW, STAFF, press
 from .test_alerts import env as env  # the fixture, shared
 from .test_manager import MANAGER, Harness
 from .test_manager import harness as harness  # the fixture, shared
+
+# On both backends where the repository is the test's (`env`); `harness` is SQLite's.
+pytestmark = backends.BOTH
 
 
 async def test_resolved_asks_why_with_one_row_of_buttons_and_the_card_shows_it(env):
@@ -29,11 +33,12 @@ async def test_resolved_asks_why_with_one_row_of_buttons_and_the_card_shows_it(e
     assert resolved.status == "resolved" and resolved.reason == "quality"
     card = [p for n, p, _ in session.calls if n == "editMessageText" and p["chat_id"] == STAFF]
     assert "🏷 Reason: Quality" in card[-1]["text"]
-    cursor = await repo.database.connection.execute(
+    logged = await backends.fetch(
+        repo,
         "SELECT action, detail FROM alert_actions WHERE alert_id = ? AND action = 'resolved'",
         (alert.id,),
     )
-    assert tuple(await cursor.fetchone()) == ("resolved", "quality")
+    assert [tuple(r.values()) for r in logged] == [("resolved", "quality")]
 
 
 async def test_a_forged_reason_changes_nothing(env):
