@@ -306,10 +306,10 @@ class Analytics:
         """Every context field that occurs on an answer of the period (the export's columns)."""
         args = _Args()
         sql = (
-            "SELECT DISTINCT c.key FROM invitation_context c WHERE c.invitation_id IN"
+            "SELECT c.key FROM invitation_context c WHERE c.invitation_id IN"
             f" (SELECT a.invitation_id FROM answers a{_filter_joins(filters, args)}"
             f" WHERE a.answered_at >= {args(to_db(start))} AND a.answered_at < {args(to_db(end))})"
-            ' ORDER BY c.key COLLATE "C"'
+            ' GROUP BY c.key ORDER BY c.key COLLATE "C"'
         )
         async with self._db.snapshot() as db:
             return [r[0] for r in await db.fetch(sql, *args.values)]
