@@ -25,10 +25,11 @@ from bot.telegram.ratelimit import RateLimiter
 from bot.workers.campaigns import Campaigns, CampaignScheduler
 from bot.workers.delivery import DeliveryWorker
 from storage.base import SurveyRepo
-from storage.records import Skip
+from storage.records import ImportedAnswer, Skip
 from storage.sqlite import open_sqlite
 from storage.timestamps import to_db
 from survey_flows.definitions import BUILTIN_SURVEYS
+from survey_flows.models import Category, Metric
 from telegram_emulator import BotAPIEmulator
 
 from . import backends
@@ -189,6 +190,40 @@ async def test_exactly_the_matching_reachable_customers_are_invited_once(repo: S
     # They are ordinary invitations in the outbox, due at once or spread at 30 a second.
     inv = await repo.outbox.due_prompts(NOW + timedelta(seconds=10), 1000)
     assert len(inv) == min(len(want), 301) and {i.survey for i in inv} == {"nps"}
+
+
+@backends.BOTH
+async def test_a_customer_never_surveyed_before_is_invited(
+    repo: SurveyRepo, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Known from imported history only: no survey was ever sent, so no last_invited_at."""
+    if backend == "sqlite":
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="storage/sqlite/campaigns.py: NOT (:recent IS NOT NULL AND (NULL > :recent"
+                " OR false)) is NULL, so invite() drops whom select() counted as invited",
+            )
+        )
+    newcomer = FIRST + 5000
+    await repo.imports.import_answer(
+        ImportedAnswer(
+            key="id:h-1",
+            fingerprint="h-1",
+            metric=Metric.NPS,
+            score=9,
+            category=Category.PROMOTER,
+            answered_at=NOW - timedelta(days=20),
+            customer_id=newcomer,
+            customer_language="ru",
+            context={"segment": "b2b"},
+        ),
+        NOW,
+    )
+    result = await campaigns_for(repo, MovableClock(NOW)).run_scheduled(CAMPAIGN.name, NOW)
+    assert result.selection is not None and newcomer in result.selection.invite
+    assert newcomer in await invited(repo), "counted as invited, but no invitation was made"
+    assert result.invited == len(result.selection.invite)
 
 
 @backends.BOTH
