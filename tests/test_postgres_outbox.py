@@ -200,3 +200,17 @@ async def test_two_delivery_workers_keep_each_customers_surveys_in_order(
     finally:
         await a.close()
         await b.close()
+
+
+async def test_a_look_claims_at_most_its_limit(postgres_url: str) -> None:
+    repo = await open_postgres(postgres_url)
+    try:
+        for n in range(12):
+            await invite(repo, 7300 + n, f"e{n}", NOW)
+        assert len(await ids(repo, 5)) == 5
+        held = await backends.scalar(
+            repo, "SELECT count(*) FROM invitations WHERE claimed_by IS NOT NULL"
+        )
+        assert held == 5, f"one look of 5 claimed {held} prompts: the rest waits for nothing"
+    finally:
+        await repo.close()

@@ -94,20 +94,33 @@ _PROMPT_DUE = f"prompt_sent = {Prompt.DUE} AND status IN ('scheduled', 'active',
 # Due to a customer not in `busy` ($2) and takeable by this process now ($1).
 _OURS = f"customer_id <> ALL($2::bigint[]) AND {_claimable('c')} AND {_customer_free('c')}"
 
-# The claims of a batch ($3: now, $4: limit), each returned with what the worker needs.
-_CLAIM_PROMPTS = (
-    f"UPDATE invitations i SET {_CLAIM} WHERE id IN (SELECT c.id FROM invitations c"
+
+def _columns(alias: str) -> str:
+    return ", ".join(f"{alias}.{name.strip()}" for name in INVITATION_COLUMNS.split(","))
+
+
+# The claims of a batch ($3: now, $4: limit), each returned with what the worker needs. The rows
+# are picked once, in a MATERIALIZED CTE: as `UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR
+# UPDATE SKIP LOCKED)` PostgreSQL may run the subquery again per updated row and claim over n.
+_PICK_PROMPTS = (
+    "picked_prompts AS MATERIALIZED (SELECT c.id FROM invitations c"
     f" WHERE {_PROMPT_DUE} AND due_at <= $3 AND {_OURS}"
     " ORDER BY due_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)"
-    " RETURNING 0 AS kind, due_at AS at, (SELECT x.category FROM answers x"
-    " WHERE x.invitation_id = i.id AND x.question_index = i.step AND i.phase = 'followup')"
-    f" AS category, {INVITATION_COLUMNS}"
 )
-_CLAIM_REMINDERS = (
-    f"UPDATE invitations SET {_CLAIM} WHERE id IN (SELECT c.id FROM invitations c"
+_CLAIM_PROMPTS = (
+    f"prompts AS (UPDATE invitations i SET {_CLAIM} FROM picked_prompts p WHERE i.id = p.id"
+    " RETURNING 0 AS kind, i.due_at AS at, (SELECT x.category FROM answers x"
+    " WHERE x.invitation_id = i.id AND x.question_index = i.step AND i.phase = 'followup')"
+    f" AS category, {_columns('i')})"
+)
+_PICK_REMINDERS = (
+    "picked_reminders AS MATERIALIZED (SELECT c.id FROM invitations c"
     f" WHERE {_REMINDER_DUE} AND remind_at <= $3 AND {_OURS}"
     " ORDER BY remind_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)"
-    f" RETURNING 1 AS kind, remind_at AS at, NULL::text AS category, {INVITATION_COLUMNS}"
+)
+_CLAIM_REMINDERS = (
+    f"reminders AS (UPDATE invitations i SET {_CLAIM} FROM picked_reminders p WHERE i.id = p.id"
+    f" RETURNING 1 AS kind, i.remind_at AS at, NULL::text AS category, {_columns('i')})"
 )
 
 
@@ -130,10 +143,10 @@ class Outbox:
     async def _claim(
         self, now: datetime, limit: int, busy: Collection[int], *, reminders: bool
     ) -> DueBatch:
-        sql = f"WITH prompts AS ({_CLAIM_PROMPTS}) SELECT * FROM prompts"
+        sql = f"WITH {_PICK_PROMPTS}, {_CLAIM_PROMPTS} SELECT * FROM prompts"
         if reminders:
             sql = (
-                f"WITH prompts AS ({_CLAIM_PROMPTS}), reminders AS ({_CLAIM_REMINDERS})"
+                f"WITH {_PICK_PROMPTS}, {_CLAIM_PROMPTS}, {_PICK_REMINDERS}, {_CLAIM_REMINDERS}"
                 " SELECT * FROM prompts UNION ALL SELECT * FROM reminders"
             )
         async with self._db.transaction() as conn:
@@ -344,12 +357,13 @@ class Expiry:
         """As on SQLite: close as expired the open invitations first sent before `sent_before`;
         their buttons are then due for removal (`stale_keyboards`)."""
         return await self._db.write(
-            "UPDATE invitations SET status = 'expired', note = 'expired: no answer in time',"
-            f" prompt_sent = {Prompt.SHOWN}, finished_at = coalesce(finished_at, $1),"
-            " keyboard_stale = CASE WHEN message_id IS NULL THEN 0 ELSE 1 END"
-            " WHERE id IN (SELECT id FROM invitations WHERE status = 'active'"
+            "WITH picked AS MATERIALIZED (SELECT id FROM invitations WHERE status = 'active'"
             f" AND prompt_sent <> {Prompt.SENDING} AND sent_at <= $2 ORDER BY sent_at LIMIT $3"
-            " FOR UPDATE SKIP LOCKED)",
+            " FOR UPDATE SKIP LOCKED)"  # picked once: see _PICK_PROMPTS
+            " UPDATE invitations i SET status = 'expired', note = 'expired: no answer in time',"
+            f" prompt_sent = {Prompt.SHOWN}, finished_at = coalesce(i.finished_at, $1),"
+            " keyboard_stale = CASE WHEN i.message_id IS NULL THEN 0 ELSE 1 END"
+            " FROM picked WHERE i.id = picked.id",
             to_db(now),
             to_db(sent_before),
             limit,
