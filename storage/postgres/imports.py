@@ -1,13 +1,15 @@
 """Answers imported from another tool, as in storage/sqlite/imports.py (`imported` invitations,
 never sent, event id `import:<key>`).
 
-What differs: one answer is one statement (one round trip). A 100,000-row file is imported
-row by row through `import_answer` inside `batch()`, and the five statements SQLite runs per
-row would be five round trips each here. The statement's data-modifying CTEs write only when
-the event id is new; it returns what it found, so a duplicate or a conflict writes nothing.
-A second process importing the same file at the same moment meets the event id's unique index
-(`ON CONFLICT DO NOTHING` waits for the other's commit): nothing is written, and the row is
-then read as the other process committed it.
+What differs: one answer is one statement, one round trip. A 100,000-row file comes through
+`import_answer` row by row inside `batch()`, where SQLite's five or six statements per row
+would be as many round trips, and a savepoint two more. So every write hangs off the
+invitation's insert in data-modifying CTEs: a duplicate, a conflict or a row another process
+is inserting (`ON CONFLICT DO NOTHING` waits for its commit) writes nothing at all, not even
+the customer. Being atomic by itself, the statement runs on `reading()`'s connection (the
+batch's, or the pool's in autocommit) without a savepoint: an error it raises (a lost
+connection; a NUL byte in a text, which PostgreSQL refuses and SQLite stores) passes through
+the importer and rolls the whole batch back, with a savepoint or without.
 """
 
 from __future__ import annotations
@@ -106,7 +108,8 @@ class Imports:
                 "text" if answer.comment else None,
                 at if answer.comment else None,
             )
-            assert row is not None  # the final SELECT always has its one row
+            if row is None:
+                raise LookupError("the import's final SELECT returned no row")
             if row["created"] is not None:
                 return True
             existing_id, fingerprint = row["existing_id"], row["fingerprint"]
@@ -114,7 +117,8 @@ class Imports:
                 found = await conn.fetchrow(
                     "SELECT id, fingerprint FROM invitations WHERE event_id = $1", event_id
                 )
-                assert found is not None  # the conflict that stopped our insert is committed
+                if found is None:  # the insert that stopped ours was committed, so it is there
+                    raise LookupError(f"{event_id} conflicted, yet is not there")
                 existing_id, fingerprint = found["id"], found["fingerprint"]
             if fingerprint != answer.fingerprint:
                 raise EventConflict(event_id, existing_id)
