@@ -46,9 +46,13 @@ class _Args:
 
 def _folds(column: str, arg: str) -> str:
     """`column = arg COLLATE NOCASE`: lower() finds the rows through the index on lower(value),
-    the ASCII-only fold keeps exactly those SQLite would match."""
+    the ASCII-only fold keeps exactly those SQLite would match. The fold is wrapped in CASE so
+    that the planner guesses it keeps half the rows, not the 1/200 it assumes for an equality
+    it has no statistics of: that guess made it start every filtered figure from all the
+    context rows (recent comments 100 times slower)."""
     fold = "translate({}, '" + _UPPER + "', '" + _LOWER + "')"
-    return f"lower({column}) = lower({arg}) AND {fold.format(column)} = {fold.format(arg)}"
+    exact = f"CASE WHEN {fold.format(column)} = {fold.format(arg)} THEN true END"
+    return f"lower({column}) = lower({arg}) AND {exact}"
 
 
 def _filter_joins(filters: Filters, args: _Args, column: str = "a.invitation_id") -> str:
@@ -143,9 +147,12 @@ class Analytics:
     ) -> datetime | None:
         args = _Args()
         sql = (
-            f"SELECT min(a.answered_at) FROM answers a{_filter_joins(filters, args)}"
+            # Not min(): with a join PostgreSQL would aggregate every answer of the period,
+            # where walking the time index stops at the first.
+            f"SELECT a.answered_at FROM answers a{_filter_joins(filters, args)}"
             f" WHERE a.metric = ANY({args([m.value for m in metrics])}::text[])"
             f" AND a.answered_at >= {args(to_db(start))} AND a.answered_at < {args(to_db(end))}"
+            " ORDER BY a.answered_at LIMIT 1"
         )
         async with self._db.snapshot() as db:
             first: str | None = await db.fetchval(sql, *args.values)
@@ -178,19 +185,22 @@ class Analytics:
                     f" {args([to_db(lo) for _, lo, _ in raw])}::text[],"
                     f" {args([to_db(hi) for _, _, hi in raw])}::text[]) AS b(i, lo, hi)"
                 )
+                # LATERAL keeps the buckets as the outer loop, one index range scan each (as
+                # SQLite's CROSS JOIN): joined, PostgreSQL compared every answer to every bucket.
                 rows += await db.fetch(
-                    f"SELECT b.i, a.metric, a.score, count(*) FROM {buckets}"
-                    f" CROSS JOIN answers a{_filter_joins(filters, args)}"
-                    f" WHERE a.metric = ANY({args(names)}::text[]) AND a.answered_at >= b.lo"
-                    " AND a.answered_at < b.hi GROUP BY b.i, a.metric, a.score",
+                    f"SELECT b.i, x.* FROM {buckets} CROSS JOIN LATERAL"
+                    f" (SELECT a.metric, a.score, count(*) FROM answers a"
+                    f"{_filter_joins(filters, args)} WHERE a.metric = ANY({args(names)}::text[])"
+                    " AND a.answered_at >= b.lo AND a.answered_at < b.hi"
+                    " GROUP BY a.metric, a.score) AS x",
                     *args.values,
                 )
             if days:
                 rows += await db.fetch(
-                    "SELECT b.i, d.metric, d.score, sum(d.n)::bigint"
-                    " FROM unnest($1::int[], $2::text[], $3::text[]) AS b(i, lo, hi)"
-                    " CROSS JOIN answer_days d WHERE d.day >= b.lo AND d.day < b.hi"
-                    " AND d.metric = ANY($4::text[]) GROUP BY b.i, d.metric, d.score",
+                    "SELECT b.i, x.* FROM unnest($1::int[], $2::text[], $3::text[]) AS b(i, lo, hi)"
+                    " CROSS JOIN LATERAL (SELECT d.metric, d.score, sum(d.n)::bigint"
+                    " FROM answer_days d WHERE d.day >= b.lo AND d.day < b.hi"
+                    " AND d.metric = ANY($4::text[]) GROUP BY d.metric, d.score) AS x",
                     [i for i, _, _ in days],
                     [lo for _, lo, _ in days],
                     [hi for _, _, hi in days],
