@@ -193,18 +193,8 @@ async def test_exactly_the_matching_reachable_customers_are_invited_once(repo: S
 
 
 @backends.BOTH
-async def test_a_customer_never_surveyed_before_is_invited(
-    repo: SurveyRepo, backend: str, request: pytest.FixtureRequest
-) -> None:
+async def test_a_customer_never_surveyed_before_is_invited(repo: SurveyRepo) -> None:
     """Known from imported history only: no survey was ever sent, so no last_invited_at."""
-    if backend == "sqlite":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="storage/sqlite/campaigns.py: NOT (:recent IS NOT NULL AND (NULL > :recent"
-                " OR false)) is NULL, so invite() drops whom select() counted as invited",
-            )
-        )
     newcomer = FIRST + 5000
     await repo.imports.import_answer(
         ImportedAnswer(
