@@ -362,7 +362,10 @@ EXECUTE FUNCTION invitation_days_count();
 -- trigger per statement: each invitation it touched had (answers now - net rows added) before.
 -- The invitations' rows are locked first: another process adding an answer to one of them waits
 -- for this commit, then counts this answer among those that were there before its own.
-CREATE FUNCTION invitation_days_answered() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Generic plans: planned anew for each array it is given, the last statement alone cost 0.3 ms
+-- on every answer recorded.
+CREATE FUNCTION invitation_days_answered() RETURNS trigger LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     gone BIGINT[] := '{}';  -- invitation_id of every row deleted, or updated as it was
     came BIGINT[] := '{}';  -- invitation_id of every row inserted, or updated as it is
