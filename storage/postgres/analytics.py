@@ -6,8 +6,8 @@ What differs is the dialect, and three things SQLite gives for free and PostgreS
   and not on SQLite;
 - text is ordered bytewise (`COLLATE "C"`) where the order shows (the export's columns, the
   values suggested), as SQLite's BINARY does, whatever the database's locale;
-- rows SQLite returns in the order of the index it reads are ordered explicitly (ties of the
-  recent comments newest id first, as SQLite's backward index scan gives them).
+- rows SQLite returns in the order of the index it reads are ordered explicitly (comments by
+  time, ties of the recent comments newest id first, as SQLite's backward index scan gives them).
 Buckets are arrays unnested into rows instead of a VALUES list: one statement text however many
 buckets, so asyncpg prepares it once.
 """
