@@ -12,10 +12,12 @@ from storage.records import Comment, NewAlert, NewEvent
 from survey_flows.models import Answer, Metric, Phase, Position
 from survey_flows.scoring import category
 
-from . import updates
+from . import backends, updates
 from .test_alerts import ANNA, NOW, STAFF, press, staff_texts
 from .test_alerts import env as env  # the fixture, shared
 from .updates import person
+
+pytestmark = backends.BOTH
 
 CUSTOMER = 4711
 

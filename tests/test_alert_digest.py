@@ -11,8 +11,11 @@ from storage.records import NewAlert, NewEvent
 from survey_flows.models import Answer, Metric, Phase, Position
 from survey_flows.scoring import category
 
+from . import backends
 from .test_alerts import ANNA, STAFF, press
 from .test_alerts import env as env  # the fixture, shared
+
+pytestmark = backends.BOTH
 
 
 async def low_answer(repo, clock, customer: int, name: str | None, context: dict) -> None:

@@ -3,13 +3,30 @@ alert and its log, counted in /stats by reason and in the report (with the chang
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
+from aiogram import Dispatcher
+
+from . import backends
 from .test_alert_digest import low_answer
 from .test_alerts import ANNA, NOW, STAFF, press
 from .test_alerts import env as env  # the fixture, shared
-from .test_manager import MANAGER, Harness
-from .test_manager import harness as harness  # the fixture, shared
+from .test_manager import MANAGER, Harness, RecordingSession, make_config
+
+pytestmark = backends.BOTH
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, caplog, dispatcher: Dispatcher, open_backend):
+    """tests/test_manager.py's harness on the test's backend."""
+    repo = await open_backend()
+    yield Harness(dispatcher, repo, make_config(tmp_path), RecordingSession())
+    await repo.close()
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, f"a handler failed: {errors[0].getMessage()}"
 
 
 async def test_resolved_asks_why_with_one_row_of_buttons_and_the_card_shows_it(env):
@@ -29,11 +46,12 @@ async def test_resolved_asks_why_with_one_row_of_buttons_and_the_card_shows_it(e
     assert resolved.status == "resolved" and resolved.reason == "quality"
     card = [p for n, p, _ in session.calls if n == "editMessageText" and p["chat_id"] == STAFF]
     assert "🏷 Reason: Quality" in card[-1]["text"]
-    cursor = await repo.database.connection.execute(
+    logged = await backends.fetch(
+        repo,
         "SELECT action, detail FROM alert_actions WHERE alert_id = ? AND action = 'resolved'",
         (alert.id,),
     )
-    assert tuple(await cursor.fetchone()) == ("resolved", "quality")
+    assert [tuple(r.values()) for r in logged] == [("resolved", "quality")]
 
 
 async def test_a_forged_reason_changes_nothing(env):

@@ -12,17 +12,20 @@ from aiogram.types import Chat, Message, Update
 
 from bot.views.alert_card import span
 from bot.workers.alerts import AlertWorker
+from storage.base import SurveyRepo
 from storage.records import AlertView, NewAlert, NewEvent
-from storage.sqlite import SqliteRepo, open_sqlite
 from survey_flows.alerts import AlertRules
 from survey_flows.models import Answer, Metric, Phase, Position
 from survey_flows.scoring import category
 
-from . import updates
+from . import backends, updates
 from .clocks import MovableClock as Clock
 from .test_manager import NOW, RecordingSession, make_config
 from .updates import person
 from .wiring import wire
+
+# The repository runs on both backends; the dispatcher and the worker are the app's own.
+pytestmark = backends.BOTH
 
 STAFF = -100555
 ANNA, BORIS = 801, 802
@@ -30,7 +33,7 @@ _ids = itertools.count(50_000)
 
 
 @pytest.fixture
-async def env(tmp_path: Path, dispatcher):
+async def env(tmp_path: Path, dispatcher, open_backend):
     config = make_config(tmp_path)
     config = config.__class__(
         **{
@@ -41,7 +44,7 @@ async def env(tmp_path: Path, dispatcher):
             "alerts_enabled": True,
         }
     )
-    repo = await open_sqlite(config.storage.path)
+    repo = await open_backend()
     session = RecordingSession()
     bot = Bot("123:abc", session=session)
     clock = Clock(NOW)
@@ -52,7 +55,7 @@ async def env(tmp_path: Path, dispatcher):
     await repo.close()
 
 
-async def raise_alert(repo: SqliteRepo, customer: int, score: int, clock: Clock) -> None:
+async def raise_alert(repo: SurveyRepo, customer: int, score: int, clock: Clock) -> None:
     inv, _ = await repo.invitations.create_invitation(
         NewEvent(f"e{customer}", "purchase", "csat", customer, f"C{customer}", "en", {}, clock()),
         clock(),
@@ -72,7 +75,7 @@ def press(user_id: int, name: str, data: str, chat_id: int = STAFF) -> Update:
 
 
 async def posted_alert(
-    repo: SqliteRepo, worker: AlertWorker, customer: int, clock: Clock
+    repo: SurveyRepo, worker: AlertWorker, customer: int, clock: Clock
 ) -> AlertView:
     """`customer` scored CSAT 1 and the worker posted the alert's card: the open alert."""
     await raise_alert(repo, customer, 1, clock)
@@ -199,3 +202,14 @@ async def test_the_escalation_says_how_long_the_alert_really_waited(env):
     await worker.run_once()
     (escalation,) = [t for t in staff_texts(session) if "waited" in t]
     assert "waited 31m" in escalation, escalation
+
+
+async def test_the_worker_claims_at_most_what_it_asked_for_oldest_first(repo):
+    clock = Clock(NOW)
+    for customer in (1, 2, 3):
+        await raise_alert(repo, customer, 1, clock)
+    first = await repo.alert_posts.claim_alerts_to_post(2)
+    assert [a.customer_id for a in first] == [1, 2], "a digest of 2 would have listed more"
+    assert await repo.alert_posts.count_alerts_to_post() == 1
+    assert [a.customer_id for a in await repo.alert_posts.claim_alerts_to_post(2)] == [3]
+    assert await repo.alert_posts.claim_alerts_to_post(2) == []

@@ -1,4 +1,4 @@
-"""Analytics SQL on a temp SQLite file, the metric helpers it feeds, and the CSV export."""
+"""Analytics SQL on both backends, the metric helpers it feeds, and the CSV export."""
 
 from __future__ import annotations
 
@@ -7,14 +7,17 @@ import io
 import itertools
 import json
 import math
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.config import ReportsConfig
 from bot.reports.export import export_csv
-from storage.sqlite import SqliteRepo
+from storage.base import SurveyRepo
 from storage.timestamps import to_db
 from survey_flows.metrics import category_counts, change, csat, nps, too_few
 from survey_flows.models import Category, Metric
@@ -22,12 +25,33 @@ from survey_flows.periods import Bucket, Period, bucket_edges
 from survey_flows.reports import safe_cell, safe_cells, segments
 from survey_flows.scoring import category
 
+from . import backends
+
+pytestmark = backends.BOTH
 NOW = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)
 _ids = itertools.count(1)
 
 
+@asynccontextmanager
+async def writes(repo: Any) -> AsyncIterator[Callable[..., Awaitable[list[Any]]]]:
+    """One transaction on either backend: `run(sql, params)` with SQLite's `?` placeholders,
+    returning the rows (of a RETURNING or a SELECT)."""
+    async with repo.database.transaction() as db:
+        if hasattr(db, "fetch"):  # asyncpg
+
+            async def run(sql: str, params: Sequence[Any] = ()) -> list[Any]:
+                return list(await db.fetch(backends._dollars(sql), *params))
+
+        else:
+
+            async def run(sql: str, params: Sequence[Any] = ()) -> list[Any]:
+                return list(await (await db.execute(sql, params)).fetchall())
+
+        yield run
+
+
 async def add_answers(
-    repo: SqliteRepo,
+    repo: SurveyRepo,
     at: datetime,
     metric: Metric,
     scores: list[int],
@@ -38,37 +62,28 @@ async def add_answers(
 ) -> None:
     """One invitation (delivered a minute before `at`) per score, each answered at `at`."""
     context = context or {}
-    async with repo.database.transaction() as db:
+    async with writes(repo) as run:
         for score in scores:
-            inv = next(_ids)
-            customer = 1000 + inv
-            await db.execute(
+            n = next(_ids)
+            customer = 1000 + n
+            await run(
                 "INSERT INTO customers (telegram_id, created_at) VALUES (?, ?)"
                 " ON CONFLICT DO NOTHING",
                 (customer, to_db(at)),
             )
             sent = to_db(at - timedelta(minutes=1))
-            await db.execute(
-                "INSERT INTO invitations (id, event_id, event_type, survey, customer_id, context,"
+            [(inv,)] = await run(
+                "INSERT INTO invitations (event_id, event_type, survey, customer_id, context,"
                 " created_at, send_at, due_at, status, prompt_sent, sent_at)"
-                " VALUES (?, ?, 'purchase', ?, ?, ?, ?, ?, ?, 'completed', 1, ?)",
-                (
-                    inv,
-                    f"ev-{inv}",
-                    survey or metric.value,
-                    customer,
-                    json.dumps(context),
-                    sent,
-                    sent,
-                    sent,
-                    sent,
-                ),
+                " VALUES (?, 'purchase', ?, ?, ?, ?, ?, ?, 'completed', 1, ?) RETURNING id",
+                (f"ev-{n}", survey or metric.value, customer, json.dumps(context), *[sent] * 4),
             )
-            await db.executemany(
-                "INSERT INTO invitation_context (invitation_id, key, value) VALUES (?, ?, ?)",
-                [(inv, k, v) for k, v in context.items()],
-            )
-            await db.execute(
+            for key, value in context.items():
+                await run(
+                    "INSERT INTO invitation_context (invitation_id, key, value) VALUES (?, ?, ?)",
+                    (inv, key, value),
+                )
+            await run(
                 "INSERT INTO answers (invitation_id, question_index, survey, metric, score,"
                 " category, customer_id, answered_at, comment, comment_kind, commented_at)"
                 " VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -88,21 +103,21 @@ async def add_answers(
 
 
 async def add_unanswered(
-    repo: SqliteRepo, sent: datetime, count: int, status: str = "expired"
+    repo: SurveyRepo, sent: datetime, count: int, status: str = "expired"
 ) -> None:
-    async with repo.database.transaction() as db:
+    async with writes(repo) as run:
         for _ in range(count):
-            inv = next(_ids)
-            await db.execute(
+            n = next(_ids)
+            await run(
                 "INSERT INTO customers (telegram_id, created_at) VALUES (?, ?)"
                 " ON CONFLICT DO NOTHING",
-                (1000 + inv, to_db(sent)),
+                (1000 + n, to_db(sent)),
             )
-            await db.execute(
-                "INSERT INTO invitations (id, event_id, event_type, survey, customer_id,"
+            await run(
+                "INSERT INTO invitations (event_id, event_type, survey, customer_id,"
                 " created_at, send_at, due_at, status, prompt_sent, sent_at)"
-                " VALUES (?, ?, 'purchase', 'csat', ?, ?, ?, ?, ?, 1, ?)",
-                (inv, f"ev-{inv}", 1000 + inv, *[to_db(sent)] * 3, status, to_db(sent)),
+                " VALUES (?, 'purchase', 'csat', ?, ?, ?, ?, ?, 1, ?)",
+                (f"ev-{n}", 1000 + n, *[to_db(sent)] * 3, status, to_db(sent)),
             )
 
 
@@ -183,7 +198,7 @@ def test_safe_cell(cell: str, safe: str) -> None:
 # --- SQL aggregation ------------------------------------------------------------------------
 
 
-async def test_distributions_per_metric_and_period(repo: SqliteRepo) -> None:
+async def test_distributions_per_metric_and_period(repo: SurveyRepo) -> None:
     a = repo.analytics
     await add_answers(repo, NOW - timedelta(days=1), Metric.NPS, [10, 10, 9, 7, 0])
     await add_answers(repo, NOW - timedelta(days=1), Metric.CSAT, [5, 4, 1])
@@ -200,14 +215,14 @@ async def test_distributions_per_metric_and_period(repo: SqliteRepo) -> None:
     }
 
 
-async def test_period_is_half_open(repo: SqliteRepo) -> None:
+async def test_period_is_half_open(repo: SurveyRepo) -> None:
     a = repo.analytics
     await add_answers(repo, NOW, Metric.NPS, [10])
     await add_answers(repo, NOW - timedelta(days=1), Metric.NPS, [0])
     assert await a.distribution(Metric.NPS, NOW - timedelta(days=1), NOW) == {0: 1}
 
 
-async def test_filters_on_context(repo: SqliteRepo) -> None:
+async def test_filters_on_context(repo: SurveyRepo) -> None:
     a = repo.analytics
     at = NOW - timedelta(hours=1)
     await add_answers(repo, at, Metric.CSAT, [5, 5], {"product": "Kettle", "agent": "anna"})
@@ -221,7 +236,7 @@ async def test_filters_on_context(repo: SqliteRepo) -> None:
     assert await a.distribution(Metric.CSAT, start, NOW, [("product", "Nope")]) == {}
 
 
-async def test_by_segment_includes_answers_without_the_field(repo: SqliteRepo) -> None:
+async def test_by_segment_includes_answers_without_the_field(repo: SurveyRepo) -> None:
     a = repo.analytics
     at = NOW - timedelta(hours=1)
     await add_answers(repo, at, Metric.CSAT, [5, 4], {"agent": "anna", "channel": "web"})
@@ -238,7 +253,7 @@ async def test_by_segment_includes_answers_without_the_field(repo: SqliteRepo) -
     }
 
 
-async def test_bucketed_counts_land_in_their_day(repo: SqliteRepo) -> None:
+async def test_bucketed_counts_land_in_their_day(repo: SurveyRepo) -> None:
     a = repo.analytics
     period = Period(NOW - timedelta(days=3), NOW, "3d")
     edges = bucket_edges(period, Bucket.DAY)  # 15 Mar 12:00 | 16 | 17 | 18 00:00 - 12:00
@@ -250,7 +265,7 @@ async def test_bucketed_counts_land_in_their_day(repo: SqliteRepo) -> None:
     assert got[Metric.CES] == [{}, {}, {}, {7: 1}]
 
 
-async def test_activity_response_and_comment_rates(repo: SqliteRepo) -> None:
+async def test_activity_response_and_comment_rates(repo: SurveyRepo) -> None:
     a = repo.analytics
     at = NOW - timedelta(hours=2)
     await add_answers(repo, at, Metric.CSAT, [5, 4, 1])
@@ -265,7 +280,7 @@ async def test_activity_response_and_comment_rates(repo: SqliteRepo) -> None:
     assert empty.response_rate is None and empty.comment_rate is None
 
 
-async def test_response_rate_counts_only_delivered_invitations(repo: SqliteRepo) -> None:
+async def test_response_rate_counts_only_delivered_invitations(repo: SurveyRepo) -> None:
     """Customers who blocked the bot (403: never got the question) cannot answer it."""
     a = repo.analytics
     at = NOW - timedelta(hours=2)
@@ -277,7 +292,7 @@ async def test_response_rate_counts_only_delivered_invitations(repo: SqliteRepo)
     assert activity.response_rate == 0.5, f"response rate shown as {activity.response_rate}"
 
 
-async def test_recent_detractor_comments_newest_first(repo: SqliteRepo) -> None:
+async def test_recent_detractor_comments_newest_first(repo: SurveyRepo) -> None:
     a = repo.analytics
     await add_answers(
         repo, NOW - timedelta(hours=3), Metric.NPS, [2], {"agent": "x"}, comment="old"
@@ -289,7 +304,7 @@ async def test_recent_detractor_comments_newest_first(repo: SqliteRepo) -> None:
     assert got[1].context == {"agent": "x"}
 
 
-async def test_export_pages_through_every_answer_in_order(repo: SqliteRepo) -> None:
+async def test_export_pages_through_every_answer_in_order(repo: SurveyRepo) -> None:
     a = repo.analytics
     for i in range(7):
         await add_answers(repo, NOW - timedelta(hours=10 - i), Metric.CSAT, [5, 4])
@@ -301,7 +316,7 @@ async def test_export_pages_through_every_answer_in_order(repo: SqliteRepo) -> N
     assert len({r.invitation_id for r in rows}) == 14
 
 
-async def test_export_csv_is_spreadsheet_safe_utf8(repo: SqliteRepo, tmp_path: Path) -> None:
+async def test_export_csv_is_spreadsheet_safe_utf8(repo: SurveyRepo, tmp_path: Path) -> None:
     a = repo.analytics
     at = NOW - timedelta(hours=1)
     await add_answers(
@@ -324,7 +339,7 @@ async def test_export_csv_is_spreadsheet_safe_utf8(repo: SqliteRepo, tmp_path: P
     assert second["category"] == "promoter", "each metric names its own categories"
 
 
-async def test_report_runs_are_claimed_once(repo: SqliteRepo) -> None:
+async def test_report_runs_are_claimed_once(repo: SurveyRepo) -> None:
     a = repo.report_runs
     fire = NOW
     start = NOW - timedelta(days=7)

@@ -1,12 +1,16 @@
 """Campaigns: the audience's matching reachable customers are invited once per run, runs are
-recorded (scheduled, caught up, resumed after a crash), and the sending keeps Telegram's pace."""
+recorded (scheduled, caught up, resumed after a crash), and the sending keeps Telegram's pace.
+
+On both backends, but the command line's (a config file names a SQLite path). Two processes
+sharing one PostgreSQL database: tests/test_postgres_bulk.py."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,14 +24,17 @@ from bot.config.campaigns import Audience, CampaignConfig
 from bot.telegram.ratelimit import RateLimiter
 from bot.workers.campaigns import Campaigns, CampaignScheduler
 from bot.workers.delivery import DeliveryWorker
-from storage.records import Skip
-from storage.sqlite import SqliteRepo, open_sqlite
+from storage.base import SurveyRepo
+from storage.records import ImportedAnswer, Skip
+from storage.sqlite import open_sqlite
 from storage.timestamps import to_db
 from survey_flows.definitions import BUILTIN_SURVEYS
+from survey_flows.models import Category, Metric
 from telegram_emulator import BotAPIEmulator
 
+from . import backends
 from .clocks import MovableClock
-from .conftest import LocalSession
+from .conftest import LocalSession, OpenBackend
 from .e2e.harness import wait_until
 
 NOW = datetime(2026, 4, 1, 10, 0, tzinfo=UTC)  # a Wednesday
@@ -76,75 +83,96 @@ def expected(n: int, recontact: timedelta, now: datetime = NOW) -> tuple[set[int
     return invite, skipped
 
 
-async def seed(repo: SqliteRepo, n: int, now: datetime = NOW) -> None:
+async def execute_many(repo: SurveyRepo, sql: str, rows: Sequence[Sequence[object]]) -> None:
+    """One raw statement (`?` placeholders) for each of many rows, in one transaction."""
+    database = repo.database  # type: ignore[attr-defined]
+    async with database.transaction() as db:
+        if hasattr(db, "fetch"):  # asyncpg
+            numbers = iter(range(1, sql.count("?") + 1))
+            await db.executemany(re.sub(r"\?", lambda _: f"${next(numbers)}", sql), rows)
+        else:
+            await db.executemany(sql, rows)
+
+
+async def seed(repo: SurveyRepo, n: int, now: datetime = NOW) -> None:
     """n customers, each with one finished survey carrying a segment, plus two customers known
     only by the shop's id (one in the audience)."""
-    async with repo.database.transaction() as db:
-        for i in range(1, n + 1):
-            p = profile(i, now)
-            seen = to_db(p["seen"])  # type: ignore[arg-type]
-            tid = FIRST + i
-            await db.execute(
-                "INSERT INTO customers (telegram_id, language, opted_out_at, unreachable_at,"
-                " last_invited_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    tid,
-                    p["language"],
-                    seen if p["opted_out"] else None,
-                    seen if p["blocked"] else None,
-                    seen,
-                    seen,
-                ),
+    profiles = [(FIRST + i, profile(i, now)) for i in range(1, n + 1)]
+    customers, invitations, contexts = [], [], []
+    for i, (tid, p) in enumerate(profiles, start=1):
+        seen = to_db(p["seen"])  # type: ignore[arg-type]
+        customers.append(
+            (
+                tid,
+                p["language"],
+                seen if p["opted_out"] else None,
+                seen if p["blocked"] else None,
+                seen,
+                seen,
             )
-            cursor = await db.execute(
-                "INSERT INTO invitations (event_id, event_type, survey, customer_id, context,"
-                " created_at, send_at, due_at, sent_at, status, prompt_sent, finished_at)"
-                " VALUES (?, 'purchase', 'csat', ?, ?, ?, ?, ?, ?, 'completed', 1, ?)",
-                (f"order-{i}", tid, json.dumps({"segment": p["segment"]}), *[seen] * 5),
-            )
-            await db.execute(
-                "INSERT INTO invitation_context VALUES (?, 'segment', ?)",
-                (cursor.lastrowid, p["segment"]),
-            )
-        for external_id, language in (("crm-1", "ru"), ("crm-2", "en")):
-            await db.execute(
-                "INSERT INTO external_customers (external_id, language, created_at)"
-                " VALUES (?, ?, ?)",
-                (external_id, language, to_db(now)),
-            )
-            await db.execute(
-                "INSERT INTO awaiting_link (event_id, external_id, event_type, survey, context,"
-                " created_at) VALUES (?, ?, 'purchase', 'csat', ?, ?)",
-                (f"e-{external_id}", external_id, '{"segment": "b2b"}', to_db(now)),
-            )
-
-
-async def invited(repo: SqliteRepo, run_id: int | None = None) -> Counter[int]:
-    """How many campaign invitations each customer has (of one run, or of all)."""
-    async with repo.database.reading() as db:
-        cursor = await db.execute(
-            "SELECT customer_id FROM invitations WHERE event_type = 'campaign'"
-            " AND (? IS NULL OR event_id LIKE 'campaign:quarterly_nps:' || ? || ':%')",
-            (run_id, run_id),
         )
-        return Counter(row[0] for row in await cursor.fetchall())
+        invitations.append((f"order-{i}", tid, json.dumps({"segment": p["segment"]}), *[seen] * 5))
+        contexts.append((p["segment"], f"order-{i}"))
+    await execute_many(
+        repo,
+        "INSERT INTO customers (telegram_id, language, opted_out_at, unreachable_at,"
+        " last_invited_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        customers,
+    )
+    await execute_many(
+        repo,
+        "INSERT INTO invitations (event_id, event_type, survey, customer_id, context,"
+        " created_at, send_at, due_at, sent_at, status, prompt_sent, finished_at)"
+        " VALUES (?, 'purchase', 'csat', ?, ?, ?, ?, ?, ?, 'completed', 1, ?)",
+        invitations,
+    )
+    await execute_many(
+        repo,
+        "INSERT INTO invitation_context (invitation_id, key, value)"
+        " SELECT id, 'segment', ? FROM invitations WHERE event_id = ?",
+        contexts,
+    )
+    shop_only = [("crm-1", "ru"), ("crm-2", "en")]
+    await execute_many(
+        repo,
+        "INSERT INTO external_customers (external_id, language, created_at) VALUES (?, ?, ?)",
+        [(external_id, language, to_db(now)) for external_id, language in shop_only],
+    )
+    await execute_many(
+        repo,
+        "INSERT INTO awaiting_link (event_id, external_id, event_type, survey, context,"
+        " created_at) VALUES (?, ?, 'purchase', 'csat', ?, ?)",
+        [(f"e-{e}", e, '{"segment": "b2b"}', to_db(now)) for e, _ in shop_only],
+    )
+
+
+async def invited(repo: SurveyRepo, run_id: int | None = None) -> Counter[int]:
+    """How many campaign invitations each customer has (of one run, or of all)."""
+    sql = "SELECT customer_id FROM invitations WHERE event_type = 'campaign'"
+    params = []
+    if run_id is not None:
+        sql += " AND event_id LIKE ?"
+        params.append(f"campaign:quarterly_nps:{run_id}:%")
+    return Counter(row["customer_id"] for row in await backends.fetch(repo, sql, params))
 
 
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[SqliteRepo]:
-    repo = await open_sqlite(tmp_path / "c.sqlite3")
+async def repo(open_backend: OpenBackend) -> AsyncIterator[SurveyRepo]:
+    """The test shop on the test's backend (tests/conftest.py's database, seeded)."""
+    repo = await open_backend()
     await seed(repo, 1000)
     yield repo
     await repo.close()
 
 
-def campaigns_for(repo: SqliteRepo, clock: MovableClock, **kw: object) -> Campaigns:
+def campaigns_for(repo: SurveyRepo, clock: MovableClock, **kw: object) -> Campaigns:
     recontact = kw.pop("recontact", timedelta(days=30))
     assert isinstance(recontact, timedelta)
     return Campaigns(repo.campaigns, {CAMPAIGN.name: CAMPAIGN}, clock, recontact=recontact, **kw)  # type: ignore[arg-type]
 
 
-async def test_exactly_the_matching_reachable_customers_are_invited_once(repo: SqliteRepo) -> None:
+@backends.BOTH
+async def test_exactly_the_matching_reachable_customers_are_invited_once(repo: SurveyRepo) -> None:
     want, why_not = expected(1000, timedelta(days=30))
     assert 20 < len(want) < 100 and all(why_not.values()), "the shop must mix every case"
     clock = MovableClock(NOW)
@@ -164,8 +192,33 @@ async def test_exactly_the_matching_reachable_customers_are_invited_once(repo: S
     assert len(inv) == min(len(want), 301) and {i.survey for i in inv} == {"nps"}
 
 
+@backends.BOTH
+async def test_a_customer_never_surveyed_before_is_invited(repo: SurveyRepo) -> None:
+    """Known from imported history only: no survey was ever sent, so no last_invited_at."""
+    newcomer = FIRST + 5000
+    await repo.imports.import_answer(
+        ImportedAnswer(
+            key="id:h-1",
+            fingerprint="h-1",
+            metric=Metric.NPS,
+            score=9,
+            category=Category.PROMOTER,
+            answered_at=NOW - timedelta(days=20),
+            customer_id=newcomer,
+            customer_language="ru",
+            context={"segment": "b2b"},
+        ),
+        NOW,
+    )
+    result = await campaigns_for(repo, MovableClock(NOW)).run_scheduled(CAMPAIGN.name, NOW)
+    assert result.selection is not None and newcomer in result.selection.invite
+    assert newcomer in await invited(repo), "counted as invited, but no invitation was made"
+    assert result.invited == len(result.selection.invite)
+
+
+@backends.BOTH
 async def test_a_run_cut_short_resumes_on_restart_without_duplicates(
-    repo: SqliteRepo, tmp_path: Path
+    repo: SurveyRepo, open_backend: OpenBackend
 ) -> None:
     want, _ = expected(1000, timedelta(0))
     chunks = 0
@@ -182,7 +235,7 @@ async def test_a_run_cut_short_resumes_on_restart_without_duplicates(
         await cut.run_scheduled(CAMPAIGN.name, NOW)
     assert sum((await invited(repo)).values()) == 20 < len(want)
     await repo.close()
-    reopened = await open_sqlite(tmp_path / "c.sqlite3")  # the bot restarted
+    reopened = await open_backend()  # the bot restarted
     try:
         clock.now = NOW + timedelta(minutes=3)
         scheduler = CampaignScheduler(
@@ -199,8 +252,9 @@ async def test_a_run_cut_short_resumes_on_restart_without_duplicates(
         await reopened.close()
 
 
+@backends.BOTH
 async def test_the_cron_job_runs_once_and_a_missed_run_is_caught_up_within_grace(
-    repo: SqliteRepo,
+    repo: SurveyRepo,
 ) -> None:
     clock = MovableClock(NOW - timedelta(days=2))
     scheduler = CampaignScheduler(campaigns_for(repo, clock), {CAMPAIGN.name: CAMPAIGN}, clock)
@@ -235,15 +289,14 @@ async def test_the_cron_job_runs_once_and_a_missed_run_is_caught_up_within_grace
     assert len(await campaigns_for(repo, clock).store.runs(CAMPAIGN.name)) == 2
 
 
+@backends.BOTH
 async def test_a_thousand_customers_get_their_question_at_telegrams_pace(
-    tmp_path: Path, emulator: BotAPIEmulator
+    open_backend: OpenBackend, emulator: BotAPIEmulator
 ) -> None:
-    repo = await open_sqlite(tmp_path / "d.sqlite3")
+    repo = await open_backend()
     await seed(repo, 1000)
-    async with (
-        repo.database.transaction() as db
-    ):  # everyone reachable: the whole shop is the audience
-        await db.execute("UPDATE customers SET opted_out_at = NULL, unreachable_at = NULL")
+    # Everyone reachable: the whole shop is the audience.
+    await backends.execute(repo, "UPDATE customers SET opted_out_at = NULL, unreachable_at = NULL")
     session = LocalSession(api=TelegramAPIServer.from_base(emulator.base_url))
     session.middleware(RateLimiter())
     assert emulator.token is not None

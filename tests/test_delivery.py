@@ -14,25 +14,28 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from bot.telegram.ratelimit import RateLimiter
 from bot.workers.delivery import DeliveryWorker
+from storage.base import SurveyRepo
 from storage.records import NewEvent
-from storage.sqlite import SqliteRepo
 from survey_flows.models import Invitation, InvitationStatus
 from telegram_emulator import BotAPIEmulator
 
+from . import backends
 from .clocks import MovableClock as Clock
 from .conftest import LocalSession
 from .e2e.harness import wait_until
 from .test_manager import NOW, make_config
 
+pytestmark = backends.BOTH
+
 CUSTOMER = 5101
 
 
-def make_worker(tmp_path: Path, bot: Bot, repo: SqliteRepo, clock: Clock) -> DeliveryWorker:
+def make_worker(tmp_path: Path, bot: Bot, repo: SurveyRepo, clock: Clock) -> DeliveryWorker:
     surveys = make_config(tmp_path).surveys
     return DeliveryWorker(bot, repo, surveys, clock, expire_after=timedelta(days=3))
 
 
-async def ann_bought(repo: SqliteRepo) -> Invitation:
+async def ann_bought(repo: SurveyRepo) -> Invitation:
     """Ann's purchase at NOW: the CSAT invitation it made, due at once."""
     inv, _ = await repo.invitations.create_invitation(
         NewEvent("e1", "purchase", "csat", CUSTOMER, "Ann", "en", {}, NOW), NOW
@@ -53,7 +56,7 @@ async def test_an_unexpected_send_error_reschedules_the_prompt(
     tmp_path: Path,
     emulator: BotAPIEmulator,
     bot: Bot,
-    repo: SqliteRepo,
+    repo: SurveyRepo,
     error_code: int,
     raised: str,
 ) -> None:
@@ -104,7 +107,7 @@ class CountingRepo:
 
 
 async def test_a_customer_with_two_due_prompts_does_not_spin_the_worker(
-    tmp_path: Path, emulator: BotAPIEmulator, repo: SqliteRepo
+    tmp_path: Path, emulator: BotAPIEmulator, repo: SurveyRepo
 ) -> None:
     assert emulator.token is not None
     session = LocalSession(api=TelegramAPIServer.from_base(emulator.base_url))
@@ -144,7 +147,7 @@ async def test_a_customer_with_two_due_prompts_does_not_spin_the_worker(
 
 
 async def test_a_chat_that_no_longer_exists_marks_the_customer_unreachable(
-    tmp_path: Path, emulator: BotAPIEmulator, bot: Bot, repo: SqliteRepo
+    tmp_path: Path, emulator: BotAPIEmulator, bot: Bot, repo: SurveyRepo
 ) -> None:
     clock = Clock(NOW)
     worker = make_worker(tmp_path, bot, repo, clock)
@@ -162,7 +165,7 @@ async def test_a_chat_that_no_longer_exists_marks_the_customer_unreachable(
 
 
 async def test_a_revoked_token_backs_off_instead_of_failing_or_spinning(
-    tmp_path: Path, emulator: BotAPIEmulator, bot: Bot, repo: SqliteRepo
+    tmp_path: Path, emulator: BotAPIEmulator, bot: Bot, repo: SurveyRepo
 ) -> None:
     clock = Clock(NOW)
     worker = make_worker(tmp_path, bot, repo, clock)
@@ -184,7 +187,7 @@ async def test_a_revoked_token_backs_off_instead_of_failing_or_spinning(
 
 
 async def test_an_unanswered_invitation_expires_on_its_own_and_loses_its_buttons(
-    tmp_path: Path, emulator: BotAPIEmulator, bot: Bot, repo: SqliteRepo
+    tmp_path: Path, emulator: BotAPIEmulator, bot: Bot, repo: SurveyRepo
 ) -> None:
     clock = Clock(NOW)
     worker = make_worker(tmp_path, bot, repo, clock)
@@ -217,7 +220,7 @@ async def test_an_unanswered_invitation_expires_on_its_own_and_loses_its_buttons
 
 
 async def test_buttons_of_an_expired_invitation_are_removed_after_a_restart(
-    tmp_path: Path, emulator: BotAPIEmulator, bot: Bot, repo: SqliteRepo
+    tmp_path: Path, emulator: BotAPIEmulator, bot: Bot, repo: SurveyRepo
 ) -> None:
     clock = Clock(NOW)
     config = make_config(tmp_path)

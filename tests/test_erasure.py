@@ -1,7 +1,7 @@
 """Erasure: /forget (after its confirmation) and DELETE /api/v1/customers/<key> leave the scores
 and nothing personal, in the database, the /export CSV and the staff chat.
 
-The real dispatcher, workers and intake API, a recording session and a real SQLite file.
+The real dispatcher, workers and intake API, a recording session, on both storage backends.
 """
 
 from __future__ import annotations
@@ -20,30 +20,38 @@ from aiogram.types import PhotoSize
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.intake.api import IntakeApi
+from storage.base import SurveyRepo
 from storage.records import Comment, NewEvent
-from storage.sqlite import SqliteRepo, open_sqlite
+from storage.sqlite import SqliteRepo
 from survey_flows.models import Answer, Category, Metric, Phase, Position
 
-from . import test_customer_messages, updates
+from . import backends, test_opt_out, updates
+from .conftest import OpenBackend
 from .test_customer_messages import ANN, STAFF, Chats
 from .test_manager import MANAGER, NOW, make_config
 from .test_opt_out import keyboard_data, press_as
 from .updates import person
 
-room = test_customer_messages.chats  # the fixture of customers' chats, shared
+pytestmark = backends.BOTH
+room = test_opt_out.room  # the fixture of customers' chats on the test's backend, shared
 _ids = itertools.count(95_000)
 TOKEN = "x" * 16
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-async def every_text(repo: SqliteRepo) -> str:
+async def every_text(repo: SurveyRepo) -> str:
     """Every value of every table, as one text to search for what must be gone."""
-    db = repo.database.connection
-    cursor = await db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    if isinstance(repo, SqliteRepo):
+        tables = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    else:
+        tables = (
+            "SELECT table_name AS name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        )
     found = []
-    for (table,) in await cursor.fetchall():
-        rows = await (await db.execute(f"SELECT * FROM {table}")).fetchall()
-        found += [str(value) for row in rows for value in row]
+    for table in await backends.fetch(repo, tables):
+        rows = await backends.fetch(repo, f"SELECT * FROM {table['name']}")
+        found += [str(value) for row in rows for value in row.values()]
     return "\n".join(found)
 
 
@@ -93,11 +101,11 @@ async def test_forget_asks_then_erases_everything_personal_and_keeps_the_score(r
     text = await every_text(room.repo)
     for word in PERSONAL:
         assert word not in text, f"{word!r} is still in the database after /forget"
-    db = room.repo.database.connection
-    rows = await (await db.execute("SELECT score, metric, customer_id FROM answers")).fetchall()
-    assert [tuple(r) for r in rows] == [(1, "csat", 0)], "the score was not kept anonymous"
-    cursor = await db.execute("SELECT * FROM customers WHERE telegram_id = ?", (ANN,))
-    customer = await cursor.fetchone()
+    rows = await backends.fetch(room.repo, "SELECT score, metric, customer_id FROM answers")
+    assert [tuple(r.values()) for r in rows] == [(1, "csat", 0)], "the score was not kept anonymous"
+    (customer,) = await backends.fetch(
+        room.repo, "SELECT * FROM customers WHERE telegram_id = ?", (ANN,)
+    )
     assert customer["name"] is None and customer["username"] is None
     assert customer["erased_at"] and customer["opted_out_at"], "erased, and asked no more"
     inv = await room.repo.invitations.get_invitation(second)
@@ -127,10 +135,10 @@ async def test_forget_asks_then_erases_everything_personal_and_keeps_the_score(r
 
     # Writing again does not bring her name back: nothing of hers is captured any more.
     await say_as(room, ANN, "one more thing")
-    customer = await (
-        await db.execute("SELECT name, username FROM customers WHERE telegram_id = ?", (ANN,))
-    ).fetchone()
-    assert tuple(customer) == (None, None), "her next message stored her name again"
+    (customer,) = await backends.fetch(
+        room.repo, "SELECT name, username FROM customers WHERE telegram_id = ?", (ANN,)
+    )
+    assert tuple(customer.values()) == (None, None), "her next message stored her name again"
 
     # Managers: the export has no person in it, the score still counts.
     (export,) = await say_as(room, MANAGER, "/export 30d")
@@ -149,9 +157,11 @@ async def test_forget_by_a_stranger_erases_nothing(room: Chats):
 
 
 @pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[tuple[TestClient, SqliteRepo, list[None]]]:
+async def api(
+    tmp_path: Path, open_backend: OpenBackend
+) -> AsyncIterator[tuple[TestClient, SurveyRepo, list[None]]]:
     config = make_config(tmp_path)
-    repo = await open_sqlite(config.storage.path)
+    repo = await open_backend()
     erased: list[None] = []
     app = IntakeApi(config, repo, lambda: NOW, lambda: None, on_erased=lambda: erased.append(None))
     async with TestClient(TestServer(app.app())) as client:
@@ -159,7 +169,7 @@ async def api(tmp_path: Path) -> AsyncIterator[tuple[TestClient, SqliteRepo, lis
     await repo.close()
 
 
-async def seed(repo: SqliteRepo) -> None:
+async def seed(repo: SurveyRepo) -> None:
     """Ann (Telegram 424242, also the shop's crm-77) answered with a comment; Bob is known to
     the shop only by e-mail and has a deep link and an event waiting for it."""
     inv, _ = await repo.invitations.create_invitation(
@@ -176,26 +186,30 @@ async def seed(repo: SqliteRepo) -> None:
     assert await repo.conversation.record_followup(
         inv, Position(0, Phase.DONE), Comment("took 3 days"), NOW
     )
-    later = (NOW + timedelta(days=30)).isoformat()
-    async with repo.database.transaction() as db:
-        await db.executemany(
+    at, later = NOW.isoformat(), (NOW + timedelta(days=30)).isoformat()
+    for external in [
+        ("crm-77", 424242, "Ann", "ann_k", at),
+        ("bob@example.org", None, "Bob", None, at),
+    ]:
+        await backends.execute(
+            repo,
             "INSERT INTO external_customers (external_id, telegram_id, name, username, language,"
             " created_at) VALUES (?, ?, ?, ?, 'en', ?)",
-            [
-                ("crm-77", 424242, "Ann", "ann_k", NOW.isoformat()),
-                ("bob@example.org", None, "Bob", None, NOW.isoformat()),
-            ],
+            external,
         )
-        await db.executemany(
+    for token in [("h1", "crm-77", at, later), ("h2", "bob@example.org", at, later)]:
+        await backends.execute(
+            repo,
             "INSERT INTO link_tokens (token_hash, external_id, created_at, expires_at)"
             " VALUES (?, ?, ?, ?)",
-            [("h1", "crm-77", NOW.isoformat(), later), ("h2", "bob@example.org", NOW, later)],
+            token,
         )
-        await db.execute(
-            "INSERT INTO awaiting_link (event_id, external_id, event_type, survey, created_at)"
-            " VALUES ('e2', 'bob@example.org', 'purchase', 'csat', ?)",
-            (NOW.isoformat(),),
-        )
+    await backends.execute(
+        repo,
+        "INSERT INTO awaiting_link (event_id, external_id, event_type, survey, created_at)"
+        " VALUES ('e2', 'bob@example.org', 'purchase', 'csat', ?)",
+        (at,),
+    )
 
 
 async def test_delete_endpoint_erases_by_telegram_id_or_the_shops_id(api):
@@ -214,8 +228,8 @@ async def test_delete_endpoint_erases_by_telegram_id_or_the_shops_id(api):
     for word in ("Ann", "ann_k", "took 3 days", "crm-77"):
         assert word not in text, f"{word!r} is still stored after DELETE"
     assert "A-1" in text, "the order's context (the shop's data) was deleted"
-    rows = await (await repo.database.connection.execute("SELECT score FROM answers")).fetchall()
-    assert [r[0] for r in rows] == [2]
+    rows = await backends.fetch(repo, "SELECT score FROM answers")
+    assert [r["score"] for r in rows] == [2]
 
     resp = await client.delete("/api/v1/customers/bob%40example.org", headers=AUTH)
     assert resp.status == 200

@@ -1,12 +1,15 @@
 """`survey-bot import events|answers FILE.csv` on real files and a real SQLite database.
 
-(tests/test_imports.py is about Python imports: the layer rules.)
+The command line's tests name a SQLite file in their config, so they run on SQLite; what the
+repository does with the rows (`import_answers` over a parsed file) runs on both backends, at
+the end. (tests/test_imports.py is about Python imports: the layer rules.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import sqlite3
 import subprocess
@@ -19,12 +22,17 @@ from aiogram import Bot, Dispatcher
 
 from bot.cli import main
 from bot.config import load_config
+from bot.intake.csv_table import open_table
+from bot.intake.imports import Summary, import_answers
 from bot.workers.delivery import DeliveryWorker
+from storage.base import SurveyRepo
 from storage.sqlite import open_sqlite
+from storage.timestamps import to_db
 from survey_flows.clock import system_clock
 from survey_flows.models import Metric
 from telegram_emulator import BotAPIEmulator
 
+from . import backends
 from .e2e.harness import wait_until
 from .test_manager import MANAGER, Harness, RecordingSession
 
@@ -350,3 +358,122 @@ def test_imported_events_obey_recontact_and_may_name_the_shops_id(
     assert rows(config_path, "SELECT event_id, external_id FROM awaiting_link") == [
         ("s-3", "crm-9")
     ], "the event for a customer known by the shop's id does not wait for the link"
+
+
+# --- the repository's part, on both backends -----------------------------------------------
+
+
+async def imported(repo: SurveyRepo, file: Path) -> Summary:
+    return await import_answers(open_table(file), repo, lambda: NOW)
+
+
+@backends.BOTH
+async def test_imported_history_is_stored_once_as_answers_never_sent_and_never_alerts(
+    tmp_path: Path, repo: SurveyRepo
+) -> None:
+    file = answers_file(tmp_path)
+    first = await imported(repo, file)
+    assert (first.accepted, first.duplicates, len(first.rejections)) == (11, 0, 6), first
+    again = await imported(repo, file)
+    assert (again.accepted, again.duplicates, len(again.rejections)) == (0, 11, 6), (
+        "the same history imported twice would count twice"
+    )
+    answers = await backends.fetch(
+        repo,
+        "SELECT a.metric, a.score, a.comment, a.comment_kind, a.customer_id, i.status,"
+        " i.sent_at, i.survey, i.phase FROM answers a JOIN invitations i ON i.id = a.invitation_id"
+        " WHERE a.imported_at IS NOT NULL ORDER BY a.id",
+    )
+    assert len(answers) == 11, "identical rows of one file must stay separate answers"
+    assert {(a["status"], a["sent_at"], a["survey"], a["phase"]) for a in answers} == {
+        ("imported", None, "imported", "done")
+    }, "an imported answer's invitation looks sent or open"
+    assert [a["comment"] for a in answers if a["comment_kind"] == "text"] == ["great"] * 4 + [
+        "awful"
+    ]
+    # The row naming a Telegram id is that customer's; the others are the placeholder's.
+    assert [a["customer_id"] for a in answers].count(555) == 1
+    assert {a["customer_id"] for a in answers} == {0, 555}
+    placeholder = await backends.fetch(
+        repo, "SELECT unreachable_at FROM customers WHERE telegram_id = 0"
+    )
+    assert placeholder[0]["unreachable_at"] is not None, "the placeholder could be surveyed"
+    assert await backends.scalar(repo, "SELECT count(*) FROM alerts") == 0, "history alerted"
+    shop = await repo.analytics.distribution(
+        Metric.NPS, NOW - timedelta(days=30), NOW, [("channel", "shop")]
+    )
+    assert shop == {0: 1, 9: 2, 10: 2}, "imported context columns do not segment the figures"
+    activity = await repo.analytics.activity(NOW - timedelta(days=30), NOW)
+    assert activity.answers == 11 and activity.invitations_sent == 0
+
+
+@backends.BOTH
+async def test_an_answer_imported_again_with_other_content_is_refused(
+    tmp_path: Path, repo: SurveyRepo
+) -> None:
+    file = tmp_path / "tool.csv"
+    file.write_text(f"id,date,metric,score\nx-1,{day(2)},csat,5\nx-2,{day(2)},ces,7\n", "utf-8")
+    assert (await imported(repo, file)).accepted == 2
+    file.write_text(f"id,date,metric,score\nx-1,{day(2)},csat,5\nx-2,{day(2)},ces,6\n", "utf-8")
+    again = await imported(repo, file)
+    assert again.rejections == [(3, "id: imported before with other content")]
+    assert (again.accepted, again.duplicates) == (0, 1)
+    rows = await backends.fetch(repo, "SELECT metric, score FROM answers ORDER BY id")
+    assert [(r["metric"], r["score"]) for r in rows] == [("csat", 5), ("ces", 7)], (
+        "a re-import changed or added history"
+    )
+
+
+@backends.BOTH
+async def test_an_imported_answer_finds_its_customer_by_telegram_id_or_the_shops_id(
+    tmp_path: Path, repo: SurveyRepo
+) -> None:
+    """A known customer keeps the name they have; a new one gets the row's; the shop's id
+    finds the Telegram customer it is linked to, and an unlinked one the placeholder."""
+    await backends.execute(
+        repo,
+        "INSERT INTO customers (telegram_id, name, created_at) VALUES (701, 'Ann', ?)",
+        [to_db(NOW)],
+    )
+    await backends.execute(
+        repo,
+        "INSERT INTO external_customers (external_id, telegram_id, created_at)"
+        " VALUES ('crm-7', 702, ?), ('crm-8', NULL, ?)",
+        [to_db(NOW), to_db(NOW)],
+    )
+    file = tmp_path / "people.csv"
+    file.write_text(
+        "date,metric,score,telegram_id,external_id,name,language,shop\n"
+        f"{day(1)},csat,4,701,,Anna,de,north\n"
+        f"{day(1)},csat,3,,crm-7,Bo,sv,south\n"
+        f"{day(1)},csat,2,,crm-8,Cy,en,west\n"
+        f"{day(1)},csat,1,,crm-9,Di,,east\n",
+        encoding="utf-8",
+    )
+    summary = await imported(repo, file)
+    assert (summary.accepted, summary.rejections) == (4, []), summary
+    rows = await backends.fetch(
+        repo,
+        "SELECT a.customer_id, i.context FROM answers a"
+        " JOIN invitations i ON i.id = a.invitation_id ORDER BY a.id",
+    )
+    assert [r["customer_id"] for r in rows] == [701, 702, 0, 0]
+    assert [json.loads(r["context"]) for r in rows] == [
+        {"shop": "north"},
+        {"shop": "south", "external_id": "crm-7"},
+        {"shop": "west", "external_id": "crm-8"},
+        {"shop": "east", "external_id": "crm-9"},
+    ]
+    people = await backends.fetch(
+        repo, "SELECT telegram_id, name, language FROM customers ORDER BY telegram_id"
+    )
+    assert [(p["telegram_id"], p["name"], p["language"]) for p in people] == [
+        (0, None, None),
+        (701, "Ann", "de"),
+        (702, "Bo", "sv"),
+    ], "an import overwrote a known name, or named the placeholder"
+    kv = await backends.fetch(
+        repo,
+        "SELECT count(*) AS n FROM invitation_context WHERE key = 'external_id'",
+    )
+    assert kv[0]["n"] == 3, "the shop's id is not a context the figures can filter on"

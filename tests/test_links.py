@@ -1,8 +1,8 @@
 """Customers known by the shop's id: events waiting for a deep link, the link opened in Telegram,
 refused links, later events, names captured from the customer's own updates, and placeholders.
 
-The real intake API over HTTP, the real dispatcher and delivery worker, a SQLite file, a recording
-session for what Telegram would show, and a clock the test moves.
+The real intake API over HTTP, the real dispatcher and delivery worker, the test's database on
+each backend, a recording session for what Telegram would show, and a clock the test moves.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from bot.config import parse_config
 from bot.intake.api import IntakeApi
 from bot.workers.alerts import AlertWorker
 from bot.workers.delivery import DeliveryWorker
-from storage.sqlite import SqliteRepo, open_sqlite
+from storage.base import SurveyRepo
 from survey_flows.alerts import AlertRules
 
-from . import updates
+from . import backends, updates
 from .clocks import MovableClock
 from .test_manager import NOW, RecordingSession
 from .wiring import wire
@@ -42,13 +42,15 @@ ANN, MALLORY = 7101, 7102
 LINK_RE = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=([A-Za-z0-9_-]+)")
 _ids = itertools.count(90_000)
 
+pytestmark = backends.BOTH
+
 
 @dataclass
 class Shop:
     """The shop's systems (HTTP) and its customers' Telegram chats (updates into the bot)."""
 
     client: TestClient
-    repo: SqliteRepo
+    repo: SurveyRepo
     dp: Dispatcher
     bot: Bot
     session: RecordingSession
@@ -90,9 +92,7 @@ class Shop:
         ]
 
     async def scalar(self, sql: str, params: tuple = ()) -> Any:
-        cursor = await self.repo.database.connection.execute(sql, params)
-        row = await cursor.fetchone()
-        return row[0] if row else None
+        return await backends.scalar(self.repo, sql, params)
 
 
 def ann(**kw: Any) -> User:
@@ -120,7 +120,7 @@ def token_of(body: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-async def shop(tmp_path: Path, dispatcher: Dispatcher) -> AsyncIterator[Shop]:
+async def shop(tmp_path: Path, dispatcher: Dispatcher, open_backend) -> AsyncIterator[Shop]:
     raw = {
         "telegram": {"token": "123:abc", "staff_chat_id": STAFF},
         "api": {"token": TOKEN},
@@ -139,7 +139,7 @@ async def shop(tmp_path: Path, dispatcher: Dispatcher) -> AsyncIterator[Shop]:
         "links": {"ttl": "30d"},
     }
     config = parse_config(raw, {}, tmp_path)
-    repo = await open_sqlite(config.storage.path)
+    repo = await open_backend()
     session = RecordingSession()
     bot = Bot("123:abc", session=session)
     clock = MovableClock(NOW)
@@ -161,10 +161,7 @@ async def test_event_by_shop_id_waits_for_the_link_then_the_survey_arrives(shop:
     digest = hashlib.sha256(token.encode()).hexdigest()
     assert await shop.scalar("SELECT count(*) FROM link_tokens WHERE token_hash = ?", (digest,))
     dump = "\n".join(
-        str(tuple(r))
-        for r in await (
-            await shop.repo.database.connection.execute("SELECT * FROM link_tokens")
-        ).fetchall()
+        str(tuple(r.values())) for r in await backends.fetch(shop.repo, "SELECT * FROM link_tokens")
     )
     assert token not in dump, "the token itself was stored"
     await shop.work()
@@ -302,12 +299,10 @@ async def test_the_customers_telegram_name_is_captured_for_the_staff_card(shop: 
     assert status == 202, "the event was not accepted"
     user = ann(first_name="Ann", last_name="Lee", username="annlee")
     await shop.say(user, f"/start {token_of(body)}")
-    row = await (
-        await shop.repo.database.connection.execute(
-            "SELECT name, username FROM customers WHERE telegram_id = ?", (ANN,)
-        )
-    ).fetchone()
-    assert tuple(row) == ("Ann Lee", "annlee")
+    (row,) = await backends.fetch(
+        shop.repo, "SELECT name, username FROM customers WHERE telegram_id = ?", (ANN,)
+    )
+    assert tuple(row.values()) == ("Ann Lee", "annlee")
     inv_id = await shop.scalar("SELECT id FROM invitations")
     await shop.press(user, f"s:{inv_id}:0:1")
     card = shop.to(STAFF)
@@ -321,10 +316,8 @@ async def test_name_is_captured_from_any_update_of_a_known_customer(shop: Shop):
     inv_id = await shop.scalar("SELECT id FROM invitations")
     user = ann(first_name="Annie", username="annie_t")
     await shop.press(user, f"s:{inv_id}:0:2")
-    row = await (
-        await shop.repo.database.connection.execute("SELECT name, username FROM customers")
-    ).fetchone()
-    assert tuple(row) == ("Annie", "annie_t"), "the press did not tell who the customer is"
+    (row,) = await backends.fetch(shop.repo, "SELECT name, username FROM customers")
+    assert tuple(row.values()) == ("Annie", "annie_t"), "the press did not tell who the customer is"
     card = shop.to(STAFF)
     assert card and "Annie" in card[0]["text"], card
     # A name the shop gave wins over Telegram's; a stranger's message stores nobody.

@@ -1,24 +1,60 @@
 """Opting out: "Don't ask me again" under a first question, /start asking before opting back in,
 and nothing sent to opted-out customers but replies to their own messages.
 
-The real dispatcher, delivery worker and alert worker, a recording session and a moved clock.
+The real dispatcher, delivery worker and alert worker, a recording session and a moved clock,
+on both storage backends.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
+from aiogram import Bot, Dispatcher
+
+from bot.workers.alerts import AlertWorker
+from bot.workers.delivery import DeliveryWorker
+from survey_flows.alerts import AlertRules
 from survey_flows.models import InvitationStatus
 
-from . import test_customer_messages, updates
+from . import backends, updates
+from .clocks import MovableClock
+from .conftest import OpenBackend
 from .test_customer_messages import ANN, NOW, STAFF, Chats
+from .test_manager import RecordingSession, make_config
 from .updates import person
+from .wiring import wire
 
-room = test_customer_messages.chats  # the fixture of customers' chats, shared
+pytestmark = backends.BOTH
 
 FORGER = 6666
 _ids = itertools.count(90_000)
+
+
+@pytest.fixture
+async def room(
+    tmp_path: Path, dispatcher: Dispatcher, open_backend: OpenBackend
+) -> AsyncIterator[Chats]:
+    """test_customer_messages' customers' chats, on the test's backend."""
+    config = make_config(tmp_path)
+    config = replace(
+        config,
+        telegram=replace(config.telegram, staff_chat_id=STAFF),
+        alerts_enabled=True,
+    )
+    repo = await open_backend()
+    session = RecordingSession()
+    bot = Bot("123:abc", session=session)
+    clock = MovableClock(NOW)
+    delivery = DeliveryWorker(bot, repo, config.surveys, clock, expire_after=timedelta(days=3))
+    alerts = AlertWorker(bot, repo, AlertRules(dict(config.alerts.max_score)), STAFF, clock)
+    wire(dispatcher, bot, repo, config, clock, delivery=delivery, alerts=alerts)
+    yield Chats(dispatcher, repo, bot, session, delivery, alerts, clock)
+    await repo.close()
 
 
 def keyboard_data(message: dict) -> list[str]:

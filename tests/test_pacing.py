@@ -23,13 +23,15 @@ from bot.intake.api import IntakeApi
 from bot.views.texts import t
 from bot.workers.alerts import AlertWorker
 from bot.workers.delivery import DeliveryWorker
+from storage.base import SurveyRepo
 from storage.records import NewEvent
-from storage.sqlite import SqliteRepo, open_sqlite
 from survey_flows.alerts import AlertRules
 from survey_flows.models import InvitationStatus
 from survey_flows.pacing import parse_quiet_hours
 
+from . import backends
 from .clocks import MovableClock as Clock
+from .e2e.harness import wait_until
 from .test_customer_messages import ANN, STAFF, Chats
 from .test_manager import RecordingSession, make_config
 from .wiring import wire
@@ -41,6 +43,8 @@ T0 = datetime(2026, 1, 14, 11, 0, tzinfo=UTC)
 CUSTOMER = 515151
 REMINDER = t("en", "reminder")
 
+pytestmark = backends.BOTH
+
 
 # --- recontact through the intake API ---------------------------------------------------------
 
@@ -48,7 +52,7 @@ REMINDER = t("en", "reminder")
 @dataclass
 class Shop:
     client: TestClient
-    repo: SqliteRepo
+    repo: SurveyRepo
     worker: DeliveryWorker
     session: RecordingSession
     clock: Clock
@@ -69,14 +73,13 @@ class Shop:
         return [p for name, p, _ in self.session.calls[before:] if name == "sendMessage"]
 
     async def count(self, status: str) -> int:
-        cursor = await self.repo.database.connection.execute(
-            "SELECT count(*) FROM invitations WHERE status = ?", (status,)
-        )
-        (n,) = await cursor.fetchone()  # type: ignore[misc]
-        return int(n)
+        sql = "SELECT count(*) FROM invitations WHERE status = ?"
+        return int(await backends.scalar(self.repo, sql, (status,)))
 
 
-async def open_shop(tmp_path: Path, throttle: dict[str, Any]) -> AsyncIterator[Shop]:
+async def open_shop(
+    open_backend: Any, tmp_path: Path, throttle: dict[str, Any]
+) -> AsyncIterator[Shop]:
     raw = {
         "telegram": {"token": "1:abc"},
         "api": {"token": TOKEN},
@@ -90,9 +93,7 @@ async def open_shop(tmp_path: Path, throttle: dict[str, Any]) -> AsyncIterator[S
         "throttle": throttle,
     }
     config = parse_config(raw, {}, tmp_path)
-    repo = await open_sqlite(
-        config.storage.path, recontact=recontact_rule(config.throttle, config.surveys)
-    )
+    repo = await open_backend(recontact=recontact_rule(config.throttle, config.surveys))
     session = RecordingSession()
     clock = Clock(T0)
     worker = DeliveryWorker(
@@ -105,8 +106,8 @@ async def open_shop(tmp_path: Path, throttle: dict[str, Any]) -> AsyncIterator[S
 
 
 @pytest.fixture
-async def shop(tmp_path: Path) -> AsyncIterator[Shop]:
-    async for s in open_shop(tmp_path, {"recontact": "30d"}):
+async def shop(open_backend, tmp_path: Path) -> AsyncIterator[Shop]:
+    async for s in open_shop(open_backend, tmp_path, {"recontact": "30d"}):
         yield s
 
 
@@ -144,8 +145,8 @@ async def test_a_scheduled_survey_counts_before_it_is_sent(shop: Shop):
     assert len(await shop.deliver()) == 1
 
 
-async def test_recontact_0s_lets_every_survey_through(tmp_path: Path):
-    async for shop in open_shop(tmp_path, {"recontact": "0s"}):
+async def test_recontact_0s_lets_every_survey_through(open_backend, tmp_path: Path):
+    async for shop in open_shop(open_backend, tmp_path, {"recontact": "0s"}):
         _, first = await shop.post("order-1")
         _, second = await shop.post("order-2")
         assert (first["status"], second["status"]) == ("scheduled", "scheduled")
@@ -154,8 +155,12 @@ async def test_recontact_0s_lets_every_survey_through(tmp_path: Path):
         assert await shop.count("suppressed") == 0
 
 
-async def test_recontact_per_metric_counts_only_surveys_sharing_a_metric(tmp_path: Path):
-    async for shop in open_shop(tmp_path, {"recontact": "30d", "recontact_per_metric": True}):
+async def test_recontact_per_metric_counts_only_surveys_sharing_a_metric(
+    open_backend, tmp_path: Path
+):
+    async for shop in open_shop(
+        open_backend, tmp_path, {"recontact": "30d", "recontact_per_metric": True}
+    ):
         _, csat = await shop.post("order-1")
         _, nps = await shop.post("signup-1", kind="signup")
         _, csat_again = await shop.post("order-2")
@@ -178,12 +183,12 @@ async def test_customer_timezone_is_validated_and_stored(shop: Shop):
 
 
 @pytest.fixture
-async def chats(tmp_path: Path, dispatcher) -> AsyncIterator[Chats]:
+async def chats(tmp_path: Path, dispatcher, open_backend) -> AsyncIterator[Chats]:
     config = make_config(tmp_path)
     config = replace(
         config, telegram=replace(config.telegram, staff_chat_id=STAFF), alerts_enabled=True
     )
-    repo = await open_sqlite(config.storage.path)
+    repo = await open_backend()
     session = RecordingSession()
     bot = Bot("123:abc", session=session)
     clock = Clock(T0)
@@ -238,12 +243,21 @@ async def test_exactly_one_reminder_points_at_the_unanswered_question(chats: Cha
     assert len(reminders(chats)) == 1, "the customer was reminded more than once"
 
 
-async def test_a_reminder_claimed_at_a_crash_is_sent_on_restart(chats: Chats):
+async def test_a_reminder_claimed_at_a_crash_is_sent_on_restart(chats: Chats, open_backend):
     inv_id = await chats.survey()
     chats.clock.now = T0 + timedelta(hours=24)
-    assert await chats.repo.outbox.claim_reminder(inv_id), "the reminder was not due"
+    # Another process on the same database claims the reminder, then dies mid-send (on
+    # PostgreSQL only a claim whose process is gone is settled, never a live one's).
+    crashed = await open_backend()
+    assert await crashed.outbox.claim_reminder(inv_id), "the reminder was not due"
     await chats.work()
     assert reminders(chats) == [], "a reminder being sent was sent twice at once"
+    await crashed.close()
+
+    async def alone() -> bool:
+        return await chats.repo.cluster.processes() == 1
+
+    await wait_until(alone, what="the crashed process's session to end")
     assert await chats.repo.outbox.settle_uncertain_prompts() == [inv_id]  # the restart
     await chats.work()
     assert len(reminders(chats)) == 1, "the reminder in flight at the crash was lost"

@@ -1,11 +1,12 @@
-"""Scheduled reports: once per run and chat, across restarts; missed runs within grace only."""
+"""Scheduled reports: once per run and chat, across restarts; missed runs within grace only.
+
+On both backends; on PostgreSQL also with two processes firing the same run."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramForbiddenError
 
@@ -14,23 +15,21 @@ from bot.config import ReportsConfig
 from bot.config.crontab import cron_trigger
 from bot.reports.periods import latest_fire, nominal_span, on_demand_period
 from bot.workers.scheduler import ReportScheduler, run_report
-from storage.sqlite import SqliteRepo, open_sqlite
+from storage.base import SurveyRepo
+from storage.postgres import open_postgres
+from storage.postgres.cluster import LEASE_SECONDS
 from storage.timestamps import to_db
 from survey_flows.models import Metric
 
+from . import backends
 from .clocks import MovableClock as Clock
+from .conftest import OpenBackend
 from .test_analytics import add_answers
 from .test_manager import RecordingSession
 
 MONDAY_9 = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
 CFG = ReportsConfig(cron="0 9 * * mon", timezone="UTC", chat_ids=(10, 20))
-
-
-@pytest.fixture
-async def repo(tmp_path: Path):
-    repo = await open_sqlite(tmp_path / "r.sqlite3")
-    yield repo
-    await repo.close()
+pytestmark = backends.BOTH
 
 
 def bot_with(session: RecordingSession) -> Bot:
@@ -53,7 +52,7 @@ def test_numeric_weekday_means_what_cron_means() -> None:
 
 
 async def test_a_run_is_sent_once_per_chat_even_after_a_restart(
-    repo: SqliteRepo, tmp_path: Path, charts: ChartWorker
+    repo: SurveyRepo, open_backend: OpenBackend, charts: ChartWorker
 ) -> None:
     await add_answers(repo, MONDAY_9 - timedelta(days=2), Metric.NPS, [10] * 12)
     session = RecordingSession()
@@ -73,7 +72,7 @@ async def test_a_run_is_sent_once_per_chat_even_after_a_restart(
         )
         == 0
     )
-    reopened = await open_sqlite(tmp_path / "r.sqlite3")  # the bot restarted
+    reopened = await open_backend()  # the bot restarted
     try:
         clock.now = MONDAY_9 + timedelta(hours=1)
         sent = await run_report(
@@ -86,7 +85,7 @@ async def test_a_run_is_sent_once_per_chat_even_after_a_restart(
 
 
 async def test_missed_run_is_caught_up_within_grace_only(
-    repo: SqliteRepo, charts: ChartWorker
+    repo: SurveyRepo, charts: ChartWorker
 ) -> None:
     await add_answers(repo, MONDAY_9 - timedelta(days=3), Metric.CSAT, [5, 4, 1])
     session = RecordingSession()
@@ -101,7 +100,7 @@ async def test_missed_run_is_caught_up_within_grace_only(
 
 
 async def test_next_report_covers_everything_since_the_last_one_sent(
-    repo: SqliteRepo, charts: ChartWorker
+    repo: SurveyRepo, charts: ChartWorker
 ) -> None:
     runs = repo.report_runs
     session = RecordingSession()
@@ -112,16 +111,15 @@ async def test_next_report_covers_everything_since_the_last_one_sent(
     await run_report(
         bot_with(session), repo, CFG, Clock(week3), charts=charts, lookback=timedelta(minutes=5)
     )
-    async with repo.database.reading() as db:
-        cursor = await db.execute(
-            "SELECT period_start FROM report_runs WHERE fire_time = ?", (to_db(week3),)
-        )
-        starts = {row[0] for row in await cursor.fetchall()}
+    rows = await backends.fetch(
+        repo, "SELECT period_start FROM report_runs WHERE fire_time = ?", (to_db(week3),)
+    )
+    starts = {row["period_start"] for row in rows}
     assert starts == {to_db(MONDAY_9)}, "answers of the missed week would be lost"
     assert await runs.last_report_end("0 9 * * mon @ UTC", week3) == week3
 
 
-async def test_a_period_without_answers_is_one_line(repo: SqliteRepo, charts: ChartWorker) -> None:
+async def test_a_period_without_answers_is_one_line(repo: SurveyRepo, charts: ChartWorker) -> None:
     session = RecordingSession()
     await run_report(
         bot_with(session), repo, CFG, Clock(MONDAY_9), charts=charts, lookback=timedelta(minutes=5)
@@ -142,7 +140,7 @@ class FailingFor(RecordingSession):
 
 
 async def test_a_failed_chat_is_retried_later_and_the_others_not_repeated(
-    repo: SqliteRepo, caplog, charts: ChartWorker
+    repo: SurveyRepo, caplog, charts: ChartWorker
 ) -> None:
     first = FailingFor(20)
     clock = Clock(MONDAY_9)
@@ -163,7 +161,7 @@ async def test_a_failed_chat_is_retried_later_and_the_others_not_repeated(
     caplog.clear()
 
 
-async def test_scheduler_registers_the_cron_job(repo: SqliteRepo, charts: ChartWorker) -> None:
+async def test_scheduler_registers_the_cron_job(repo: SurveyRepo, charts: ChartWorker) -> None:
     scheduler = ReportScheduler(bot_with(RecordingSession()), repo, CFG, Clock(MONDAY_9), charts)
     await scheduler.start()
     try:
@@ -175,7 +173,7 @@ async def test_scheduler_registers_the_cron_job(repo: SqliteRepo, charts: ChartW
         await scheduler.stop()
 
 
-async def test_no_cron_no_job(repo: SqliteRepo, charts: ChartWorker) -> None:
+async def test_no_cron_no_job(repo: SurveyRepo, charts: ChartWorker) -> None:
     scheduler = ReportScheduler(
         bot_with(RecordingSession()), repo, ReportsConfig(), Clock(MONDAY_9), charts
     )
@@ -184,7 +182,7 @@ async def test_no_cron_no_job(repo: SqliteRepo, charts: ChartWorker) -> None:
 
 
 async def test_report_on_demand_starts_where_the_last_report_ended(
-    repo: SqliteRepo, charts: ChartWorker
+    repo: SurveyRepo, charts: ChartWorker
 ) -> None:
     runs = repo.report_runs
     later = MONDAY_9 + timedelta(days=2)
@@ -198,3 +196,34 @@ async def test_report_on_demand_starts_where_the_last_report_ended(
         lookback=timedelta(minutes=1),
     )
     assert (await on_demand_period(runs, CFG, later)).start == MONDAY_9
+
+
+async def test_two_processes_send_a_run_once_and_a_dead_ones_claim_is_taken_over(
+    postgres_url: str,
+) -> None:
+    first, second = await open_postgres(postgres_url), await open_postgres(postgres_url)
+    running = [first, second]
+    run = ("job", MONDAY_9, 10, MONDAY_9 - timedelta(days=7), MONDAY_9)
+    try:
+        claims = await asyncio.gather(
+            first.report_runs.claim_report(*run, MONDAY_9),
+            second.report_runs.claim_report(*run, MONDAY_9),
+        )
+        assert sorted(claims) == [False, True], "both processes fired the run: sent twice"
+        holder, other = (first, second) if claims[0] else (second, first)
+        assert await holder.report_runs.claim_report(*run, MONDAY_9), "its own retry refused"
+        assert not await other.report_runs.claim_report(*run, MONDAY_9)
+        running.remove(holder)
+        await holder.close()  # the process died mid-send
+        assert await other.report_runs.claim_report(*run, MONDAY_9), "the crashed send is lost"
+        third = await open_postgres(postgres_url)
+        running.append(third)
+        assert not await third.report_runs.claim_report(*run, MONDAY_9)
+        wedged = MONDAY_9 + timedelta(seconds=LEASE_SECONDS + 1)  # `other` hangs mid-send
+        assert await third.report_runs.claim_report(*run, wedged), "the lease never ends"
+        await third.report_runs.mark_report_sent("job", MONDAY_9, 10, wedged)
+        assert not await other.report_runs.claim_report(*run, wedged)
+        assert await other.report_runs.report_sent("job", MONDAY_9)
+    finally:
+        for repo in running:
+            await repo.close()

@@ -1,4 +1,5 @@
-"""The repositories on a real SQLite file: migrations, the outbox, answers, opt-out, reopen."""
+"""The repositories on both backends: migrations, the outbox, answers, opt-out, reopen; and the
+SQLite file itself (PRAGMAs, group commit)."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -9,6 +10,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
+from storage.base import SurveyRepo
 from storage.migrations import numbered
 from storage.records import Comment, NewEvent
 from storage.sqlite import SqliteRepo, open_sqlite
@@ -24,6 +26,11 @@ from survey_flows.models import (
 )
 from survey_flows.scoring import category
 
+from . import backends
+from .conftest import OpenBackend
+
+pytestmark = backends.BOTH
+
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 CUSTOMER = 5001
 
@@ -34,7 +41,8 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def repo(db_path: Path) -> AsyncIterator[SqliteRepo]:
+async def sqlite_repo(db_path: Path) -> AsyncIterator[SqliteRepo]:
+    """For the tests about SQLite itself: a file in a folder that does not exist yet."""
     repo = await open_sqlite(db_path)
     yield repo
     await repo.close()
@@ -60,13 +68,11 @@ def event(
     )
 
 
-async def count(repo: SqliteRepo, table: str) -> int:
-    cursor = await repo.database.connection.execute(f"SELECT count(*) FROM {table}")
-    (n,) = await cursor.fetchone()
-    return n
+async def count(repo: SurveyRepo, table: str) -> int:
+    return int(await backends.scalar(repo, f"SELECT count(*) FROM {table}"))
 
 
-async def sent(repo: SqliteRepo, ev: NewEvent | None = None) -> Invitation:
+async def sent(repo: SurveyRepo, ev: NewEvent | None = None) -> Invitation:
     """An invitation whose first question has been delivered."""
     ev = ev or event()
     inv, _ = await repo.invitations.create_invitation(ev, NOW)
@@ -81,7 +87,8 @@ def score(inv: Invitation, value: int, metric: Metric = Metric.CES, at: datetime
     return Answer(inv.id, inv.position.step, metric, value, Category.PROMOTER, at)
 
 
-async def test_migrations_and_pragmas(repo: SqliteRepo, db_path: Path) -> None:
+async def test_migrations_and_pragmas(sqlite_repo: SqliteRepo, db_path: Path) -> None:
+    repo = sqlite_repo
     assert await asyncio.to_thread(db_path.exists), "db file not created on first start"
     latest = max(n for n, _ in numbered("storage.sqlite"))
     (version,) = await (await repo.database.connection.execute("PRAGMA user_version")).fetchone()
@@ -98,13 +105,13 @@ def test_migration_numbers_are_unique_and_consecutive() -> None:
     assert numbers == list(range(1, len(numbers) + 1)), numbers
 
 
-async def test_reopen_keeps_data_and_does_not_rerun_migrations(db_path: Path) -> None:
-    repo = await open_sqlite(db_path)
+async def test_reopen_keeps_data_and_does_not_rerun_migrations(open_backend: OpenBackend) -> None:
+    repo = await open_backend()
     inv = await sent(repo)
     assert await repo.conversation.record_score(inv, Position(0, Phase.FOLLOWUP), score(inv, 6))
     await repo.close()
 
-    reopened = await open_sqlite(db_path)
+    reopened = await open_backend()
     try:
         again = await reopened.invitations.get_invitation(inv.id)
         assert again is not None, "a restart lost the invitation"
@@ -117,7 +124,7 @@ async def test_reopen_keeps_data_and_does_not_rerun_migrations(db_path: Path) ->
         await reopened.close()
 
 
-async def test_create_invitation_is_idempotent_on_event_id(repo: SqliteRepo) -> None:
+async def test_create_invitation_is_idempotent_on_event_id(repo: SurveyRepo) -> None:
     first, created = await repo.invitations.create_invitation(event(), NOW)
     assert created
     assert first.status is InvitationStatus.SCHEDULED
@@ -133,7 +140,7 @@ async def test_create_invitation_is_idempotent_on_event_id(repo: SqliteRepo) -> 
     assert await count(repo, "invitation_context") == 2
 
 
-async def test_a_reused_event_id_is_a_replay_only_with_the_same_digest(repo: SqliteRepo) -> None:
+async def test_a_reused_event_id_is_a_replay_only_with_the_same_digest(repo: SurveyRepo) -> None:
     signed = replace(event(), fingerprint="digest-1")
     first, _ = await repo.invitations.create_invitation(signed, NOW)
     again, created = await repo.invitations.create_invitation(signed, NOW + timedelta(minutes=1))
@@ -148,19 +155,21 @@ async def test_a_reused_event_id_is_a_replay_only_with_the_same_digest(repo: Sql
     assert await count(repo, "invitations") == 2
 
 
-async def test_context_rows_and_customer_are_stored(repo: SqliteRepo) -> None:
+async def test_context_rows_and_customer_are_stored(repo: SurveyRepo) -> None:
     inv, _ = await repo.invitations.create_invitation(
         event(context={"order_id": "A-9", "product": "Чай 🍵"}), NOW
     )
-    rows = await repo.database.connection.execute_fetchall(
-        "SELECT key, value FROM invitation_context WHERE invitation_id = ? ORDER BY key", (inv.id,)
+    rows = await backends.fetch(
+        repo,
+        "SELECT key, value FROM invitation_context WHERE invitation_id = ? ORDER BY key",
+        (inv.id,),
     )
-    assert [tuple(r) for r in rows] == [("order_id", "A-9"), ("product", "Чай 🍵")]
+    assert [tuple(r.values()) for r in rows] == [("order_id", "A-9"), ("product", "Чай 🍵")]
     customer = await repo.customers.get_customer(CUSTOMER)
     assert customer is not None and (customer.name, customer.language) == ("Ann", "en")
 
 
-async def test_due_prompts_and_next_due_at_honour_due_time(repo: SqliteRepo) -> None:
+async def test_due_prompts_and_next_due_at_honour_due_time(repo: SurveyRepo) -> None:
     assert await repo.outbox.next_due_at() is None
     assert await repo.outbox.due_prompts(NOW, 10) == []
     later, _ = await repo.invitations.create_invitation(
@@ -185,7 +194,7 @@ async def test_due_prompts_and_next_due_at_honour_due_time(repo: SqliteRepo) -> 
     assert await repo.outbox.next_due_at() == NOW + timedelta(hours=2)
 
 
-async def test_mark_prompt_sent_activates_and_records_last_invited(repo: SqliteRepo) -> None:
+async def test_mark_prompt_sent_activates_and_records_last_invited(repo: SurveyRepo) -> None:
     inv, _ = await repo.invitations.create_invitation(event(), NOW)
     assert await repo.customers.last_invited_at(CUSTOMER) is None
     at = NOW + timedelta(hours=1, seconds=1)
@@ -205,7 +214,7 @@ async def test_mark_prompt_sent_activates_and_records_last_invited(repo: SqliteR
     assert await repo.outbox.next_due_at() is None
 
 
-async def test_record_score_is_conditional(repo: SqliteRepo) -> None:
+async def test_record_score_is_conditional(repo: SurveyRepo) -> None:
     inv = await sent(repo)
     at = NOW + timedelta(hours=1, minutes=1)
     assert await repo.conversation.record_score(
@@ -231,13 +240,13 @@ async def test_record_score_is_conditional(repo: SqliteRepo) -> None:
     assert (await repo.outbox.due_batch(at, 10, busy={CUSTOMER})).prompts == []
 
 
-async def test_record_score_refused_when_not_active(repo: SqliteRepo) -> None:
+async def test_record_score_refused_when_not_active(repo: SurveyRepo) -> None:
     inv, _ = await repo.invitations.create_invitation(event(), NOW)  # scheduled, never sent
     assert not await repo.conversation.record_score(inv, Position(0, Phase.FOLLOWUP), score(inv, 5))
     assert await count(repo, "answers") == 0
 
 
-async def test_followup_moves_to_next_question_then_completes(repo: SqliteRepo) -> None:
+async def test_followup_moves_to_next_question_then_completes(repo: SurveyRepo) -> None:
     inv = await sent(repo)
     assert await repo.conversation.record_score(inv, Position(0, Phase.FOLLOWUP), score(inv, 3))
     inv = await repo.invitations.get_invitation(inv.id)
@@ -271,7 +280,7 @@ async def test_followup_moves_to_next_question_then_completes(repo: SqliteRepo) 
     )
 
 
-async def test_opt_out_cancels_scheduled_and_active(repo: SqliteRepo) -> None:
+async def test_opt_out_cancels_scheduled_and_active(repo: SurveyRepo) -> None:
     active = await sent(repo, event("a"))
     scheduled, _ = await repo.invitations.create_invitation(event("s"), NOW)
     other, _ = await repo.invitations.create_invitation(event("o", customer=CUSTOMER + 1), NOW)
@@ -289,12 +298,12 @@ async def test_opt_out_cancels_scheduled_and_active(repo: SqliteRepo) -> None:
     assert (await repo.customers.get_customer(CUSTOMER)).opted_out_at is None
 
 
-async def test_opt_out_of_unknown_customer_is_remembered(repo: SqliteRepo) -> None:
+async def test_opt_out_of_unknown_customer_is_remembered(repo: SurveyRepo) -> None:
     assert await repo.customers.opt_out(999, NOW) == 0
     assert (await repo.customers.get_customer(999)).opted_out_at == NOW
 
 
-async def test_mark_unreachable_fails_pending(repo: SqliteRepo) -> None:
+async def test_mark_unreachable_fails_pending(repo: SurveyRepo) -> None:
     active = await sent(repo, event("a"))
     scheduled, _ = await repo.invitations.create_invitation(event("s"), NOW)
     await repo.customers.mark_unreachable(CUSTOMER, NOW)
@@ -311,7 +320,7 @@ async def test_mark_unreachable_fails_pending(repo: SqliteRepo) -> None:
     assert customer.language == "en" and customer.username == "ann"
 
 
-async def test_close_invitation(repo: SqliteRepo) -> None:
+async def test_close_invitation(repo: SurveyRepo) -> None:
     inv, _ = await repo.invitations.create_invitation(event(), NOW)
     await repo.outbox.close_invitation(inv.id, InvitationStatus.EXPIRED, "too_late", NOW)
     closed = await repo.invitations.get_invitation(inv.id)
@@ -319,28 +328,38 @@ async def test_close_invitation(repo: SqliteRepo) -> None:
     assert await repo.outbox.due_prompts(NOW + timedelta(days=1), 10) == []
 
 
-async def test_answers_survive_a_second_connection(repo: SqliteRepo, db_path: Path) -> None:
+async def test_answers_survive_a_second_connection(
+    repo: SurveyRepo, open_backend: OpenBackend
+) -> None:
     inv = await sent(repo)
     assert await repo.conversation.record_score(inv, Position(0, Phase.FOLLOWUP), score(inv, 4))
-    async with aiosqlite.connect(db_path) as other:
-        rows = await other.execute_fetchall("SELECT score, survey, customer_id FROM answers")
-    assert [tuple(r) for r in rows] == [(4, "support", CUSTOMER)], (
+    other = await open_backend()  # another process on the same database
+    try:
+        rows = await backends.fetch(other, "SELECT score, survey, customer_id FROM answers")
+    finally:
+        await other.close()
+    assert [tuple(r.values()) for r in rows] == [(4, "support", CUSTOMER)], (
         "an acknowledged answer was not committed"
     )
 
 
-async def test_prompt_interrupted_by_a_crash_is_sent_again(repo: SqliteRepo) -> None:
+async def test_prompt_interrupted_by_a_crash_is_sent_again(open_backend: OpenBackend) -> None:
     # At-least-once (was: counted as shown and never resent, which could lose the question).
+    repo = await open_backend()
     inv, _ = await repo.invitations.create_invitation(event(), NOW)
     assert await repo.outbox.claim_prompt(inv, NOW + timedelta(hours=1))
-    # The process dies here, mid-send. On restart the prompt is due again.
-    assert await repo.outbox.settle_uncertain_prompts() == [inv.id]
-    due = await repo.outbox.due_prompts(NOW + timedelta(hours=1), 10)
-    assert [i.id for i in due] == [inv.id], "the question in flight at the crash would be lost"
-    assert await repo.outbox.settle_uncertain_prompts() == []
+    await repo.close()  # the process dies here, mid-send
+    restarted = await open_backend()
+    try:
+        assert await restarted.outbox.settle_uncertain_prompts() == [inv.id]
+        due = await restarted.outbox.due_prompts(NOW + timedelta(hours=1), 10)
+        assert [i.id for i in due] == [inv.id], "the question in flight at the crash would be lost"
+        assert await restarted.outbox.settle_uncertain_prompts() == []
+    finally:
+        await restarted.close()
 
 
-async def test_a_press_faster_than_the_send_record_keeps_the_followup_due(repo: SqliteRepo) -> None:
+async def test_a_press_faster_than_the_send_record_keeps_the_followup_due(repo: SurveyRepo) -> None:
     inv, _ = await repo.invitations.create_invitation(event(), NOW)
     at = NOW + timedelta(hours=1)
     assert await repo.outbox.claim_prompt(inv, at)
@@ -356,7 +375,7 @@ async def test_a_press_faster_than_the_send_record_keeps_the_followup_due(repo: 
     )
 
 
-async def test_words_before_a_score_become_that_answers_comment(repo: SqliteRepo) -> None:
+async def test_words_before_a_score_become_that_answers_comment(repo: SurveyRepo) -> None:
     inv = await sent(repo)
     assert await repo.conversation.awaiting(CUSTOMER, Phase.SCORE) == inv
     assert await repo.conversation.record_early_comment(inv, Comment("took 3 days"))
@@ -369,10 +388,8 @@ async def test_words_before_a_score_become_that_answers_comment(repo: SqliteRepo
     assert await repo.conversation.record_score(moved, Position(0, Phase.FOLLOWUP), score(moved, 2))
     (answer,) = await repo.conversation.answers_for(inv.id)
     assert answer.comment == "took 3 days\nsee photo", "a message typed before the score was lost"
-    cursor = await repo.database.connection.execute(
-        "SELECT comment_kind, comment_file_id FROM answers"
-    )
-    assert tuple(await cursor.fetchone()) == ("photo", "file-1")
+    (kinds,) = await backends.fetch(repo, "SELECT comment_kind, comment_file_id FROM answers")
+    assert tuple(kinds.values()) == ("photo", "file-1")
     # The next question starts with no comment; a stale question takes none.
     assert not await repo.conversation.record_early_comment(moved, Comment("late"))
     after = await repo.invitations.get_invitation(inv.id)
@@ -385,7 +402,7 @@ async def test_words_before_a_score_become_that_answers_comment(repo: SqliteRepo
 
 
 async def test_concurrent_writes_are_each_committed_before_they_return(
-    repo: SqliteRepo, db_path: Path
+    sqlite_repo: SqliteRepo, db_path: Path
 ) -> None:
     """Group commit: many events at once share commits, yet every one that was acknowledged is
     already in the file for another process to read, and a failing one undoes only itself."""
@@ -410,6 +427,7 @@ async def test_concurrent_writes_are_each_committed_before_they_return(
             )
             raise RuntimeError("a conflict halfway through")
 
+    repo = sqlite_repo
     results = await asyncio.gather(
         *(post(i) for i in range(40)), broken(), *(post(i) for i in range(40, 60)),
         return_exceptions=True,
@@ -426,7 +444,7 @@ async def test_concurrent_writes_are_each_committed_before_they_return(
 
 
 async def test_a_failing_transaction_alone_in_its_commit_undoes_only_itself(
-    repo: SqliteRepo,
+    sqlite_repo: SqliteRepo,
 ) -> None:
     """The first transaction of a commit group has no savepoint of its own: its failure must
     still undo its writes, and the next one starts a clean group."""
@@ -438,6 +456,7 @@ async def test_a_failing_transaction_alone_in_its_commit_undoes_only_itself(
             )
             raise RuntimeError("a conflict halfway through")
 
+    repo = sqlite_repo
     with pytest.raises(RuntimeError):
         await broken()
     await repo.invitations.create_invitation(event("ev-after", customer=779), NOW)

@@ -21,6 +21,7 @@ from typing import Any, Self
 
 import asyncpg
 
+from ..errors import Contention
 from ..migrations import numbered, pending
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,10 @@ APPLICATION = "survey-bot"
 PRESENCE = "survey-bot presence"
 # The advisory lock that serialises migrations when several processes start at once.
 _MIGRATION_LOCK = 0x5375_7276_6579_0001
+
+
+# A deadlock, or a serialisation failure: the transaction was rolled back whole.
+_CONTENTION = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 
 
 def changed(status: str) -> int:
@@ -91,14 +96,19 @@ class Database:
     async def batch(self) -> AsyncIterator[None]:
         """Many repository calls in one transaction, committed on exit; each call inside it is
         a savepoint, so one that fails (an event conflict) undoes only its own writes."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            task = asyncio.current_task()
-            assert task is not None
-            self._batch = (task, conn)
-            try:
-                yield
-            finally:
-                self._batch = None
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                task = asyncio.current_task()
+                assert task is not None
+                self._batch = (task, conn)
+                try:
+                    yield
+                finally:
+                    self._batch = None
+        except _CONTENTION as exc:
+            # Two bulk posts taking the same customers' rows in other orders: PostgreSQL stops
+            # one. Its savepoints cannot be retried inside it (it holds its earlier locks).
+            raise Contention(str(exc)) from exc
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
@@ -109,8 +119,11 @@ class Database:
             async with conn.transaction():
                 yield conn
             return
-        async with self._pool.acquire() as conn, conn.transaction():
-            yield conn
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                yield conn
+        except _CONTENTION as exc:
+            raise Contention(str(exc)) from exc
 
     async def write(self, sql: str, *args: Any) -> int:
         """One statement as a transaction of its own; returns how many rows it changed."""

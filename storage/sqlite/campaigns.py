@@ -30,7 +30,8 @@ def event_prefix(campaign: str, run_id: int) -> str:
 # A survey of theirs was or will be sent within the recontact window (as the repository's
 # invitation creation counts it), or the delivery worker recorded one (min_gap's rule).
 _RECENT = (
-    "(c.last_invited_at > :recent OR EXISTS (SELECT 1 FROM invitations r"
+    # coalesce: a customer never sent a survey has no last_invited_at; NULL would drop them.
+    "(coalesce(c.last_invited_at > :recent, 0) OR EXISTS (SELECT 1 FROM invitations r"
     " WHERE r.customer_id = c.telegram_id"
     " AND (r.status IN ('scheduled', 'active', 'completed') OR r.message_id IS NOT NULL)"
     " AND coalesce(r.sent_at, r.send_at) > :recent))"

@@ -86,6 +86,9 @@ CREATE TABLE report_runs (
     period_end   TEXT NOT NULL,
     claimed_at   TEXT NOT NULL,
     sent_at      TEXT,
+    -- PG only: the holder (cluster.py) of the claim; an unsent run is claimed again by its
+    -- holder, or by another process once the holder is dead or the lease has run out.
+    claimed_by   BIGINT,
     PRIMARY KEY (job, fire_time, chat_id)
 );
 
@@ -257,3 +260,156 @@ CREATE INDEX answers_invitation ON answers (invitation_id);
 CREATE INDEX alert_answers_answer ON alert_answers (answer_id);
 
 -- The triggers that keep daily totals and digests (SQLite's 015, 017, 019) follow.
+
+-- Digests stay current (SQLite's 017): a digest is to be drawn again when one of the alerts it
+-- lists changes status or owner, in that same transaction. Like SQLite's `UPDATE OF`, it fires
+-- whenever an UPDATE sets those columns.
+CREATE FUNCTION alert_digest_stale() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE alert_digests SET dirty = 1 WHERE message_id = NEW.digest_message_id;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER alert_digest_stale AFTER UPDATE OF status, owner_id ON alerts
+FOR EACH ROW WHEN (NEW.digest_message_id IS NOT NULL) EXECUTE FUNCTION alert_digest_stale();
+
+-- Daily totals (SQLite's 015 and 019): answer_days and invitation_days follow every change of
+-- answers and invitations, in the transaction that makes it. Several processes add to one day's
+-- row at once: the upsert and `n = n - 1` take that row's lock, so no change is lost.
+CREATE FUNCTION answer_days_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        UPDATE answer_days d
+            SET n = d.n - 1, comments = d.comments - (OLD.commented_at IS NOT NULL)::int
+            WHERE d.day = substr(OLD.answered_at, 1, 10) AND d.metric = OLD.metric
+              AND d.score = OLD.score;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        INSERT INTO answer_days AS d (day, metric, score, n, comments)
+            VALUES (substr(NEW.answered_at, 1, 10), NEW.metric, NEW.score, 1,
+                    (NEW.commented_at IS NOT NULL)::int)
+            ON CONFLICT (day, metric, score)
+            DO UPDATE SET n = d.n + 1, comments = d.comments + excluded.comments;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER answer_days_insert AFTER INSERT ON answers
+FOR EACH ROW EXECUTE FUNCTION answer_days_count();
+
+CREATE TRIGGER answer_days_delete AFTER DELETE ON answers
+FOR EACH ROW EXECUTE FUNCTION answer_days_count();
+
+CREATE TRIGGER answer_days_update AFTER UPDATE OF answered_at, metric, score, commented_at
+ON answers FOR EACH ROW
+WHEN (OLD.answered_at IS DISTINCT FROM NEW.answered_at OR OLD.metric IS DISTINCT FROM NEW.metric
+    OR OLD.score IS DISTINCT FROM NEW.score
+    OR (OLD.commented_at IS NOT NULL) IS DISTINCT FROM (NEW.commented_at IS NOT NULL))
+EXECUTE FUNCTION answer_days_count();
+
+-- "Sent", as Analytics.activity counts it: sent_at is set and the send was not refused for good
+-- before any message existed. "Answered": sent, and at least one answer exists.
+CREATE FUNCTION invitation_counts_as_sent(sent_at TEXT, status TEXT, message_id BIGINT)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+    SELECT sent_at IS NOT NULL AND NOT (status = 'failed' AND message_id IS NULL)
+$$;
+
+CREATE FUNCTION invitation_days_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' AND invitation_counts_as_sent(OLD.sent_at, OLD.status, OLD.message_id)
+    THEN
+        UPDATE invitation_days d
+            SET sent = d.sent - 1,
+                answered = d.answered
+                    - (EXISTS (SELECT 1 FROM answers WHERE invitation_id = OLD.id))::int
+            WHERE d.day = substr(OLD.sent_at, 1, 10);
+    END IF;
+    IF TG_OP <> 'DELETE' AND invitation_counts_as_sent(NEW.sent_at, NEW.status, NEW.message_id)
+    THEN
+        INSERT INTO invitation_days AS d (day, sent, answered)
+            VALUES (substr(NEW.sent_at, 1, 10), 1,
+                    (EXISTS (SELECT 1 FROM answers WHERE invitation_id = NEW.id))::int)
+            ON CONFLICT (day)
+            DO UPDATE SET sent = d.sent + 1, answered = d.answered + excluded.answered;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER invitation_days_insert AFTER INSERT ON invitations FOR EACH ROW
+WHEN (invitation_counts_as_sent(NEW.sent_at, NEW.status, NEW.message_id))
+EXECUTE FUNCTION invitation_days_count();
+
+-- Fires only when the row moves in or out of "sent" or to another day: most updates of an
+-- invitation (its step, its prompt flag) cost nothing here.
+CREATE TRIGGER invitation_days_update AFTER UPDATE OF sent_at, status, message_id ON invitations
+FOR EACH ROW
+WHEN (invitation_counts_as_sent(OLD.sent_at, OLD.status, OLD.message_id)
+        IS DISTINCT FROM invitation_counts_as_sent(NEW.sent_at, NEW.status, NEW.message_id)
+    OR substr(OLD.sent_at, 1, 10) IS DISTINCT FROM substr(NEW.sent_at, 1, 10))
+EXECUTE FUNCTION invitation_days_count();
+
+CREATE TRIGGER invitation_days_delete AFTER DELETE ON invitations FOR EACH ROW
+WHEN (invitation_counts_as_sent(OLD.sent_at, OLD.status, OLD.message_id))
+EXECUTE FUNCTION invitation_days_count();
+
+-- An invitation's first answer makes it answered; removing (or moving away) its last undoes that.
+-- Unlike SQLite's, PostgreSQL's row triggers run once the whole statement is done and all see
+-- its every row, so "is this its first answer?" asked per row would count an invitation twice,
+-- or never, when one statement inserts, deletes or moves several of its answers. Hence one
+-- trigger per statement: each invitation it touched had (answers now - net rows added) before.
+-- The invitations' rows are locked first: another process adding an answer to one of them waits
+-- for this commit, then counts this answer among those that were there before its own.
+-- Generic plans: planned anew for each array it is given, the last statement alone cost 0.3 ms
+-- on every answer recorded.
+CREATE FUNCTION invitation_days_answered() RETURNS trigger LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+    gone BIGINT[] := '{}';  -- invitation_id of every row deleted, or updated as it was
+    came BIGINT[] := '{}';  -- invitation_id of every row inserted, or updated as it is
+    ids  BIGINT[];          -- the invitations whose count of answers changed
+    net  BIGINT[];          -- by how much
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        SELECT coalesce(array_agg(invitation_id), '{}') INTO gone FROM old_rows;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        SELECT coalesce(array_agg(invitation_id), '{}') INTO came FROM new_rows;
+    END IF;
+    SELECT coalesce(array_agg(id), '{}'), coalesce(array_agg(k), '{}') INTO ids, net
+        FROM (SELECT id, sum(k)::bigint AS k
+              FROM (SELECT unnest(came) AS id, 1 AS k UNION ALL SELECT unnest(gone), -1) AS row
+              GROUP BY id HAVING sum(k) <> 0) AS per_invitation;
+    IF cardinality(ids) = 0 THEN  -- an update that moved no answer (a comment, an erasure)
+        RETURN NULL;
+    END IF;
+    PERFORM 1 FROM invitations WHERE id = ANY (ids) ORDER BY id FOR NO KEY UPDATE;
+    -- A statement of its own, so a fresh snapshot: what a process we waited for committed.
+    UPDATE invitation_days d SET answered = d.answered + change.n
+        FROM (
+            SELECT substr(i.sent_at, 1, 10) AS day,
+                   sum((now.n > 0)::int - (now.n - c.k > 0)::int) AS n
+            FROM unnest(ids, net) AS c (id, k)
+            JOIN invitations i ON i.id = c.id
+            CROSS JOIN LATERAL (
+                SELECT count(*) AS n FROM answers a WHERE a.invitation_id = i.id
+            ) AS now
+            WHERE invitation_counts_as_sent(i.sent_at, i.status, i.message_id)
+            GROUP BY 1
+        ) AS change
+        WHERE d.day = change.day AND change.n <> 0;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER invitation_days_first_answer AFTER INSERT ON answers
+REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION invitation_days_answered();
+
+CREATE TRIGGER invitation_days_last_answer AFTER DELETE ON answers
+REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION invitation_days_answered();
+
+CREATE TRIGGER invitation_days_answer_moved AFTER UPDATE ON answers
+REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION invitation_days_answered();
