@@ -6,9 +6,11 @@ deduplicate alike.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,6 +32,7 @@ from pydantic import (
 from bot.config import Config
 from bot.intake.links import EXTERNAL_ID_MAX, LinkMaker, external_id_problem
 from storage.base import SurveyRepo
+from storage.errors import Contention
 from storage.records import AwaitingLink, NewEvent
 from survey_flows.clock import Clock
 from survey_flows.errors import EventConflict, InvalidDefinition
@@ -44,6 +47,7 @@ MAX_DELAY = timedelta(days=90)
 CLOCK_SKEW = timedelta(minutes=5)
 # Imports and batch posts commit this many events at a time (one fsync each, not one per event).
 BATCH_SIZE = 500
+CONTENTION_TRIES = 3
 
 
 # No text may hold NUL (\x00): PostgreSQL refuses it in text, so it is bad input on every backend.
@@ -288,6 +292,19 @@ class Intake:
         """
         results: list[Accepted] = []
         for first in range(0, len(items), BATCH_SIZE):
-            async with self._repo.batch():
-                results += [await self.accept(item) for item in items[first : first + BATCH_SIZE]]
+            results += await self._accept_chunk(items[first : first + BATCH_SIZE])
         return results
+
+    async def _accept_chunk(self, chunk: Sequence[Any]) -> list[Accepted]:
+        """One transaction of `chunk`; run again when another process's bulk post deadlocked
+        with it (PostgreSQL rolled it back whole, so nothing of it is stored twice)."""
+        for attempt in range(1, CONTENTION_TRIES + 1):
+            try:
+                async with self._repo.batch():
+                    return [await self.accept(item) for item in chunk]
+            except Contention:
+                if attempt == CONTENTION_TRIES:
+                    raise
+                logger.info("a batch met another process's (deadlock): running it again")
+                await asyncio.sleep(random.uniform(0.01, 0.1) * attempt)  # apart, this time
+        raise AssertionError("unreachable")

@@ -25,8 +25,8 @@ from typing import Any
 from survey_flows.models import Metric
 
 from ..records import Activity, Counts, ExportRow, Filters, RecentComment
-from ..sqlite.analytics import EXPORT_PAGE, whole_days
 from ..timestamps import from_db, to_db
+from ..totals import EXPORT_PAGE, whole_days
 from .database import Database
 
 _METRICS = [m.value for m in Metric]

@@ -23,9 +23,9 @@ from survey_flows.models import (
     Position,
 )
 
+from ..comments import joined, stored_comment
 from ..records import Comment, NewAlert
 from ..rows import ColumnTypes, from_row
-from ..sqlite.conversation import joined, stored_comment
 from ..states import Prompt
 from ..timestamps import from_db, to_db
 from .alert_cases import insert_alert, redraw_case

@@ -12,28 +12,18 @@ import json
 import statistics
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from survey_flows.models import Metric
 
 from ..records import Activity, Counts, ExportRow, Filters, RecentComment
 from ..timestamps import from_db, to_db
+from ..totals import EXPORT_PAGE, whole_days
 from .database import Database
 from .rows import one_row
 
-EXPORT_PAGE = 5000
 _METRICS = tuple(m.value for m in Metric)
-
-
-def whole_days(start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
-    """The whole UTC days inside [start, end): from the first midnight at or after `start` to
-    the last midnight at or before `end`; None when there is no whole day."""
-    first = start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    if first < start:
-        first += timedelta(days=1)
-    last = end.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return (first, last) if first < last else None
 
 
 def _filter_joins(filters: Filters, column: str = "a.invitation_id") -> tuple[str, list[str]]:

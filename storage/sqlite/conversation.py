@@ -20,6 +20,7 @@ from survey_flows.models import (
     Position,
 )
 
+from ..comments import joined, stored_comment
 from ..records import Comment, NewAlert
 from ..rows import ColumnTypes, from_row
 from ..states import Prompt
@@ -267,22 +268,3 @@ async def _after_earlier_comment(
     row = await cursor.fetchone()
     earlier = stored_comment(row) if row else None
     return joined(earlier, comment) if earlier else comment
-
-
-COMMENT_LIMIT = 4000
-
-
-def stored_comment(row: aiosqlite.Row, prefix: str = "") -> Comment | None:
-    """The comment kept in a row's `<prefix>comment`, `_kind`, `_file_id` columns, if any."""
-    kind = row[f"{prefix}comment_kind"]
-    if not kind:
-        return None
-    return Comment(row[f"{prefix}comment"], kind, row[f"{prefix}comment_file_id"])
-
-
-def joined(first: Comment, then: Comment) -> Comment:
-    """Two messages of one comment: the texts one after the other; the newer media wins."""
-    text = "\n".join(part for part in (first.text, then.text) if part)[:COMMENT_LIMIT] or None
-    if then.file_id is not None or first.file_id is None:
-        return Comment(text, then.kind, then.file_id)
-    return Comment(text, first.kind, first.file_id)
