@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import _open_storage
+from bot.process.database import open_checked
 from bot.config import ENV_STORAGE_URL, ConfigError, load_config
 from bot.process.startup import StartupError
 
@@ -122,7 +122,7 @@ def _refused_port() -> int:
 async def _startup_line(tmp_path: Path, overrides: dict[tuple[str, str], str | None]) -> str:
     config = load_config(write(tmp_path, render(overrides)), {})
     with pytest.raises(StartupError) as info:
-        repo = await _open_storage(config)
+        repo = await open_checked(config)
         await repo.close()
     line = str(info.value)
     assert "\n" not in line, f"the operator saw several lines: {line!r}"
@@ -151,7 +151,7 @@ async def test_a_missing_postgresql_database_is_one_startup_line(
 async def test_a_postgresql_database_newer_than_the_code_is_one_startup_line(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    repo = await _open_storage(load_config(write(tmp_path, render(storage(url=postgres_url))), {}))
+    repo = await open_checked(load_config(write(tmp_path, render(storage(url=postgres_url))), {}))
     await backends.execute(repo, "UPDATE schema_version SET version = 999")
     await repo.close()
     url = postgres_url.replace("://survey@", f"://survey:{PASSWORD}@")  # trust: any password
@@ -162,7 +162,7 @@ async def test_a_postgresql_database_newer_than_the_code_is_one_startup_line(
 
 async def test_a_sqlite_database_newer_than_the_code_is_one_startup_line(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, render()), {})
-    repo = await _open_storage(config)
+    repo = await open_checked(config)
     await repo.close()
     with sqlite3.connect(config.storage.path) as conn:
         conn.execute("PRAGMA user_version = 999")
@@ -175,10 +175,10 @@ def test_a_sqlite_setup_never_imports_asyncpg(tmp_path: Path) -> None:
     path = write(tmp_path, render())
     script = (
         "import asyncio, sys\n"
-        "from bot.app import _open_storage\n"
+        "from bot.process.database import open_checked\n"
         "from bot.config import load_config\n"
         "async def main():\n"
-        f"    repo = await _open_storage(load_config({str(path)!r}, {{}}))\n"
+        f"    repo = await open_checked(load_config({str(path)!r}, {{}}))\n"
         "    await repo.close()\n"
         "asyncio.run(main())\n"
         "print('asyncpg' in sys.modules)\n"
