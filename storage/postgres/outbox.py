@@ -91,6 +91,14 @@ _REMINDER_DUE = (
     " AND message_id IS NOT NULL"
 )
 _PROMPT_DUE = f"prompt_sent = {Prompt.DUE} AND status IN ('scheduled', 'active', 'completed')"
+# The customer's oldest pending prompt only: two processes picking at once each skip the rows
+# the other has locked (SKIP LOCKED), so without this one could take a customer's second survey
+# while the other sends the first.
+_FIRST_OF_CUSTOMER = (
+    "NOT EXISTS (SELECT 1 FROM invitations o WHERE o.customer_id = c.customer_id"
+    f" AND o.prompt_sent IN ({Prompt.DUE}, {Prompt.SENDING})"
+    " AND o.status IN ('scheduled', 'active', 'completed') AND (o.due_at, o.id) < (c.due_at, c.id))"
+)
 # Due to a customer not in `busy` ($2) and takeable by this process now ($1).
 _OURS = f"customer_id <> ALL($2::bigint[]) AND {_claimable('c')} AND {_customer_free('c')}"
 
@@ -104,7 +112,7 @@ def _columns(alias: str) -> str:
 # UPDATE SKIP LOCKED)` PostgreSQL may run the subquery again per updated row and claim over n.
 _PICK_PROMPTS = (
     "picked_prompts AS MATERIALIZED (SELECT c.id FROM invitations c"
-    f" WHERE {_PROMPT_DUE} AND due_at <= $3 AND {_OURS}"
+    f" WHERE {_PROMPT_DUE} AND due_at <= $3 AND {_OURS} AND {_FIRST_OF_CUSTOMER}"
     " ORDER BY due_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)"
 )
 _CLAIM_PROMPTS = (
@@ -171,6 +179,7 @@ class Outbox:
             found: str | None = await conn.fetchval(
                 "SELECT least("
                 f"(SELECT due_at FROM invitations c WHERE {_PROMPT_DUE} AND {_OURS}"
+                f" AND {_FIRST_OF_CUSTOMER}"
                 " ORDER BY due_at LIMIT 1),"
                 f" (SELECT remind_at FROM invitations c WHERE {_REMINDER_DUE} AND {_OURS}"
                 " ORDER BY remind_at LIMIT 1))",
