@@ -91,9 +91,9 @@ _REMINDER_DUE = (
     " AND message_id IS NOT NULL"
 )
 _PROMPT_DUE = f"prompt_sent = {Prompt.DUE} AND status IN ('scheduled', 'active', 'completed')"
-# The customer's oldest pending prompt only: two processes picking at once each skip the rows
-# the other has locked (SKIP LOCKED), so without this one could take a customer's second survey
-# while the other sends the first.
+# The customer's oldest pending prompt. Two processes picking at once each skip the rows the
+# other has locked (SKIP LOCKED), so one may be handed a customer's second survey while the
+# other holds the first: claim_prompt then refuses it until the first is shown.
 _FIRST_OF_CUSTOMER = (
     "NOT EXISTS (SELECT 1 FROM invitations o WHERE o.customer_id = c.customer_id"
     f" AND o.prompt_sent IN ({Prompt.DUE}, {Prompt.SENDING})"
@@ -112,7 +112,7 @@ def _columns(alias: str) -> str:
 # UPDATE SKIP LOCKED)` PostgreSQL may run the subquery again per updated row and claim over n.
 _PICK_PROMPTS = (
     "picked_prompts AS MATERIALIZED (SELECT c.id FROM invitations c"
-    f" WHERE {_PROMPT_DUE} AND due_at <= $3 AND {_OURS} AND {_FIRST_OF_CUSTOMER}"
+    f" WHERE {_PROMPT_DUE} AND due_at <= $3 AND {_OURS}"
     " ORDER BY due_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)"
 )
 _CLAIM_PROMPTS = (
@@ -179,7 +179,6 @@ class Outbox:
             found: str | None = await conn.fetchval(
                 "SELECT least("
                 f"(SELECT due_at FROM invitations c WHERE {_PROMPT_DUE} AND {_OURS}"
-                f" AND {_FIRST_OF_CUSTOMER}"
                 " ORDER BY due_at LIMIT 1),"
                 f" (SELECT remind_at FROM invitations c WHERE {_REMINDER_DUE} AND {_OURS}"
                 " ORDER BY remind_at LIMIT 1))",
@@ -190,7 +189,8 @@ class Outbox:
 
     async def claim_prompt(self, inv: Invitation, now: datetime) -> bool:
         """As on SQLite (DUE -> SENDING, active before the message exists), if the row is
-        unclaimed or this process's, and no other process is sending to the customer."""
+        unclaimed or this process's, no other process is sending to the customer, and it is the
+        customer's oldest pending prompt."""
         async with self._db.transaction() as conn:
             await _lock_customer_claims(conn, inv.customer_id)
             status = await conn.execute(
@@ -199,7 +199,8 @@ class Outbox:
                 " sent_at = coalesce(sent_at, $2)"
                 f" WHERE id = $3 AND prompt_sent = {Prompt.DUE} AND step = $4 AND phase = $5"
                 " AND status IN ('scheduled', 'active', 'completed')"
-                f" AND (claimed_by IS NULL OR claimed_by = $1) AND NOT {_sent_elsewhere('c')}",
+                f" AND (claimed_by IS NULL OR claimed_by = $1) AND NOT {_sent_elsewhere('c')}"
+                f" AND {_FIRST_OF_CUSTOMER}",
                 self._db.holder,
                 to_db(now),
                 inv.id,
@@ -257,7 +258,8 @@ class Outbox:
             status = await conn.execute(
                 f"UPDATE invitations c SET reminder_sent = {Reminder.SENDING}, {_CLAIM}"
                 f" WHERE id = $2 AND {_REMINDER_DUE}"
-                f" AND (claimed_by IS NULL OR claimed_by = $1) AND NOT {_sent_elsewhere('c')}",
+                f" AND (claimed_by IS NULL OR claimed_by = $1) AND NOT {_sent_elsewhere('c')}"
+                f" AND {_FIRST_OF_CUSTOMER}",
                 self._db.holder,
                 invitation_id,
             )
