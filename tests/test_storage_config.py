@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.process.database import open_checked
 from bot.config import ENV_STORAGE_URL, ConfigError, load_config
+from bot.process.database import open_checked
 from bot.process.startup import StartupError
 
 from . import backends
