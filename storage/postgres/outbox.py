@@ -91,13 +91,17 @@ _REMINDER_DUE = (
     " AND message_id IS NOT NULL"
 )
 _PROMPT_DUE = f"prompt_sent = {Prompt.DUE} AND status IN ('scheduled', 'active', 'completed')"
-# The customer's oldest pending prompt. Two processes picking at once each skip the rows the
-# other has locked (SKIP LOCKED), so one may be handed a customer's second survey while the
-# other holds the first: claim_prompt then refuses it until the first is shown.
-_FIRST_OF_CUSTOMER = (
-    "NOT EXISTS (SELECT 1 FROM invitations o WHERE o.customer_id = c.customer_id"
+# An earlier pending prompt of the same customer that another live process holds ($1: the
+# invitation, $2: this process). Two processes picking at once each skip the rows the other has
+# locked (SKIP LOCKED), so one may be handed a customer's second survey while the other holds
+# the first: claim_prompt then leaves it until the first is shown.
+_EARLIER_HELD = (
+    "SELECT o.id FROM invitations o, invitations c WHERE c.id = $1"
+    " AND o.customer_id = c.customer_id AND o.id <> c.id"
     f" AND o.prompt_sent IN ({Prompt.DUE}, {Prompt.SENDING})"
-    " AND o.status IN ('scheduled', 'active', 'completed') AND (o.due_at, o.id) < (c.due_at, c.id))"
+    " AND o.status IN ('scheduled', 'active', 'completed') AND (o.due_at, o.id) < (c.due_at, c.id)"
+    f" AND o.claimed_by IS NOT NULL AND o.claimed_by <> $2 AND NOT {_dead('o')}"
+    " FOR SHARE OF o"
 )
 # Due to a customer not in `busy` ($2) and takeable by this process now ($1).
 _OURS = f"customer_id <> ALL($2::bigint[]) AND {_claimable('c')} AND {_customer_free('c')}"
@@ -193,14 +197,17 @@ class Outbox:
         customer's oldest pending prompt."""
         async with self._db.transaction() as conn:
             await _lock_customer_claims(conn, inv.customer_id)
+            # FOR SHARE waits for another process's pick still holding them, then sees its
+            # reservation (PostgreSQL re-reads a row it waited for).
+            if await conn.fetch(_EARLIER_HELD, inv.id, self._db.holder):
+                return False
             status = await conn.execute(
                 f"UPDATE invitations c SET prompt_sent = {Prompt.SENDING}, {_CLAIM},"
                 " status = CASE status WHEN 'scheduled' THEN 'active' ELSE status END,"
                 " sent_at = coalesce(sent_at, $2)"
                 f" WHERE id = $3 AND prompt_sent = {Prompt.DUE} AND step = $4 AND phase = $5"
                 " AND status IN ('scheduled', 'active', 'completed')"
-                f" AND (claimed_by IS NULL OR claimed_by = $1) AND NOT {_sent_elsewhere('c')}"
-                f" AND {_FIRST_OF_CUSTOMER}",
+                f" AND (claimed_by IS NULL OR claimed_by = $1) AND NOT {_sent_elsewhere('c')}",
                 self._db.holder,
                 to_db(now),
                 inv.id,
@@ -258,8 +265,7 @@ class Outbox:
             status = await conn.execute(
                 f"UPDATE invitations c SET reminder_sent = {Reminder.SENDING}, {_CLAIM}"
                 f" WHERE id = $2 AND {_REMINDER_DUE}"
-                f" AND (claimed_by IS NULL OR claimed_by = $1) AND NOT {_sent_elsewhere('c')}"
-                f" AND {_FIRST_OF_CUSTOMER}",
+                f" AND (claimed_by IS NULL OR claimed_by = $1) AND NOT {_sent_elsewhere('c')}",
                 self._db.holder,
                 invitation_id,
             )
