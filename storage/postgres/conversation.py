@@ -25,12 +25,12 @@ from survey_flows.models import (
 
 from ..comments import joined, stored_comment
 from ..records import Comment, NewAlert
+from ..row_records import INVITATION_COLUMNS, invitation_of
 from ..rows import ColumnTypes, from_row
 from ..states import Prompt
 from ..timestamps import from_db, to_db
 from .alert_cases import insert_alert, redraw_case
 from .database import Database, changed
-from .invitation_rows import INVITATION_COLUMNS, invitation_of
 
 _ANSWER_TYPES: ColumnTypes = {"metric": Metric, "category": Category, "answered_at": from_db}
 

@@ -23,9 +23,10 @@ from survey_flows.models import Invitation
 from survey_flows.pacing import Recontact
 
 from ..records import NewEvent
+from ..row_records import INVITATION_COLUMNS, invitation_of
 from ..states import Prompt
 from ..timestamps import to_db
-from .invitation_rows import INVITATION_COLUMNS, invitation_by_id, invitation_of
+from .invitation_rows import invitation_by_id
 
 # The first key of the two-key advisory locks on event ids: a key space of its own, apart from
 # the one-key locks of leadership and polling (cluster.py).

@@ -162,14 +162,14 @@ async def _migrate(conn: asyncpg.Connection) -> None:
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
         await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
         version = await conn.fetchval("SELECT max(version) FROM schema_version") or 0
-        for number, sql in pending(numbered("storage.postgres"), version):
+        steps = pending(numbered("storage.postgres"), version)
+        for number, sql in steps:
             logger.info("applying migration %03d", number)
             if _statements(sql):  # a step folded into another has only its comment
                 await conn.execute(sql)
-        latest = max((n for n, _ in numbered("storage.postgres")), default=0)
-        if latest > version:
+        if steps:
             await conn.execute("DELETE FROM schema_version")
-            await conn.execute("INSERT INTO schema_version VALUES ($1)", latest)
+            await conn.execute("INSERT INTO schema_version VALUES ($1)", steps[-1][0])
 
 
 def _statements(sql: str) -> bool:

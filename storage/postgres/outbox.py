@@ -26,11 +26,11 @@ import asyncpg
 from survey_flows.models import Category, Invitation, InvitationStatus
 
 from ..records import DueBatch
+from ..row_records import INVITATION_COLUMNS, invitation_of
 from ..states import Prompt, Reminder
 from ..timestamps import from_db, to_db
 from .cluster import DEAD_HOLDER, LEASE_SECONDS
 from .database import Database, changed
-from .invitation_rows import INVITATION_COLUMNS, invitation_of
 
 # A due row reserved by a live process that has not started sending it for this long is
 # anyone's again (that process may be stuck before its claim, or have reserved more than it

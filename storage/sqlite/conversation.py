@@ -22,12 +22,12 @@ from survey_flows.models import (
 
 from ..comments import joined, stored_comment
 from ..records import Comment, NewAlert
+from ..row_records import INVITATION_COLUMNS, invitation_of
 from ..rows import ColumnTypes, from_row
 from ..states import Prompt
 from ..timestamps import from_db, to_db
 from .alert_cases import insert_alert, redraw_case
 from .database import Database
-from .invitation_rows import INVITATION_COLUMNS, invitation_of
 from .rows import fetch_all, fetch_first, inserted_id
 
 _ANSWER_TYPES: ColumnTypes = {"metric": Metric, "category": Category, "answered_at": from_db}

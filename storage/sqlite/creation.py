@@ -16,9 +16,10 @@ from survey_flows.models import Invitation
 from survey_flows.pacing import Recontact
 
 from ..records import NewEvent
+from ..row_records import INVITATION_COLUMNS, invitation_of
 from ..states import Prompt
 from ..timestamps import to_db
-from .invitation_rows import INVITATION_COLUMNS, invitation_by_id, invitation_of
+from .invitation_rows import invitation_by_id
 from .rows import fetch_first, inserted_id
 
 

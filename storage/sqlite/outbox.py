@@ -13,10 +13,10 @@ from datetime import datetime
 from survey_flows.models import Category, Invitation, InvitationStatus
 
 from ..records import DueBatch
+from ..row_records import INVITATION_COLUMNS, invitation_of
 from ..states import Prompt, Reminder
 from ..timestamps import from_db, to_db
 from .database import Database
-from .invitation_rows import INVITATION_COLUMNS, invitation_of
 from .rows import fetch_all, fetch_first
 
 # The one reminder of an invitation is due: its first question is on screen, unanswered, and the
