@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import itertools
 import json
-import statistics
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from survey_flows.models import Metric
 
 from ..records import Activity, Counts, ExportRow, Filters, RecentComment
 from ..timestamps import from_db, to_db
-from ..totals import EXPORT_PAGE, whole_days
+from ..totals import EXPORT_PAGE, alert_summary, whole_days
 from .database import Database
 from .rows import one_row
 
@@ -362,32 +361,7 @@ class Analytics:
             rows = list(await cursor.fetchall())
             cursor = await db.execute("SELECT count(*) FROM alerts WHERE status != 'resolved'")
             open_now = (await one_row(cursor))[0]
-        take = [
-            (from_db(r["taken_at"]) - from_db(r["created_at"])).total_seconds()
-            for r in rows
-            if r["taken_at"]
-        ]
-        resolve = [
-            (from_db(r["resolved_at"]) - from_db(r["created_at"])).total_seconds()
-            for r in rows
-            if r["resolved_at"]
-        ]
-        rechecked = [r["recheck_solved"] for r in rows if r["recheck_solved"] is not None]
-        reopened = sum(1 for r in rows if r["reopened_at"])
-        closed_once = sum(1 for r in rows if r["resolved_at"] or r["reopened_at"])
-        return {
-            "raised": len(rows),
-            "open_count": open_now,
-            "median_time_to_take": timedelta(seconds=statistics.median(take)) if take else None,
-            "median_time_to_resolve": (
-                timedelta(seconds=statistics.median(resolve)) if resolve else None
-            ),
-            "rechecked_solved_share": sum(rechecked) / len(rechecked) if rechecked else None,
-            # Of the alerts resolved at least once, those that came back (customer said "not
-            # solved", or answered low again).
-            "reopened": reopened,
-            "reopened_share": reopened / closed_once if closed_once else None,
-        }
+        return alert_summary(rows, open_now)
 
     async def reason_counts(self, since: datetime, until: datetime) -> dict[str, int]:
         """Alerts resolved in [since, until), by the reason staff picked ("" for none)."""
